@@ -1,0 +1,185 @@
+"""`gankit` command line: parse -> typed config -> call a library function (DESIGN.md item 12)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import NoReturn, Sequence
+
+from gankit.errors import GankitError
+
+EXAMPLES = """\
+examples:
+  gankit train                                   # default preset: DCGAN on sklearn's 8x8 digits
+  gankit train --preset ring-gan train.steps=2000 recipe.loss=hinge
+  gankit train --preset mnist-dcgan --data-dir ../shared/data train.device=cuda
+  gankit train --preset mnist-wgan-gp --dry-run  # print the resolved config and exit
+  gankit resume runs/ring-gan-20261123-101500 train.steps=4000
+  gankit sample runs/RUN --n 64 --seed 1 --out samples.png   # EMA weights by default
+  gankit sample runs/RUN --n 10000 --out samples.npz          # raw arrays for metrics
+  gankit interpolate runs/RUN --steps 10 --rows 6 --slerp --out interp.png
+  gankit presets
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse prints usage too)
+        self.exit(2, f"gankit: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gankit",
+        description="Build, train, evaluate and visualise GANs.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help_text, description=help_text, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+
+    p = add("train", "train a preset (default: digits-dcgan) with section.key=value overrides")
+    p.add_argument("--preset", default=None, help="preset name or path to a TOML file (`gankit presets` lists them)")
+    p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (same as data.path=DIR)")
+    p.add_argument("--out", default=None, help="parent directory of the run (same as train.out_dir=DIR)")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config as JSON and exit")
+    p.add_argument("overrides", nargs="*", metavar="section.key=value")
+
+    p = add("resume", "continue a run from its checkpoint, exactly")
+    p.add_argument("run_dir")
+    p.add_argument("overrides", nargs="*", metavar="train.key=value", help="e.g. train.steps=4000")
+
+    p = add("sample", "draw samples from a trained run (PNG grid/scatter, or .npz arrays)")
+    p.add_argument("run_dir")
+    p.add_argument("--n", type=int, default=64, help="number of samples")
+    p.add_argument("--seed", type=int, default=0, help="latent seed")
+    p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/sample-seedS.png)")
+    p.add_argument("--class", dest="class_id", type=int, default=None, help="class label for conditional models")
+    p.add_argument("--no-ema", action="store_true", help="use the live generator instead of its EMA")
+    p.add_argument("--nrow", type=int, default=None, help="images per row of the grid")
+    p.add_argument("--device", default="cpu")
+
+    p = add("interpolate", "latent interpolation strips between random latent pairs")
+    p.add_argument("run_dir")
+    p.add_argument("--steps", type=int, default=8, help="points along each path (>= 2)")
+    p.add_argument("--rows", type=int, default=4, help="number of paths")
+    p.add_argument("--slerp", action="store_true", help="spherical instead of linear interpolation")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="output .png (default RUN_DIR/interpolation.png)")
+    p.add_argument("--no-ema", action="store_true")
+    p.add_argument("--device", default="cpu")
+
+    add("presets", "list the presets with a one-line description")
+    add("datasets", "list the registered datasets")
+    return parser
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from gankit.config import to_dict
+    from gankit.presets import DEFAULT_PRESET, load_preset
+    from gankit.runs import train
+
+    overrides = list(args.overrides)
+    if args.data_dir:
+        overrides.append(f"data.path={args.data_dir}")
+    if args.out:
+        overrides.append(f"train.out_dir={args.out}")
+    cfg = load_preset(args.preset or DEFAULT_PRESET, overrides)
+    if args.dry_run:
+        print(json.dumps(to_dict(cfg), indent=2))
+        return 0
+    result = train(cfg)
+    print(f"run directory: {result.run_dir} ({result.steps} steps{'' if result.completed else ', stopped early'})")
+    return 0 if result.completed else 130
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from gankit.runs import resume
+
+    result = resume(args.run_dir, list(args.overrides))
+    print(f"run directory: {result.run_dir} ({result.steps} steps{'' if result.completed else ', stopped early'})")
+    return 0 if result.completed else 130
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from gankit.run_artifacts import save_samples
+    from gankit.runs import load_run
+
+    run = load_run(args.run_dir, args.device)
+    out = args.out or os.path.join(args.run_dir, f"sample-seed{args.seed}.png")
+    samples = run.sample(args.n, args.seed, args.class_id, use_ema=not args.no_ema)
+    save_samples(run, samples, out, nrow=args.nrow)
+    print(out)
+    return 0
+
+
+def _cmd_interpolate(args: argparse.Namespace) -> int:
+    from gankit.run_artifacts import save_samples
+    from gankit.runs import load_run
+
+    run = load_run(args.run_dir, args.device)
+    out = args.out or os.path.join(args.run_dir, "interpolation.png")
+    samples = run.interpolate(args.rows, args.steps, args.seed, args.slerp, use_ema=not args.no_ema)
+    save_samples(run, samples, out, nrow=args.steps, paths=args.rows)
+    print(out)
+    return 0
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from gankit.presets import DEFAULT_PRESET, describe_presets
+
+    rows = describe_presets()
+    width = max(len(name) for name, _ in rows)
+    for name, description in rows:
+        mark = " (default)" if name == DEFAULT_PRESET else ""
+        print(f"{name:<{width}}  {description}{mark}")
+    return 0
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from gankit.data import DATASETS
+
+    width = max(len(n) for n in DATASETS.names())
+    for name in DATASETS.names():
+        print(f"{name:<{width}}  {DATASETS.describe(name)}")
+    return 0
+
+
+COMMANDS = {
+    "train": _cmd_train,
+    "resume": _cmd_resume,
+    "sample": _cmd_sample,
+    "interpolate": _cmd_interpolate,
+    "presets": _cmd_presets,
+    "datasets": _cmd_datasets,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
+        return int(exc.code or 0)
+    try:
+        return COMMANDS[args.command](args)
+    except GankitError as exc:
+        print(f"gankit: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `gankit train --dry-run | head`
+        return 0
+    except OSError as exc:  # unreadable input / unwritable output named by the user
+        print(f"gankit: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gankit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""Typed, frozen experiment configuration (DESIGN.md item 7).
+
+A config is a tree of frozen dataclasses. Presets are TOML files whose tables mirror the
+tree (``[data]``, ``[model]``, ``[recipe]``, ``[optim]``, ``[train]``); command-line
+overrides are ``section.key=value``. Unknown keys, wrong types and invalid choices raise
+``ConfigError``. The ``[recipe]`` table is validated by the chosen recipe's own dataclass,
+so a new recipe brings its own options without touching this file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+from gankit.errors import ConfigError
+
+try:  # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "digits"  # registered dataset (`gankit datasets` lists them)
+    split: Literal["train", "test", "all"] = "train"  # which split of a dataset that has splits
+    resolution: int = 0  # image side after resizing; 0 keeps the native size
+    n_samples: int = 100_000  # points drawn once for the synthetic 2-D toys
+    limit: int = 0  # use only the first N examples (0 = all); for quick runs
+    path: str = ""  # data directory (MNIST-format files) or image folder; "" = search order
+    download: bool = True  # download MNIST-format files from the official mirrors if absent
+    seed: int = 0  # seed of the synthetic data (independent of the training seed)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    arch: str = "dcgan"  # registered network family: mlp | dcgan
+    z_dim: int = 100  # latent dimension
+    g_width: int = 64  # generator width (DCGAN: channels of the last hidden layer; MLP: hidden units)
+    d_width: int = 64  # discriminator width (same meaning)
+    mlp_layers: int = 3  # hidden layers of MLP networks
+    d_norm: Literal["batch", "none", "layer"] = "batch"  # normalisation in D's hidden layers
+    conditional: bool = False  # feed class labels c to G(z, c) and D(x, c)
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    name: Literal["adam", "rmsprop", "sgd"] = "adam"
+    lr_g: float = 2e-4  # generator learning rate (TTUR: set lr_g != lr_d)
+    lr_d: float = 2e-4  # discriminator learning rate
+    beta1: float = 0.5  # Adam beta1 (DCGAN paper: 0.5)
+    beta2: float = 0.999  # Adam beta2
+    weight_decay: float = 0.0
+    fused: bool = True  # fused single-kernel Adam/optimizer step where torch supports it
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 2000  # generator steps (one step = n_critic D updates + 1 G update)
+    batch_size: int = 64
+    seed: int = 0  # seeds torch, numpy, python and the data order
+    device: str = "cpu"  # cpu | cuda | cuda:N | mps
+    amp: bool = False  # autocast mixed precision where the device supports it
+    ema_decay: float = 0.999  # EMA of generator weights used for sampling (0 disables)
+    ema_start: int = 0  # step from which the EMA tracks the generator (copy before that)
+    log_every: int = 10  # steps between stats.jsonl records
+    sample_every: int = 500  # steps between sample grids (0 disables)
+    checkpoint_every: int = 500  # steps between checkpoints (0: only at the end)
+    n_grid: int = 64  # samples in each grid (fixed latent batch)
+    out_dir: str = "runs"  # parent of the run directory
+    run_name: str = ""  # run directory name; "" = preset name + timestamp
+    progress: bool = True  # show a progress bar
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str = "experiment"  # preset name
+    description: str = ""  # one line shown by `gankit presets`
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    recipe: Any = None  # the chosen recipe's own frozen dataclass (has a `name` field)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def coerce(value: Any, tp: Any, where: str) -> Any:
+    """Convert ``value`` (from TOML or a ``key=value`` string) to the annotated type ``tp``."""
+    origin = get_origin(tp)
+    if origin is Literal:
+        choices = get_args(tp)
+        if isinstance(value, str) and value in choices:
+            return value
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(str, choices))}")
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+            if type(None) in get_args(tp):
+                return None
+        errors = []
+        for arg in args:
+            try:
+                return coerce(value, arg, where)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if errors else f"{where}: cannot parse {value!r}")
+    if origin in (tuple, list):
+        item_types = get_args(tp)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.strip("[]()").split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if origin is tuple and item_types and item_types[-1] is not Ellipsis:
+            if len(value) != len(item_types):
+                raise ConfigError(f"{where}: expected {len(item_types)} values, got {len(value)}")
+            return tuple(coerce(v, t, where) for v, t in zip(value, item_types))
+        item = item_types[0] if item_types else str
+        out = [coerce(v, item, where) for v in value]
+        return tuple(out) if origin is tuple else out
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.replace("_", ""))
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if tp is Any:
+        return value
+    raise ConfigError(f"{where}: unsupported type {_type_name(tp)}")  # pragma: no cover
+
+
+def build_dataclass(cls: type, values: dict[str, Any], where: str) -> Any:
+    """Instantiate frozen dataclass ``cls`` from a flat dict; unknown keys are errors."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a table, got {values!r}")
+    hints = get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(
+            f"unknown key {where}.{unknown[0]} (valid keys: {', '.join(sorted(names))})"
+        )
+    kwargs = {k: coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()}
+    try:
+        obj = cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    validate = getattr(obj, "validate", None)
+    if callable(validate):
+        validate()
+    return obj
+
+
+def to_dict(obj: Any) -> Any:
+    """A JSON-ready nested dict of a config tree."""
+    if is_dataclass(obj):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, tuple):
+        return [to_dict(v) for v in obj]
+    return obj
+
+
+_SECTIONS = {"data": DataConfig, "model": ModelConfig, "optim": OptimConfig, "train": TrainConfig}
+
+
+def config_from_dict(tree: dict[str, Any]) -> ExperimentConfig:
+    """Build an ``ExperimentConfig`` from a nested dict (a parsed preset or config.json)."""
+    from gankit.recipes import RECIPES  # local: recipes import config
+
+    if not isinstance(tree, dict):
+        raise ConfigError("a config must be a table")
+    allowed = {"name", "description", "recipe", *_SECTIONS}
+    unknown = sorted(set(tree) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown key {unknown[0]} (valid: {', '.join(sorted(allowed))})")
+    kwargs: dict[str, Any] = {}
+    for key in ("name", "description"):
+        if key in tree:
+            kwargs[key] = coerce(tree[key], str, key)
+    for key, cls in _SECTIONS.items():
+        kwargs[key] = build_dataclass(cls, tree.get(key, {}), key)
+    recipe_table = dict(tree.get("recipe", {}))
+    recipe_name = coerce(recipe_table.get("name", "gan"), str, "recipe.name")
+    recipe_table["name"] = recipe_name
+    recipe_cls = RECIPES.get(recipe_name).config_class
+    kwargs["recipe"] = build_dataclass(recipe_cls, recipe_table, "recipe")
+    return ExperimentConfig(**kwargs)
+
+
+def parse_override(text: str) -> tuple[list[str], str]:
+    """``"train.steps=100"`` -> (["train", "steps"], "100")."""
+    key, sep, value = text.partition("=")
+    path = key.strip().split(".")
+    if not sep or len(path) < 2 or not all(path):
+        raise ConfigError(f"override {text!r} must look like section.key=value (e.g. train.steps=100)")
+    return path, value.strip()
+
+
+def apply_overrides(tree: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of ``tree`` with ``section.key=value`` strings applied (typed later)."""
+    out = json.loads(json.dumps(tree))
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {text!r}: {part} is not a section")
+        node[path[-1]] = value
+    return out
+
+
+def load_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+
+
+def replace(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` re-exported for frozen configs."""
+    return dataclasses.replace(obj, **changes)

@@ -1,0 +1,49 @@
+"""Datasets: 2-D toys, digits, MNIST-format IDX files and image folders.
+
+Importing this package registers every builder in ``DATASETS``; ``build_dataset(cfg)``
+returns an in-memory ``Dataset`` (see ``gankit.data.base``).
+"""
+
+from gankit.data import digits, image_folder, mnist, toys  # noqa: F401  (registrations)
+from gankit.data.base import DATASETS, Dataset, DatasetBuilder, build_dataset
+from gankit.data.digits import load_digits_arrays
+from gankit.data.download import download, sha256_decompressed
+from gankit.data.idx import encode_idx, parse_idx, read_idx
+from gankit.data.image_folder import IMAGE_EXTENSIONS, list_images
+from gankit.data.mnist import (
+    FASHION_MNIST_CLASSES,
+    cache_dir,
+    find_file,
+    load_mnist_arrays,
+    locate_or_download,
+    search_dirs,
+)
+from gankit.data.toys import grid_centres, ring_centres, sample_mixture, sample_spiral
+from gankit.data.transforms import resize_images, scale_to_unit
+
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "DatasetBuilder",
+    "build_dataset",
+    "cache_dir",
+    "download",
+    "encode_idx",
+    "FASHION_MNIST_CLASSES",
+    "find_file",
+    "grid_centres",
+    "IMAGE_EXTENSIONS",
+    "list_images",
+    "load_digits_arrays",
+    "load_mnist_arrays",
+    "locate_or_download",
+    "parse_idx",
+    "read_idx",
+    "resize_images",
+    "ring_centres",
+    "sample_mixture",
+    "sample_spiral",
+    "scale_to_unit",
+    "search_dirs",
+    "sha256_decompressed",
+]

@@ -1,0 +1,63 @@
+"""Pure metric statistics: arrays (NumPy or torch) in, float64 numbers out (DESIGN.md habit 3).
+
+Importing this package registers every statistic in ``gankit.metrics.registry.METRICS``.
+"""
+
+from gankit.metrics.statistics.class_accuracy import ClassAccuracy, class_accuracy
+from gankit.metrics.statistics.emc import EMCResult, emc
+from gankit.metrics.statistics.frechet import (
+    feature_statistics,
+    frechet_distance,
+    frechet_distance_from_stats,
+)
+from gankit.metrics.statistics.inception_score import (
+    InceptionScoreResult,
+    ModeScoreResult,
+    inception_score,
+    mode_score,
+)
+from gankit.metrics.statistics.kid import KIDResult, kid
+from gankit.metrics.statistics.mmd import mmd2
+from gankit.metrics.statistics.mode_coverage import ModeCoverage, mode_coverage
+from gankit.metrics.statistics.nn_two_sample import NNTwoSample, one_nn_two_sample
+from gankit.metrics.statistics.parzen import ParzenResult, kde_log_density, parzen_log_likelihood
+from gankit.metrics.statistics.precision_recall import (
+    DensityCoverage,
+    PrecisionRecall,
+    density_coverage,
+    precision_recall,
+)
+from gankit.metrics.statistics.stacked_mnist import StackedMNISTModes, stacked_mnist_modes
+from gankit.metrics.statistics.wasserstein import sliced_wasserstein_distance, wasserstein_distance
+
+__all__ = [
+    "ClassAccuracy",
+    "DensityCoverage",
+    "EMCResult",
+    "InceptionScoreResult",
+    "KIDResult",
+    "ModeCoverage",
+    "ModeScoreResult",
+    "NNTwoSample",
+    "ParzenResult",
+    "PrecisionRecall",
+    "StackedMNISTModes",
+    "class_accuracy",
+    "density_coverage",
+    "emc",
+    "feature_statistics",
+    "frechet_distance",
+    "frechet_distance_from_stats",
+    "inception_score",
+    "kde_log_density",
+    "kid",
+    "mmd2",
+    "mode_coverage",
+    "mode_score",
+    "one_nn_two_sample",
+    "parzen_log_likelihood",
+    "precision_recall",
+    "sliced_wasserstein_distance",
+    "stacked_mnist_modes",
+    "wasserstein_distance",
+]

@@ -1,0 +1,207 @@
+"""DCGAN generator and discriminator (Radford, Metz & Chintala 2016, "Unsupervised
+Representation Learning with Deep Convolutional Generative Adversarial Networks").
+
+One class per role, any size: resolution, channels and width are arguments.
+
+**Resolution rule.** ``resolution = s0 · 2^k`` with ``k ≥ 1`` upsampling stages and a start
+size ``3 ≤ s0 ≤ 7``, where ``k`` is the *largest* such exponent (halve while the result stays
+an integer ``≥ 3``). Examples: 8 = 4·2, 16 = 4·2², 28 = 7·2², 32 = 4·2³, 64 = 4·2⁴,
+12 = 3·2², 56 = 7·2³. Unsupported (→ ``ConfigError``): anything below 6, odd sizes, and sizes
+whose start would exceed 7 (e.g. 18 = 9·2, 36 = 9·2²). See ``dcgan_geometry``.
+
+**Width.** ``width`` is the channel count of the *last* hidden layer of G (and first of D);
+each stage towards the ``s0 × s0`` end doubles it, so the deepest layer has
+``width · 2^(k−1)`` channels (the paper's 64-px net: width 64 → 512 at 4×4).
+
+Initialisation: ``nets.init.dcgan_init_`` (N(0, 0.02) weights, N(1, 0.02) norm scales, zero
+biases). Conditioning: ``nets.conditioning`` (label embedding concatenated to z; projection D).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+from gankit.config import ModelConfig
+from gankit.errors import ConfigError
+from gankit.nets.base import NETWORKS, DOutput, NetSpec
+from gankit.nets.conditioning import (
+    LabelEmbedding,
+    ProjectionHead,
+    check_labels,
+    check_latent,
+    check_samples,
+    conditional_classes,
+    default_label_dim,
+)
+from gankit.nets.init import dcgan_init_
+
+Norm = Literal["batch", "none", "layer"]
+MIN_START, MAX_START = 3, 7  # allowed start sizes s0 of the s0 × s0 bottleneck
+KERNEL, STRIDE, PAD = 4, 2, 1  # every up/down-sampling conv doubles/halves the side
+LEAK = 0.2  # LeakyReLU slope in D (Radford et al. 2016)
+
+
+def dcgan_geometry(resolution: int) -> tuple[int, int]:
+    """``resolution -> (s0, k)``: ``resolution = s0 · 2^k``, ``k ≥ 1`` maximal, ``3 ≤ s0 ≤ 7``.
+
+    >>> [dcgan_geometry(r) for r in (8, 16, 28, 32, 64)]
+    [(4, 1), (4, 2), (7, 2), (4, 3), (4, 4)]
+    """
+    r = int(resolution)
+    s0, k = r, 0
+    while s0 % 2 == 0 and s0 // 2 >= MIN_START:
+        s0, k = s0 // 2, k + 1
+    if k < 1 or not MIN_START <= s0 <= MAX_START:
+        raise ConfigError(
+            f"DCGAN cannot make resolution {resolution}: it must be s0·2^k with k ≥ 1 and "
+            f"{MIN_START} ≤ s0 ≤ {MAX_START} (e.g. 8, 16, 28, 32, 64, 128)"
+        )
+    return s0, k
+
+
+def _norm2d(norm: str, channels: int) -> nn.Module:
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "layer":
+        return nn.GroupNorm(1, channels)  # per-sample, so valid with gradient penalties
+    if norm == "none":
+        return nn.Identity()
+    raise ConfigError(f"unknown norm {norm!r} (known: batch, layer, none)")
+
+
+def _check_sizes(channels: int, width: int) -> None:
+    if channels <= 0 or width <= 0:
+        raise ConfigError(f"DCGAN needs channels > 0 and width > 0, got {channels}, {width}")
+
+
+class DCGANGenerator(nn.Module):
+    """``G(z, c) -> x``, shape ``(N, channels, resolution, resolution)``, in ``[-1, 1]``.
+
+    ``z`` (+ label embedding) as ``(N, z, 1, 1)`` → ConvTranspose2d(kernel s0, stride 1) to
+    ``(width·2^(k−1), s0, s0)`` → BN → ReLU → (k−1) × [ConvTranspose2d(4, 2, 1) halving the
+    channels → BN → ReLU] → ConvTranspose2d(4, 2, 1) to ``channels`` → tanh. Exactly ``k``
+    upsampling stages (Radford et al. 2016, Fig. 1). Convolutions followed by BN have no bias.
+    """
+
+    def __init__(
+        self,
+        z_dim: int,
+        resolution: int,
+        channels: int,
+        width: int,
+        num_classes: int = 0,
+        label_dim: int | None = None,
+    ) -> None:
+        super().__init__()
+        s0, k = dcgan_geometry(resolution)
+        _check_sizes(channels, width)
+        if z_dim <= 0:
+            raise ConfigError(f"z_dim must be > 0, got {z_dim}")
+        self.z_dim = int(z_dim)
+        self.num_classes = int(num_classes)
+        self.resolution = int(resolution)
+        self.sample_shape = (int(channels), self.resolution, self.resolution)
+        self.label = None
+        in_ch = self.z_dim
+        if self.num_classes > 0:
+            label_dim = label_dim or default_label_dim(self.num_classes)
+            self.label = LabelEmbedding(self.num_classes, label_dim)
+            in_ch += self.label.label_dim
+        ch = width * 2 ** (k - 1)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(in_ch, ch, kernel_size=s0, stride=1, padding=0, bias=False),
+            nn.BatchNorm2d(ch),
+            nn.ReLU(inplace=True),
+        ]
+        for _ in range(k - 1):
+            layers += [
+                nn.ConvTranspose2d(ch, ch // 2, KERNEL, STRIDE, PAD, bias=False),
+                nn.BatchNorm2d(ch // 2),
+                nn.ReLU(inplace=True),
+            ]
+            ch //= 2
+        layers += [nn.ConvTranspose2d(ch, channels, KERNEL, STRIDE, PAD), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        dcgan_init_(self.net)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        check_latent(z, self.z_dim, type(self).__name__)
+        check_labels(c, z.shape[0], self.num_classes, type(self).__name__)
+        h = self.label(z, c) if self.label is not None else z  # (N, z_dim [+ L])
+        return self.net(h[:, :, None, None])  # (N, C, H, W)
+
+
+class DCGANDiscriminator(nn.Module):
+    """``D(x, c) -> DOutput`` for ``x`` of shape ``(N, channels, resolution, resolution)``.
+
+    Mirror of the generator: Conv2d(4, 2, 1) to ``width`` + LeakyReLU(0.2) (no norm on the
+    first layer, as in the paper) → (k−1) × [Conv2d(4, 2, 1) doubling the channels → norm →
+    LeakyReLU(0.2)] down to ``(width·2^(k−1), s0, s0)``; ``features`` = that, flattened
+    ``(N, width·2^(k−1)·s0²)``; final Conv2d(kernel s0) → 1 logit ``(N,)``.
+    With ``num_classes > 0`` the logit gets ``⟨E[c], features⟩`` (projection discriminator,
+    Miyato & Koyama 2018). ``norm``: ``"batch"`` (paper), ``"layer"`` = GroupNorm(1, C)
+    (per-sample, valid with WGAN-GP), ``"none"``.
+    """
+
+    def __init__(
+        self,
+        resolution: int,
+        channels: int,
+        width: int,
+        num_classes: int = 0,
+        norm: Norm = "batch",
+    ) -> None:
+        super().__init__()
+        s0, k = dcgan_geometry(resolution)
+        _check_sizes(channels, width)
+        self.num_classes = int(num_classes)
+        self.resolution = int(resolution)
+        self.sample_shape = (int(channels), self.resolution, self.resolution)
+        self.norm = norm
+        ch = width
+        layers: list[nn.Module] = [
+            nn.Conv2d(channels, ch, KERNEL, STRIDE, PAD),
+            nn.LeakyReLU(LEAK, inplace=True),
+        ]
+        for _ in range(k - 1):
+            layers += [
+                nn.Conv2d(ch, ch * 2, KERNEL, STRIDE, PAD, bias=norm == "none"),
+                _norm2d(norm, ch * 2),
+                nn.LeakyReLU(LEAK, inplace=True),
+            ]
+            ch *= 2
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Conv2d(ch, 1, kernel_size=s0, stride=1, padding=0)
+        self.feature_dim = ch * s0 * s0
+        dcgan_init_(self.body)
+        dcgan_init_(self.head)
+        self.projection = (
+            ProjectionHead(self.num_classes, self.feature_dim) if self.num_classes > 0 else None
+        )
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> DOutput:
+        check_samples(x, self.sample_shape, type(self).__name__)
+        check_labels(c, x.shape[0], self.num_classes, type(self).__name__)
+        h = self.body(x)  # (N, width·2^(k−1), s0, s0)
+        logits = self.head(h).flatten()  # (N,)
+        features = h.flatten(1)  # (N, F)
+        if self.projection is not None:
+            logits = logits + self.projection(features, c)  # (N,)
+        return DOutput(logits=logits, features=features)
+
+
+@NETWORKS.register("dcgan", "DCGAN conv G and D (Radford et al. 2016), any s0·2^k resolution")
+def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGANDiscriminator]:
+    """DCGAN ``(G, D)`` for square images ``spec.sample_shape = (C, R, R)``; widths
+    ``cfg.g_width`` / ``cfg.d_width``, D normalisation ``cfg.d_norm``."""
+    shape = tuple(spec.sample_shape)
+    if len(shape) != 3 or shape[1] != shape[2]:
+        raise ConfigError(f"DCGAN needs square images (C, R, R), got sample shape {shape}")
+    channels, resolution, _ = shape
+    num_classes = conditional_classes(cfg, spec)
+    g = DCGANGenerator(cfg.z_dim, resolution, channels, cfg.g_width, num_classes)
+    d = DCGANDiscriminator(resolution, channels, cfg.d_width, num_classes, cfg.d_norm)
+    return g, d

@@ -1,0 +1,164 @@
+"""Fully connected GAN networks, as in Goodfellow et al. 2014 ("Generative Adversarial Nets")
+and the 2-D toy experiments of the GAN literature (mixtures of Gaussians on a ring/grid).
+
+Works on vectors ``(D,)`` and on images ``(C, H, W)`` (flattened). Conditioning follows
+``conditioning.py``: G concatenates a label embedding to ``z``; D is a projection
+discriminator on its last hidden layer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, Sequence
+
+import torch
+from torch import nn
+
+from gankit.config import ModelConfig
+from gankit.errors import ConfigError
+from gankit.nets.base import NETWORKS, DOutput, NetSpec
+from gankit.nets.conditioning import (
+    LabelEmbedding,
+    ProjectionHead,
+    check_labels,
+    check_latent,
+    check_samples,
+    conditional_classes,
+    default_label_dim,
+)
+
+Norm = Literal["none", "batch", "layer"]
+LEAK = 0.2  # LeakyReLU slope in D (Radford et al. 2016)
+
+
+def _check_sample_shape(sample_shape: Sequence[int]) -> tuple[int, ...]:
+    shape = tuple(int(s) for s in sample_shape)
+    if len(shape) not in (1, 3) or any(s <= 0 for s in shape):
+        raise ConfigError(
+            f"MLP networks take vectors (D,) or images (C, H, W), got sample shape {shape}"
+        )
+    return shape
+
+
+def _check_layers(hidden: int, layers: int) -> None:
+    if hidden <= 0:
+        raise ConfigError(f"MLP hidden width must be > 0, got {hidden}")
+    if layers < 1:
+        raise ConfigError(f"MLP networks need at least one hidden layer, got {layers}")
+
+
+def _norm1d(norm: str, width: int) -> nn.Module:
+    if norm == "batch":
+        return nn.BatchNorm1d(width)
+    if norm == "layer":
+        return nn.LayerNorm(width)
+    if norm == "none":
+        return nn.Identity()
+    raise ConfigError(f"unknown norm {norm!r} (known: batch, layer, none)")
+
+
+class MLPGenerator(nn.Module):
+    """``G(z, c) -> x``: ``layers`` × [Linear(hidden) + ReLU], then Linear(prod(sample_shape)).
+
+    Image sample shapes ``(C, H, W)`` get a ``tanh`` (outputs in ``[-1, 1]``) and are reshaped;
+    vector shapes ``(D,)`` are a plain linear output (unbounded, for real-valued data).
+    With ``num_classes > 0`` a label embedding of width ``label_dim`` (default
+    ``num_classes``) is concatenated to ``z``.
+    """
+
+    def __init__(
+        self,
+        z_dim: int,
+        sample_shape: Sequence[int],
+        hidden: int,
+        layers: int,
+        num_classes: int = 0,
+        label_dim: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.z_dim = int(z_dim)
+        self.sample_shape = _check_sample_shape(sample_shape)
+        self.num_classes = int(num_classes)
+        _check_layers(hidden, layers)
+        if self.z_dim <= 0:
+            raise ConfigError(f"z_dim must be > 0, got {z_dim}")
+        in_dim = self.z_dim
+        self.label = None
+        if self.num_classes > 0:
+            label_dim = label_dim or default_label_dim(self.num_classes)
+            self.label = LabelEmbedding(self.num_classes, label_dim)
+            in_dim += self.label.label_dim
+        blocks: list[nn.Module] = []
+        for _ in range(layers):
+            blocks += [nn.Linear(in_dim, hidden), nn.ReLU(inplace=True)]
+            in_dim = hidden
+        self.body = nn.Sequential(*blocks)
+        self.out = nn.Linear(hidden, math.prod(self.sample_shape))
+        self.is_image = len(self.sample_shape) == 3
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        check_latent(z, self.z_dim, type(self).__name__)
+        check_labels(c, z.shape[0], self.num_classes, type(self).__name__)
+        h = self.label(z, c) if self.label is not None else z  # (N, z_dim [+ L])
+        x = self.out(self.body(h))  # (N, prod(sample_shape))
+        if self.is_image:
+            x = torch.tanh(x)
+        return x.view(x.shape[0], *self.sample_shape)  # (N, *sample_shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """``D(x, c) -> DOutput``: flatten, ``layers`` × [Linear(hidden) + norm + LeakyReLU(0.2)],
+    Linear -> 1 logit.
+
+    ``features`` is the last hidden layer ``(N, hidden)``. With ``num_classes > 0`` the logit
+    gets the projection term ``⟨E[c], features⟩`` (Miyato & Koyama 2018).
+    ``norm``: ``"none"``, ``"batch"`` (BatchNorm1d) or ``"layer"`` (LayerNorm; per-sample,
+    so valid with gradient penalties).
+    """
+
+    def __init__(
+        self,
+        sample_shape: Sequence[int],
+        hidden: int,
+        layers: int,
+        num_classes: int = 0,
+        norm: Norm = "none",
+    ) -> None:
+        super().__init__()
+        self.sample_shape = _check_sample_shape(sample_shape)
+        self.num_classes = int(num_classes)
+        self.norm = norm
+        _check_layers(hidden, layers)
+        in_dim = math.prod(self.sample_shape)
+        blocks: list[nn.Module] = []
+        for _ in range(layers):
+            blocks += [
+                nn.Linear(in_dim, hidden, bias=norm == "none"),  # a norm brings its own shift
+                _norm1d(norm, hidden),
+                nn.LeakyReLU(LEAK, inplace=True),
+            ]
+            in_dim = hidden
+        self.body = nn.Sequential(*blocks)
+        self.head = nn.Linear(hidden, 1)
+        self.feature_dim = hidden
+        self.projection = ProjectionHead(self.num_classes, hidden) if self.num_classes > 0 else None
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> DOutput:
+        check_samples(x, self.sample_shape, type(self).__name__)
+        check_labels(c, x.shape[0], self.num_classes, type(self).__name__)
+        features = self.body(x.flatten(1))  # (N, hidden)
+        logits = self.head(features).squeeze(1)  # (N,)
+        if self.projection is not None:
+            logits = logits + self.projection(features, c)  # (N,)
+        return DOutput(logits=logits, features=features)
+
+
+@NETWORKS.register("mlp", "fully connected G and D (vectors or flattened images)")
+def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscriminator]:
+    """MLP ``(G, D)``: hidden = ``cfg.g_width`` / ``cfg.d_width``, ``cfg.mlp_layers`` hidden
+    layers, D normalisation ``cfg.d_norm`` as configured."""
+    num_classes = conditional_classes(cfg, spec)
+    g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes)
+    d = MLPDiscriminator(spec.sample_shape, cfg.d_width, cfg.mlp_layers, num_classes, cfg.d_norm)
+    return g, d
+

@@ -1,0 +1,108 @@
+"""What a recipe is: the networks of one GAN variant, its phases, and the maths of each.
+
+The trainer knows no GAN maths and a recipe knows no optimizer steps (DESIGN.md item 5).
+A recipe builds its modules, declares its phases and optimizers, and computes losses in
+``accumulate_gradients``, calling ``ctx.backward(loss)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Mapping
+
+import torch
+from torch import nn
+
+from gankit.config import ExperimentConfig
+from gankit.registry import Registry
+from gankit.train.loader import Batch
+from gankit.train.phases import Phase
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    modules: tuple[str, ...]  # recipe modules whose parameters this optimizer owns
+    lr: float
+
+
+@dataclass
+class StepContext:
+    """What the trainer hands a recipe for one phase update."""
+
+    step: int
+    report: Callable[[str, torch.Tensor | float], None]
+    backward: Callable[[torch.Tensor], None]
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a recipe may know about the data."""
+
+    sample_shape: tuple[int, ...]
+    num_classes: int
+
+
+class Recipe:
+    """Base class; subclasses register with ``@RECIPES.register(name, description)``."""
+
+    config_class: ClassVar[type]
+    ema_modules: ClassVar[tuple[str, ...]] = ("G",)  # modules whose EMA is used for sampling
+
+    def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
+        self.cfg = cfg
+        self.data = data
+        self.modules = nn.ModuleDict()
+
+    # -- declared by each recipe
+    def phases(self) -> list[Phase]:
+        raise NotImplementedError
+
+    def optimizers(self) -> dict[str, OptimizerSpec]:
+        raise NotImplementedError
+
+    def accumulate_gradients(self, phase: str, batch: Batch, ctx: StepContext) -> None:
+        raise NotImplementedError
+
+    def after_step(self, phase: str) -> None:
+        """Hook after an optimizer step of ``phase`` (e.g. weight clipping)."""
+
+    # -- sampling (used by the trainer's grids and by `gankit sample`)
+    @property
+    def z_dim(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def num_classes(self) -> int:
+        """Classes the generator is conditioned on (0 = unconditional)."""
+        return 0
+
+    def latent(self, n: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+        """Draw ``n`` latent vectors z ~ N(0, I), shape (n, z_dim)."""
+        z = torch.randn(n, self.z_dim, generator=generator)
+        return z.to(device)
+
+    def generate(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples from latents ``z`` using ``nets`` (the EMA copies or the live modules)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """``generate`` in eval mode without gradients; training modes are restored after."""
+        modes = {name: m.training for name, m in nets.items()}
+        for m in nets.values():
+            m.eval()
+        try:
+            return self.generate(nets, z, c).float()
+        finally:
+            for name, m in nets.items():
+                m.train(modes[name])
+
+    # -- recipe-level state beyond parameters (e.g. BEGAN's k_t), JSON-able
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+RECIPES: Registry[type[Recipe]] = Registry("recipe")

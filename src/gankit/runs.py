@@ -1,0 +1,170 @@
+"""Run directories: train into one, resume one, load one for sampling.
+
+A run directory holds ``config.json`` (the resolved config, written before training),
+``stats.jsonl``, ``checkpoint.safetensors``, ``samples/`` (grids over time), the plots
+and a ``README.md`` summary. The CLI is a thin layer over these functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from gankit.config import ExperimentConfig, apply_overrides, config_from_dict, to_dict
+from gankit.data.base import Dataset
+from gankit.errors import CheckpointError, ConfigError
+from gankit.latent import lerp, slerp
+from gankit.recipes import RECIPES, DataInfo, Recipe
+from gankit.train import checkpoint as ckpt
+from gankit.train.trainer import Trainer, resolve_device, write_json_atomic
+
+CONFIG_NAME = "config.json"
+# what may change when a run is resumed: nothing that alters the maths of the run
+RESUMABLE = ("steps", "progress", "log_every", "sample_every", "checkpoint_every", "device")
+
+
+@dataclass
+class RunResult:
+    run_dir: str
+    steps: int
+    completed: bool  # False when stopped early by a signal
+
+
+def new_run_dir(cfg: ExperimentConfig) -> str:
+    name = cfg.train.run_name or f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir = os.path.join(cfg.train.out_dir, name)
+    if os.path.exists(os.path.join(run_dir, ckpt.CHECKPOINT_NAME)):
+        raise ConfigError(f"{run_dir} already holds a run; use `gankit resume {run_dir}` or another train.run_name")
+    return run_dir
+
+
+def _run(trainer: Trainer) -> RunResult:
+    from gankit.run_artifacts import RunArtifacts  # local: pulls in matplotlib
+
+    artifacts = RunArtifacts(trainer)
+    completed = trainer.fit(on_event=artifacts.on_event)
+    artifacts.finish(completed)
+    return RunResult(trainer.run_dir, trainer.step, completed)
+
+
+def train(cfg: ExperimentConfig, run_dir: str | None = None, dataset: Dataset | None = None) -> RunResult:
+    """Train ``cfg`` into a new run directory (``train.out_dir/train.run_name``)."""
+    run_dir = run_dir or new_run_dir(cfg)
+    trainer = Trainer(cfg, run_dir, dataset)  # validates everything before writing anything
+    os.makedirs(run_dir, exist_ok=True)
+    write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
+    return _run(trainer)
+
+
+def _checkpoint_meta(run_dir: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    if not os.path.isdir(run_dir):
+        raise CheckpointError(f"run directory not found: {run_dir}")
+    return ckpt.load_checkpoint(os.path.join(run_dir, ckpt.CHECKPOINT_NAME))
+
+
+def resume(run_dir: str, overrides: list[str] | None = None, dataset: Dataset | None = None) -> RunResult:
+    """Continue a run exactly where its checkpoint left it. Only ``train.steps`` and
+    bookkeeping keys (``RESUMABLE``) may be overridden."""
+    _, meta = _checkpoint_meta(run_dir)
+    for text in overrides or []:
+        key = text.partition("=")[0].strip()
+        if not (key.startswith("train.") and key[len("train.") :] in RESUMABLE):
+            allowed = ", ".join(f"train.{k}" for k in RESUMABLE)
+            raise ConfigError(f"cannot change {key} when resuming (allowed: {allowed})")
+    cfg = config_from_dict(apply_overrides(meta["config"], overrides or []))
+    trainer = Trainer(cfg, run_dir, dataset)
+    trainer.load_checkpoint()
+    write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
+    return _run(trainer)
+
+
+@dataclass
+class LoadedRun:
+    """A trained model ready to sample: recipe modules and their EMA copies."""
+
+    cfg: ExperimentConfig
+    recipe: Recipe
+    ema: dict[str, nn.Module]
+    step: int
+    data: dict[str, Any]
+    device: torch.device
+
+    def nets(self, use_ema: bool = True) -> dict[str, nn.Module]:
+        nets = dict(self.recipe.modules.items())
+        if use_ema:
+            nets.update(self.ema)
+        return nets
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.data["sample_shape"]) == 3
+
+    def labels(self, n: int, class_id: int | None = None) -> torch.Tensor | None:
+        k = self.recipe.num_classes
+        if class_id is not None:
+            if not k:
+                raise ConfigError("--class needs a conditional model (model.conditional=true)")
+            if not 0 <= class_id < k:
+                raise ConfigError(f"--class must be in [0, {k - 1}], got {class_id}")
+            return torch.full((n,), class_id, dtype=torch.long, device=self.device)
+        return torch.arange(n, device=self.device) % k if k else None
+
+    def sample(self, n: int, seed: int, class_id: int | None = None, use_ema: bool = True) -> torch.Tensor:
+        """``n`` samples from latents drawn with ``seed`` (independent of global RNG)."""
+        if n < 1:
+            raise ConfigError(f"--n must be >= 1, got {n}")
+        z = self.recipe.latent(n, torch.Generator().manual_seed(seed), self.device)  # (n, z_dim)
+        return self.recipe.sample(self.nets(use_ema), z, self.labels(n, class_id))
+
+    def interpolate(self, rows: int, steps: int, seed: int, spherical: bool = False, use_ema: bool = True) -> torch.Tensor:
+        """``rows`` paths of ``steps`` samples between random latent pairs: (rows·steps, ...)."""
+        if steps < 2 or rows < 1:
+            raise ConfigError(f"interpolation needs --steps >= 2 and --rows >= 1, got {steps} and {rows}")
+        gen = torch.Generator().manual_seed(seed)
+        z0 = self.recipe.latent(rows, gen)  # (rows, z_dim)
+        z1 = self.recipe.latent(rows, gen)
+        t = torch.linspace(0.0, 1.0, steps)
+        path = (slerp if spherical else lerp)(z0, z1, t).reshape(rows * steps, -1)  # (rows·steps, z_dim)
+        c = self.labels(rows)
+        c = c.repeat_interleave(steps) if c is not None else None
+        return self.recipe.sample(self.nets(use_ema), path.to(self.device), c)
+
+
+def load_run(run_dir: str, device: str = "cpu") -> LoadedRun:
+    """Load a run's networks (and EMA copies) from its checkpoint for sampling."""
+    tensors, meta = _checkpoint_meta(run_dir)
+    path = os.path.join(run_dir, ckpt.CHECKPOINT_NAME)
+    try:
+        cfg = config_from_dict(meta["config"])
+        data = meta["data"]
+        info = DataInfo(tuple(data["sample_shape"]), int(data["num_classes"]))
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{path}: incomplete metadata ({exc})") from None
+    dev = resolve_device(device)
+    recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
+    recipe.modules.to(dev)
+    ckpt.load_module_tensors("modules", recipe.modules, tensors, path)
+    ema: dict[str, nn.Module] = {}
+    if any(k.startswith("ema/") for k in tensors):
+        import copy
+
+        ema = {name: copy.deepcopy(recipe.modules[name]) for name in recipe.ema_modules}
+        ckpt.load_module_tensors("ema", ema, tensors, path)
+    return LoadedRun(cfg, recipe, ema, int(meta["step"]), data, dev)
+
+
+def read_config(run_dir: str) -> dict[str, Any]:
+    path = os.path.join(run_dir, CONFIG_NAME)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path} not found: is {run_dir} a gankit run directory?") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON ({exc})") from None

@@ -1,0 +1,1 @@
+"""Training engine: phases, trainer, checkpoints, EMA, stats (import submodules directly)."""

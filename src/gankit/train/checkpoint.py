@@ -1,0 +1,147 @@
+"""Checkpoints: one safetensors file, tensors inside, everything else as JSON metadata.
+
+A checkpoint holds all networks, their EMA copies, every optimizer (tensor state and
+param groups), the AMP scaler, counters, every RNG state, the data order and the resolved
+config — enough to continue bit-for-bit (DESIGN.md item 9). It is written to a temporary
+file in the same directory and renamed over the previous one only once complete, so an
+interruption at any instant leaves the previous checkpoint intact. Loading uses
+safetensors only: nothing in the file can execute code.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from typing import Any, Mapping
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from gankit.errors import CheckpointError
+
+FORMAT = "gankit-checkpoint/1"
+META_KEY = "gankit"
+CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+# --------------------------------------------------------------------------- file level
+
+
+def save_checkpoint(path: str, tensors: Mapping[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    """Atomically write ``tensors`` and JSON ``meta`` to ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    for stale in glob.glob(os.path.join(directory, f".{os.path.basename(path)}.tmp-*")):
+        os.remove(stale)  # left by a process killed mid-write
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{os.getpid()}")
+    payload = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    header = {META_KEY: json.dumps({"format": FORMAT, **meta})}
+    try:
+        save_file(payload, tmp, metadata=header)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def load_checkpoint(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read a checkpoint written by :func:`save_checkpoint` (never unpickles)."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        with safe_open(path, framework="pt", device="cpu") as fh:
+            header = fh.metadata() or {}
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a valid safetensors checkpoint ({exc})") from None
+    try:
+        meta = json.loads(header[META_KEY])
+    except (KeyError, json.JSONDecodeError):
+        raise CheckpointError(f"{path} is a safetensors file but not a gankit checkpoint") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} has format {meta.get('format')!r}; expected {FORMAT}")
+    return tensors, meta
+
+
+# --------------------------------------------------------------------------- modules
+
+
+def module_tensors(prefix: str, modules: Mapping[str, nn.Module]) -> dict[str, torch.Tensor]:
+    return {
+        f"{prefix}/{name}/{key}": value
+        for name, module in modules.items()
+        for key, value in module.state_dict().items()
+    }
+
+
+def load_module_tensors(
+    prefix: str, modules: Mapping[str, nn.Module], tensors: Mapping[str, torch.Tensor], path: str
+) -> None:
+    """Load ``prefix/<module>/<key>`` tensors strictly; any mismatch is a CheckpointError."""
+    for name, module in modules.items():
+        expected = module.state_dict()
+        head = f"{prefix}/{name}/"
+        found = {k[len(head) :]: v for k, v in tensors.items() if k.startswith(head)}
+        missing = sorted(set(expected) - set(found))
+        unexpected = sorted(set(found) - set(expected))
+        if missing or unexpected:
+            what = f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}"
+            raise CheckpointError(
+                f"{path} does not match this model's {name} network ({what}); "
+                "it was written by a different architecture or configuration"
+            )
+        for key, value in expected.items():
+            if found[key].shape != value.shape:
+                raise CheckpointError(
+                    f"{path} does not match this model's {name} network: {key} has shape "
+                    f"{tuple(found[key].shape)} in the checkpoint, {tuple(value.shape)} in the model"
+                )
+        module.load_state_dict({k: v.to(expected[k].device) for k, v in found.items()})
+
+
+# --------------------------------------------------------------------------- optimizers
+
+
+def optimizer_state(name: str, opt: torch.optim.Optimizer) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Split an optimizer's state_dict into JSON (param groups, scalars) and tensors."""
+    state = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for idx, per_param in state["state"].items():
+        for key, value in per_param.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim/{name}/{idx}/{key}"] = value
+            else:
+                scalars.setdefault(str(idx), {})[key] = value
+    return {"param_groups": state["param_groups"], "scalars": scalars}, tensors
+
+
+def load_optimizer_state(
+    name: str, opt: torch.optim.Optimizer, meta: dict[str, Any], tensors: Mapping[str, torch.Tensor], path: str
+) -> None:
+    head = f"optim/{name}/"
+    per_param: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith(head):
+            idx, field = key[len(head) :].split("/", 1)
+            per_param.setdefault(int(idx), {})[field] = value
+    for idx, fields in meta["scalars"].items():
+        per_param.setdefault(int(idx), {}).update(fields)
+    groups = [
+        {k: tuple(v) if k == "betas" else v for k, v in group.items()} for group in meta["param_groups"]
+    ]
+    try:
+        opt.load_state_dict({"state": per_param, "param_groups": groups})
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: optimizer {name} does not match this model ({exc})") from None

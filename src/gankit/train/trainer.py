@@ -1,0 +1,253 @@
+"""The generic trainer: runs a recipe's phases; owns devices, optimizers, EMA, AMP,
+logging, sample grids and checkpoints; knows no GAN maths (DESIGN.md item 5)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from typing import Any, Callable
+
+import torch
+
+from gankit.config import ExperimentConfig, to_dict
+from gankit.data.base import Dataset, build_dataset
+from gankit.errors import CheckpointError, ConfigError
+from gankit.recipes import RECIPES, DataInfo, Recipe, StepContext
+from gankit.train import checkpoint as ckpt
+from gankit.train.ema import EMA
+from gankit.train.loader import EpochLoader
+from gankit.train.optim import build_optimizer
+from gankit.train.progress import Progress
+from gankit.train.seeding import capture_rng, restore_rng, seed_everything
+from gankit.train.signals import GracefulStop
+from gankit.train.stats import Reporter
+
+GRID_SEED_OFFSET = 7919  # the fixed latent batch of sample grids has its own stream
+
+
+def resolve_device(name: str) -> torch.device:
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"train.device: unknown device {name!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"train.device={name} but CUDA is not available on this machine")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"train.device={name} but MPS is not available on this machine")
+    return device
+
+
+class Trainer:
+    """Trains ``cfg``'s recipe into ``run_dir``. Construction is deterministic given the
+    config, so a resumed trainer is built identically and then overwritten by the
+    checkpoint's state."""
+
+    def __init__(self, cfg: ExperimentConfig, run_dir: str, dataset: Dataset | None = None) -> None:
+        self.cfg = cfg
+        self.run_dir = run_dir
+        tc = cfg.train
+        self.device = resolve_device(tc.device)
+        seed_everything(tc.seed)
+        self.dataset = dataset if dataset is not None else build_dataset(cfg.data)
+        info = DataInfo(self.dataset.sample_shape, self.dataset.num_classes)
+        self.recipe: Recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
+        self.recipe.modules.to(self.device).train()
+        self.phases = self.recipe.phases()
+        self.optimizers = {
+            name: build_optimizer(
+                (p for m in spec.modules for p in self.recipe.modules[m].parameters()), spec.lr, cfg.optim
+            )
+            for name, spec in self.recipe.optimizers().items()
+        }
+        self.ema = (
+            {name: EMA(self.recipe.modules[name], tc.ema_decay, tc.ema_start) for name in self.recipe.ema_modules}
+            if tc.ema_decay > 0
+            else {}
+        )
+        self.loader = EpochLoader(self.dataset, tc.batch_size, tc.seed, self.device)
+        self.step = 0
+        self.amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        self.scaler = torch.amp.GradScaler("cuda") if tc.amp and self.device.type == "cuda" else None
+        grid_gen = torch.Generator().manual_seed(tc.seed + GRID_SEED_OFFSET)
+        self.grid_z = self.recipe.latent(tc.n_grid, grid_gen, self.device)  # (n_grid, z_dim)
+        k = self.recipe.num_classes
+        self.grid_c = torch.arange(tc.n_grid, device=self.device) % k if k else None
+        self.reporter: Reporter | None = None
+        self._grad_owner: frozenset[str] | None = None
+
+    # ------------------------------------------------------------------ one step
+
+    def _set_trainable(self, names: frozenset[str]) -> None:
+        if names == self._grad_owner:
+            return
+        for name, module in self.recipe.modules.items():
+            module.requires_grad_(name in names)
+        self._grad_owner = names
+
+    def _backward(self, loss: torch.Tensor) -> None:
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+
+    def train_step(self) -> None:
+        """One step: every phase due at this step, each ``repeats`` times, then EMA."""
+        report = self.reporter.report if self.reporter is not None else (lambda *_: None)
+        ctx = StepContext(self.step, report, self._backward)
+        autocast = (
+            torch.autocast(self.device.type, dtype=self.amp_dtype)
+            if self.cfg.train.amp
+            else contextlib.nullcontext()
+        )
+        for phase in self.phases:
+            if not phase.runs_at(self.step):
+                continue
+            self._set_trainable(frozenset(phase.modules + phase.track))
+            opt = self.optimizers[phase.optimizer]
+            for _ in range(phase.repeats):
+                batch = self.loader.next()
+                opt.zero_grad(set_to_none=True)
+                with autocast:
+                    self.recipe.accumulate_gradients(phase.name, batch, ctx)
+                if self.scaler is not None:
+                    self.scaler.step(opt)
+                    self.scaler.update()
+                else:
+                    opt.step()
+                self.recipe.after_step(phase.name)
+        for ema in self.ema.values():
+            ema.update(self.step)
+        self.step += 1
+
+    # ------------------------------------------------------------------ sampling
+
+    def sampling_nets(self, use_ema: bool = True) -> dict[str, torch.nn.Module]:
+        nets = dict(self.recipe.modules.items())
+        if use_ema:
+            nets.update({name: ema.module for name, ema in self.ema.items()})
+        return nets
+
+    def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, use_ema: bool = True) -> torch.Tensor:
+        return self.recipe.sample(self.sampling_nets(use_ema), z, c)
+
+    # ------------------------------------------------------------------ checkpoints
+
+    @property
+    def checkpoint_path(self) -> str:
+        return os.path.join(self.run_dir, ckpt.CHECKPOINT_NAME)
+
+    def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        tensors = ckpt.module_tensors("modules", self.recipe.modules)
+        tensors.update(ckpt.module_tensors("ema", {n: e.module for n, e in self.ema.items()}))
+        optim_meta = {}
+        for name, opt in self.optimizers.items():
+            optim_meta[name], opt_tensors = ckpt.optimizer_state(name, opt)
+            tensors.update(opt_tensors)
+        rng_json, rng_tensors = capture_rng()
+        tensors.update(rng_tensors)
+        meta = {
+            "step": self.step,
+            "config": to_dict(self.cfg),
+            "optimizers": optim_meta,
+            "rng": rng_json,
+            "loader": self.loader.state_dict(),
+            "recipe_state": self.recipe.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "data": data_summary(self.dataset),
+            "torch_version": torch.__version__,
+        }
+        return tensors, meta
+
+    def save_checkpoint(self) -> str:
+        tensors, meta = self.state()
+        ckpt.save_checkpoint(self.checkpoint_path, tensors, meta)
+        return self.checkpoint_path
+
+    def load_checkpoint(self, path: str | None = None, weights_only: bool = False) -> None:
+        """Restore the state; ``weights_only`` loads just networks and EMA (for sampling)."""
+        path = path or self.checkpoint_path
+        tensors, meta = ckpt.load_checkpoint(path)
+        saved_recipe = meta.get("config", {}).get("recipe", {}).get("name")
+        if saved_recipe != self.cfg.recipe.name:
+            raise CheckpointError(
+                f"{path} was written by recipe {saved_recipe!r}, not {self.cfg.recipe.name!r}"
+            )
+        ckpt.load_module_tensors("modules", self.recipe.modules, tensors, path)
+        ema_modules = {n: e.module for n, e in self.ema.items()}
+        if ema_modules and any(k.startswith("ema/") for k in tensors):
+            ckpt.load_module_tensors("ema", ema_modules, tensors, path)
+        elif ema_modules:  # a run trained without EMA: sample from the live weights
+            for name, e in self.ema.items():
+                e.module.load_state_dict(self.recipe.modules[name].state_dict())
+        self.step = int(meta["step"])
+        if weights_only:
+            return
+        for name, opt in self.optimizers.items():
+            if name not in meta["optimizers"]:
+                raise CheckpointError(f"{path} has no state for optimizer {name}")
+            ckpt.load_optimizer_state(name, opt, meta["optimizers"][name], tensors, path)
+        self.loader.load_state_dict(meta["loader"])
+        self.recipe.load_state_dict(meta["recipe_state"])
+        if self.scaler is not None and meta.get("scaler"):
+            self.scaler.load_state_dict(meta["scaler"])
+        restore_rng(meta["rng"], {k: v for k, v in tensors.items() if k.startswith("rng/")})
+
+    # ------------------------------------------------------------------ the loop
+
+    def fit(self, on_event: Callable[[str, "Trainer"], None] | None = None) -> bool:
+        """Train to ``train.steps``. Returns False if stopped early by SIGINT/SIGTERM
+        (after writing a checkpoint), True when all steps are done. ``on_event`` gets
+        "log", "sample" and "checkpoint" events (artifact writers hook in there)."""
+        tc = self.cfg.train
+        os.makedirs(self.run_dir, exist_ok=True)
+        self.reporter = Reporter(os.path.join(self.run_dir, "stats.jsonl"))
+        emit = on_event or (lambda *_: None)
+        completed = True
+        try:
+            with GracefulStop() as stop, Progress(tc.steps, self.step, tc.progress, self.cfg.name) as bar:
+                while self.step < tc.steps:
+                    self.train_step()
+                    bar.update(self.step)
+                    if self.step % tc.log_every == 0 or self.step == tc.steps:
+                        bar.show(self.reporter.flush(self.step))
+                        emit("log", self)
+                    if tc.sample_every and self.step % tc.sample_every == 0:
+                        emit("sample", self)
+                    if stop.requested:
+                        completed = False
+                        bar.write(f"stopping at step {self.step} (signal {stop.signum}); checkpoint written")
+                        break
+                    if tc.checkpoint_every and self.step % tc.checkpoint_every == 0 and self.step < tc.steps:
+                        self.save_checkpoint()
+                        emit("checkpoint", self)
+                self.save_checkpoint()
+                emit("checkpoint", self)
+        finally:
+            self.reporter.close()
+            self.reporter = None
+        return completed
+
+
+def data_summary(dataset: Dataset) -> dict[str, Any]:
+    """What sampling from a run needs to know about its data, without loading the data."""
+    return {
+        "name": dataset.name,
+        "sample_shape": list(dataset.sample_shape),
+        "num_classes": dataset.num_classes,
+        "class_names": list(dataset.class_names),
+        "mode_centres": dataset.mode_centres.tolist() if dataset.mode_centres is not None else None,
+        "mode_std": dataset.mode_std,
+    }
+
+
+def write_json_atomic(path: str, obj: Any) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=2)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise

@@ -1,0 +1,30 @@
+import pytest
+
+import gankit.data as data
+from gankit.config import DataConfig
+from gankit.errors import ConfigError
+
+NAMES = ["digits", "fashion-mnist", "grid", "image-folder", "mnist", "ring", "spiral"]
+
+
+def test_all_datasets_registered_with_descriptions() -> None:
+    assert data.DATASETS.names() == NAMES
+    for name in NAMES:
+        assert data.DATASETS.describe(name).strip()
+
+
+def test_exports_resolve() -> None:
+    for name in data.__all__:
+        assert getattr(data, name) is not None
+
+
+def test_unknown_dataset() -> None:
+    with pytest.raises(ConfigError, match="unknown dataset 'nope'"):
+        data.build_dataset(DataConfig(name="nope"))
+
+
+@pytest.mark.parametrize(("key", "value"), [("limit", -1), ("resolution", -8)])
+@pytest.mark.parametrize("name", ["ring", "digits"])
+def test_negative_values_rejected(name: str, key: str, value: int) -> None:
+    with pytest.raises(ConfigError, match=key):
+        data.build_dataset(DataConfig(name=name, **{key: value}))  # type: ignore[arg-type]
