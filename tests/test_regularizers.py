@@ -62,7 +62,8 @@ def test_gp_uses_per_sample_norms_not_one_batch_norm():
     per_sample = ((1.0 - 1.0) ** 2 + (3.0 - 1.0) ** 2) / 2  # = 2.0
     whole_batch = (np.sqrt(1.0**2 + 3.0**2) - 1.0) ** 2  # ~ 4.675, the anti-pattern
     assert abs(per_sample - whole_batch) > 1.0  # the two definitions really differ here
-    assert_close(gradient_penalty(critic, real, fake), torch.tensor(per_sample, dtype=torch.float64))
+    got = gradient_penalty(critic, real, fake)
+    assert_close(got, torch.tensor(per_sample, dtype=torch.float64))
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (4, 2, 3, 3)], ids=["vector", "image"])
@@ -150,7 +151,8 @@ def test_clip_weights_clamps_exactly():
         lin.weight.copy_(torch.from_numpy(weight))
         lin.bias.copy_(torch.from_numpy(bias))
     clip_weights_(lin, 0.01)
-    assert_close(lin.weight.detach(), torch.from_numpy(np.clip(weight, -0.01, 0.01)), rtol=0, atol=0)
+    expected_w = torch.from_numpy(np.clip(weight, -0.01, 0.01))
+    assert_close(lin.weight.detach(), expected_w, rtol=0, atol=0)
     assert_close(lin.bias.detach(), torch.from_numpy(np.clip(bias, -0.01, 0.01)), rtol=0, atol=0)
     assert lin.weight.requires_grad  # still a trainable parameter
     with pytest.raises(ValueError):

@@ -68,7 +68,8 @@ def _check_pair(real_logits: Tensor, fake_logits: Tensor) -> None:
 
 
 def minimax_d_loss(real_logits: Tensor, fake_logits: Tensor, *, real_label: float = 1.0) -> Tensor:
-    """Discriminator loss of the original GAN (Goodfellow et al. 2014, "Generative Adversarial Nets").
+    """Discriminator loss of the original GAN (Goodfellow et al. 2014, "Generative Adversarial
+    Nets").
 
     D maximises ``E[log D(x)] + E[log(1 - D(G(z)))]`` with ``D = sigmoid(logit)``; we minimise
     the negation::
@@ -81,7 +82,12 @@ def minimax_d_loss(real_logits: Tensor, fake_logits: Tensor, *, real_label: floa
     (no smoothing).
     """
     _check_pair(real_logits, fake_logits)
-    real_term = real_label * F.softplus(-real_logits) + (1.0 - real_label) * F.softplus(real_logits)
+    if not 0.0 <= real_label <= 1.0:
+        raise ValueError(f"real_label must be in [0, 1], got {real_label}")
+    # BCE against target t = real_label: t * softplus(-r) + (1 - t) * softplus(r)
+    real_term = real_label * F.softplus(-real_logits)
+    if real_label != 1.0:
+        real_term = real_term + (1.0 - real_label) * F.softplus(real_logits)
     return real_term.mean() + F.softplus(fake_logits).mean()
 
 

@@ -34,7 +34,9 @@ def clip_weights_(module: nn.Module, clip_value: float) -> None:
 
 def _check_batch(name: str, x: Tensor) -> None:
     if x.dim() < 1 or x.shape[0] == 0:
-        raise ShapeError(f"{name} must have a non-empty batch dimension, got shape {tuple(x.shape)}")
+        raise ShapeError(
+            f"{name} must have a non-empty batch dimension, got shape {tuple(x.shape)}"
+        )
 
 
 def _input_grad(critic: Critic, x: Tensor, c: Optional[Any]) -> Tensor:
@@ -70,7 +72,8 @@ def gradient_penalty(
     _check_batch("real", real)
     if real.shape != fake.shape:
         raise ShapeError(
-            f"real and fake must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}"
+            "real and fake must have the same shape, "
+            f"got {tuple(real.shape)} and {tuple(fake.shape)}"
         )
     n = real.shape[0]
     eps = torch.rand(n, generator=generator, dtype=real.dtype, device=real.device)  # (N,)
@@ -82,7 +85,8 @@ def gradient_penalty(
 
 
 def r1_penalty(critic: Critic, real: Tensor, c: Optional[Any] = None) -> Tensor:
-    """R1 penalty on real data (Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?").
+    """R1 penalty on real data (Mescheder et al. 2018, "Which Training Methods for GANs do
+    actually Converge?").
 
     ``R1 = E_{x ~ p_data}[||grad_x D(x)||_2^2]`` with the squared norm per sample, averaged
     over the batch. Returns the bare penalty: the caller multiplies by ``gamma / 2``.

@@ -48,7 +48,8 @@ def test_collapse_and_growing_shift():
     assert one.modes == 1
     assert_allclose(one.reverse_kl, math.log(4))
     base = np.repeat(CENTRES, 25, axis=0) + np.random.default_rng(0).normal(size=(100, 2)) * STD
-    fractions = [mode_coverage(base + [s, 0.0], CENTRES, STD).high_quality_fraction for s in (0.0, 0.1, 0.2, 0.4)]
+    shifts = (0.0, 0.1, 0.2, 0.4)
+    fractions = [mode_coverage(base + [s, 0.0], CENTRES, STD).high_quality_fraction for s in shifts]
     assert np.all(np.diff(fractions) < 0)
 
 

@@ -14,7 +14,7 @@ from tests.helpers import tiny
 
 def test_n_critic_phases_and_requires_grad(tmp_path):
     """k D updates per G update, each on a fresh batch, with grads only on the stepped net."""
-    cfg = tiny("ring-gan", tmp_path, "recipe.n_critic=3", "train.steps=2")
+    cfg = tiny("ring-gan", tmp_path, "recipe.n_critic=3", "train.steps=2", "recipe.reuse_fake=false")
     trainer = Trainer(cfg, str(tmp_path / "run"))
     calls = []
     original = trainer.recipe.accumulate_gradients
@@ -129,3 +129,17 @@ def test_phase_track_keeps_graph_for_a_later_phase(tmp_path):
     g0 = [p.clone() for p in trainer.recipe.modules["G"].parameters()]
     trainer.train_step()
     assert any(not torch.equal(a, b) for a, b in zip(g0, trainer.recipe.modules["G"].parameters()))
+
+
+def test_amp_on_cpu_uses_bfloat16_autocast(tmp_path):
+    cfg = tiny("digits-dcgan", tmp_path, "train.amp=true")
+    trainer = Trainer(cfg, str(tmp_path / "run"))
+    seen = []
+    D = trainer.recipe.modules["D"]
+    D.register_forward_hook(lambda m, i, o: seen.append(o.logits.dtype))
+    d0 = [p.clone() for p in D.parameters()]
+    trainer.train_step()
+    assert torch.bfloat16 in seen
+    assert all(p.dtype == torch.float32 for p in D.parameters())  # master weights stay fp32
+    assert any(not torch.equal(a, b) for a, b in zip(d0, D.parameters()))
+    assert all(torch.isfinite(p).all() for p in D.parameters())

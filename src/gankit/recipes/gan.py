@@ -34,6 +34,7 @@ class GANConfig:
     gp_target: float = 1.0  # gradient-norm target of the penalty
     r1_gamma: float = 0.0  # R1 weight gamma: adds gamma/2 * E||grad D(x)||^2; 0 disables
     clip_value: float = 0.0  # WGAN weight clipping c (0.01 in Arjovsky et al.); 0 disables
+    reuse_fake: bool = True  # G step reuses the last D step's G(z) (G is unchanged in between): one G forward saved
 
     def validate(self) -> None:
         LOSSES.get(self.loss)
@@ -58,6 +59,7 @@ class GANRecipe(Recipe):
         self.modules["G"] = G
         self.modules["D"] = D
         self.loss = LOSSES.get(self.rc.loss)
+        self._reusable: tuple[torch.Tensor, torch.Tensor | None] | None = None
 
     @property
     def z_dim(self) -> int:
@@ -68,7 +70,9 @@ class GANRecipe(Recipe):
         return self._classes
 
     def phases(self) -> list[Phase]:
-        return [Phase("D", ("D",), "D", repeats=self.rc.n_critic), Phase("G", ("G",), "G")]
+        # with reuse_fake the D phase keeps G's graph so the G phase can backpropagate through it
+        track = ("G",) if self.rc.reuse_fake else ()
+        return [Phase("D", ("D",), "D", repeats=self.rc.n_critic, track=track), Phase("G", ("G",), "G")]
 
     def optimizers(self) -> dict[str, OptimizerSpec]:
         return {
@@ -82,9 +86,11 @@ class GANRecipe(Recipe):
     def accumulate_gradients(self, phase: str, batch: Batch, ctx: StepContext) -> None:
         G, D = self.modules["G"], self.modules["D"]
         c = batch.y if self._classes else None
-        z = torch.randn(batch.x.shape[0], self.z_dim, device=batch.x.device)  # (B, z_dim)
         if phase == "D":
-            fake = G(z, c).detach()  # (B, *sample_shape)
+            z = torch.randn(batch.x.shape[0], self.z_dim, device=batch.x.device)  # (B, z_dim)
+            fake_with_graph = G(z, c)  # (B, *sample_shape); has a graph only when G is tracked
+            self._reusable = (fake_with_graph, c) if self.rc.reuse_fake else None
+            fake = fake_with_graph.detach()
             real_logits = D(batch.x, c).logits
             fake_logits = D(fake, c).logits
             loss = self.loss.d_loss(real_logits, fake_logits)
@@ -103,7 +109,13 @@ class GANRecipe(Recipe):
             ctx.report("Loss/D", loss)
             ctx.backward(loss)
         elif phase == "G":
-            loss = self.loss.g_loss(D(G(z, c), c).logits)
+            if self._reusable is not None:
+                fake, c = self._reusable
+                self._reusable = None
+            else:
+                z = torch.randn(batch.x.shape[0], self.z_dim, device=batch.x.device)  # (B, z_dim)
+                fake = G(z, c)
+            loss = self.loss.g_loss(D(fake, c).logits)
             ctx.report("Loss/G", loss)
             ctx.backward(loss)
         else:  # pragma: no cover - phases() declares only D and G

@@ -37,7 +37,9 @@ def class_accuracy(
     pred = as_labels(predicted, "predicted")
     want = as_labels(intended, "intended")
     if pred.shape != want.shape:
-        raise ShapeError(f"predicted and intended must have the same shape, got {pred.shape} and {want.shape}")
+        raise ShapeError(
+            f"predicted and intended must have the same shape, got {pred.shape} and {want.shape}"
+        )
     if pred.shape[0] == 0:
         raise MetricError("class accuracy needs at least one sample")
     largest = int(max(pred.max(), want.max()))
