@@ -74,6 +74,7 @@ class TrainConfig:
     out_dir: str = "runs"  # parent of the run directory
     run_name: str = ""  # run directory name; "" = preset name + timestamp
     progress: bool = True  # show a progress bar
+    tensorboard: bool = False  # also write every logged stat to RUN_DIR/tensorboard (needs tensorboard)
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,8 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     assert proc.stderr.strip().count("\n") == 0 and "unknown key train.nope" in proc.stderr
 
 
-def test_sigint_writes_a_checkpoint_and_resume_finishes(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_writes_a_checkpoint_and_resume_finishes(tmp_path, sig):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     argv = [sys.executable, "-m", "gankit", "train", "--preset", "ring-gan", "--out", str(tmp_path),
             "train.run_name=sig", "train.steps=1000000", *TINY_RING, "train.log_every=1"]
@@ -191,7 +192,7 @@ def test_sigint_writes_a_checkpoint_and_resume_finishes(tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline and not (stats.exists() and stats.stat().st_size > 0):
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "stopped early" in out
@@ -202,3 +203,19 @@ def test_sigint_writes_a_checkpoint_and_resume_finishes(tmp_path):
     assert main(["resume", str(tmp_path / "sig"), f"train.steps={meta['step'] + 2}"]) == 0
     _, meta2 = load_checkpoint(str(tmp_path / "sig" / "checkpoint.safetensors"))
     assert meta2["step"] == meta["step"] + 2
+
+
+def test_classifier_train_command(tmp_path, capsys):
+    out = tmp_path / "digits.safetensors"
+    assert main(["classifier", "train", "--data", "digits", "--epochs", "1", "--limit", "256", "--quiet",
+                 "--out", str(out), "--threads", "1"]) == 0
+    assert out.is_file() and (tmp_path / "digits.json").is_file()
+    card = json.loads((tmp_path / "digits.json").read_text())
+    assert "digits: test accuracy" in capsys.readouterr().out
+    from gankit.metrics.classifier import load_classifier, predict
+    from gankit.data import build_dataset
+    from gankit.config import DataConfig
+
+    test = build_dataset(DataConfig(name="digits", split="test"))
+    labels, _ = predict(load_classifier("digits", str(out)), test.x)
+    assert card["test_accuracy"] == pytest.approx(float((labels == test.y.numpy()).mean()))

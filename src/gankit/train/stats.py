@@ -15,6 +15,17 @@ from typing import IO
 
 import torch
 
+from gankit.errors import ConfigError
+
+
+def tensorboard_writer_class() -> type:
+    """TensorBoard's SummaryWriter, or a ConfigError when tensorboard is not installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is an optional dependency
+        raise ConfigError("train.tensorboard=true needs the tensorboard package (pip install tensorboard)") from None
+    return SummaryWriter
+
 
 class Reporter:
     def __init__(self, path: str | None = None, tensorboard_dir: str | None = None) -> None:
@@ -22,12 +33,7 @@ class Reporter:
         self._fh: IO[str] | None = open(path, "a", encoding="utf-8") if path else None
         self._tb = None
         if tensorboard_dir:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # tensorboard is optional
-                SummaryWriter = None
-            if SummaryWriter is not None:
-                self._tb = SummaryWriter(tensorboard_dir)
+            self._tb = tensorboard_writer_class()(tensorboard_dir)
         self.latest: dict[str, float] = {}
         self._start = time.perf_counter()
 

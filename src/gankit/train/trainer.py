@@ -21,7 +21,7 @@ from gankit.train.optim import build_optimizer
 from gankit.train.progress import Progress
 from gankit.train.seeding import capture_rng, restore_rng, seed_everything
 from gankit.train.signals import GracefulStop
-from gankit.train.stats import Reporter
+from gankit.train.stats import Reporter, tensorboard_writer_class
 
 GRID_SEED_OFFSET = 7919  # the fixed latent batch of sample grids has its own stream
 
@@ -48,6 +48,8 @@ class Trainer:
         self.run_dir = run_dir
         tc = cfg.train
         self.device = resolve_device(tc.device)
+        if tc.tensorboard:
+            tensorboard_writer_class()  # fail before anything is written
         seed_everything(tc.seed)
         self.dataset = dataset if dataset is not None else build_dataset(cfg.data)
         info = DataInfo(self.dataset.sample_shape, self.dataset.num_classes)
@@ -198,7 +200,8 @@ class Trainer:
         "log", "sample" and "checkpoint" events (artifact writers hook in there)."""
         tc = self.cfg.train
         os.makedirs(self.run_dir, exist_ok=True)
-        self.reporter = Reporter(os.path.join(self.run_dir, "stats.jsonl"))
+        tb_dir = os.path.join(self.run_dir, "tensorboard") if tc.tensorboard else None
+        self.reporter = Reporter(os.path.join(self.run_dir, "stats.jsonl"), tb_dir)
         emit = on_event or (lambda *_: None)
         completed = True
         try:
