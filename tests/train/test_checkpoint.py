@@ -28,14 +28,13 @@ def test_interrupted_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
     path = str(tmp_path / "c.safetensors")
     ckpt.save_checkpoint(path, {"w": torch.ones(3)}, {"step": 1})
 
-    def crash(payload, filename, metadata=None):
-        with open(filename, "wb") as fh:  # half a file, then the "power cut"
-            fh.write(b"\x00" * 17)
+    def power_cut(fd):  # the new file is written but not yet synced or renamed
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ckpt, "save_file", crash)
+    monkeypatch.setattr(os, "fsync", power_cut)
     with pytest.raises(KeyboardInterrupt):
         ckpt.save_checkpoint(path, {"w": torch.zeros(3)}, {"step": 2})
+    monkeypatch.undo()
     loaded, meta = ckpt.load_checkpoint(path)
     assert meta["step"] == 1
     torch.testing.assert_close(loaded["w"], torch.ones(3))
@@ -43,30 +42,27 @@ def test_interrupted_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
 
 
 def test_process_killed_mid_write_keeps_previous_checkpoint(tmp_path):
-    """SIGKILL while the new checkpoint is half written: the old one still loads, and the
-    stale temporary file is cleaned by the next save."""
+    """SIGKILL after the new checkpoint is written to its temporary file but before the
+    rename: the old one still loads, and the stale temporary is cleaned by the next save."""
     path = tmp_path / "c.safetensors"
     ckpt.save_checkpoint(str(path), {"w": torch.ones(3)}, {"step": 1})
     script = textwrap.dedent(
         f"""
         import os, signal, torch
         from gankit.train import checkpoint as ckpt
-        def half(payload, filename, metadata=None):
-            with open(filename, "wb") as fh:
-                fh.write(b"partial")
-                fh.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
-        ckpt.save_file = half
+        os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
         ckpt.save_checkpoint({str(path)!r}, {{"w": torch.zeros(3)}}, {{"step": 2}})
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert proc.returncode == -9
-    assert any(name.startswith(".c.safetensors.tmp-") for name in os.listdir(tmp_path))
+    leftovers = [n for n in os.listdir(tmp_path) if n != "c.safetensors"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".c.safetensors.")
     _, meta = ckpt.load_checkpoint(str(path))
     assert meta["step"] == 1
     ckpt.save_checkpoint(str(path), {"w": torch.zeros(3)}, {"step": 3})
     assert os.listdir(tmp_path) == ["c.safetensors"]
+    assert ckpt.load_checkpoint(str(path))[1]["step"] == 3
 
 
 class _Evil:

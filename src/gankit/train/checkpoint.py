@@ -17,10 +17,11 @@ from typing import Any, Mapping
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 from torch import nn
 
 from gankit.errors import CheckpointError
+from gankit.viz.atomic import atomic_write
 
 FORMAT = "gankit-checkpoint/1"
 META_KEY = "gankit"
@@ -31,28 +32,15 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
 def save_checkpoint(path: str, tensors: Mapping[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    """Atomically write ``tensors`` and JSON ``meta`` to ``path``."""
+    """Atomically write ``tensors`` and JSON ``meta`` to ``path`` (temp file + rename)."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    for stale in glob.glob(os.path.join(directory, f".{os.path.basename(path)}.tmp-*")):
+    for stale in glob.glob(os.path.join(directory, f".{os.path.basename(path)}.*.tmp")):
         os.remove(stale)  # left by a process killed mid-write
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{os.getpid()}")
     payload = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     header = {META_KEY: json.dumps({"format": FORMAT, **meta})}
-    try:
-        save_file(payload, tmp, metadata=header)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    with atomic_write(path) as fh:
+        fh.write(save(payload, metadata=header))
 
 
 def load_checkpoint(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -21,6 +21,7 @@ from gankit.train.optim import build_optimizer
 from gankit.train.progress import Progress
 from gankit.train.seeding import capture_rng, restore_rng, seed_everything
 from gankit.train.signals import GracefulStop
+from gankit.viz.atomic import atomic_write
 from gankit.train.stats import Reporter, tensorboard_writer_class
 
 GRID_SEED_OFFSET = 7919  # the fixed latent batch of sample grids has its own stream
@@ -242,15 +243,6 @@ def data_summary(dataset: Dataset) -> dict[str, Any]:
 
 
 def write_json_atomic(path: str, obj: Any) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path, "w") as fh:
+        json.dump(obj, fh, indent=2)
+        fh.write("\n")
