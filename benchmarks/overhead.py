@@ -13,6 +13,8 @@ per round and the ratio arm/plain with min/median/max over rounds.
   gankit+ema       the same with the generator EMA on (decay 0.999)
   gankit-baseline  reuse_fake=false, fused=false (foreach Adam): the trainer's own cost
                    with the maths laid out exactly as the plain loop does it
+  gankit+compile   (only with --with-compile) the `gankit` arm with G and D compiled in
+                   place by torch.compile (Module.compile); compile time is excluded
 
 usage: python benchmarks/overhead.py [--rounds 7] [--data-dir ../shared/data] [--out benchmarks/results/overhead]
 """
@@ -89,8 +91,11 @@ class PlainLoop:
 
 
 class GankitArm:
-    def __init__(self, cfg, dataset) -> None:
+    def __init__(self, cfg, dataset, compile_modules: bool = False) -> None:
         self.trainer = Trainer(cfg, "/nonexistent-unused", dataset)
+        if compile_modules:
+            for module in self.trainer.recipe.modules.values():
+                module.compile()
         self.trainer.reporter = Reporter(None)  # in-memory; flushed every log_every like fit()
         self.log_every = cfg.train.log_every
 
@@ -113,13 +118,15 @@ def machine() -> dict:
     return info
 
 
-def run_workload(name: str, rounds: int, data_dir: str, seed: int) -> dict:
+def run_workload(name: str, rounds: int, data_dir: str, seed: int, with_compile: bool = False) -> dict:
     preset, extra, steps = WORKLOADS[name]
     base = [*extra, *COMMON, f"train.seed={seed}", f"data.path={data_dir}"]
     dataset = build_dataset(load_preset(preset, base).data)
     arms = {"plain": PlainLoop(load_preset(preset, base), dataset)}
     for arm, overrides in ARMS.items():
         arms[arm] = GankitArm(load_preset(preset, [*base, *overrides]), dataset)
+    if with_compile:
+        arms["gankit+compile"] = GankitArm(load_preset(preset, [*base, *ARMS["gankit"]]), dataset, compile_modules=True)
     for arm in arms.values():  # warm-up (allocator, kernels)
         for _ in range(max(3, steps // 5)):
             arm.step()
@@ -148,12 +155,13 @@ def main() -> None:
     ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--out", default=None, help="write OUT.json and OUT.txt")
+    ap.add_argument("--with-compile", action="store_true", help="add the torch.compile arm")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     report = {"command": "python " + " ".join(sys.argv), "machine": machine(), "seed": args.seed, "results": []}
     lines = [f"command: {report['command']}", f"machine: {json.dumps(report['machine'])}", ""]
     for name in args.workloads.split(","):
-        res = run_workload(name, args.rounds, args.data_dir, args.seed)
+        res = run_workload(name, args.rounds, args.data_dir, args.seed, args.with_compile)
         report["results"].append(res)
         lines.append(f"{name} ({res['steps_per_round']} steps x {res['rounds']} rounds per arm)")
         for arm, rates in res["rates"].items():

@@ -219,3 +219,19 @@ def test_classifier_train_command(tmp_path, capsys):
     test = build_dataset(DataConfig(name="digits", split="test"))
     labels, _ = predict(load_classifier("digits", str(out)), test.x)
     assert card["test_accuracy"] == pytest.approx(float((labels == test.y.numpy()).mean()))
+
+
+def test_conditional_run_samples_the_requested_class(tmp_path):
+    run_dir = _train(tmp_path, "digits-dcgan", "model.conditional=true")
+    out = tmp_path / "c3.npz"
+    assert main(["sample", str(run_dir), "--n", "6", "--class", "3", "--out", str(out)]) == 0
+    from gankit.runs import load_run
+    import torch
+
+    run = load_run(str(run_dir))
+    assert run.recipe.num_classes == 10
+    z = run.recipe.latent(6, torch.Generator().manual_seed(0))
+    three = run.recipe.sample(run.nets(), z, torch.full((6,), 3))
+    np.testing.assert_array_equal(np.load(out)["samples"], three.numpy())
+    five = run.recipe.sample(run.nets(), z, torch.full((6,), 5))
+    assert not torch.equal(three, five)

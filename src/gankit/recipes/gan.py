@@ -19,6 +19,7 @@ from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.losses import LOSSES
 from gankit.nets import NetSpec, build_networks
+from gankit.nets.conditioning import conditional_classes
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
 from gankit.regularizers import clip_weights_, gradient_penalty, r1_penalty
 from gankit.train.loader import Batch
@@ -52,10 +53,9 @@ class GANRecipe(Recipe):
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
         self.rc: GANConfig = cfg.recipe
-        if cfg.model.conditional and data.num_classes < 1:
-            raise ConfigError("model.conditional=true needs a dataset with labels")
-        self._classes = data.num_classes if cfg.model.conditional else 0
-        G, D = build_networks(cfg.model, NetSpec(data.sample_shape, self._classes))
+        spec = NetSpec(data.sample_shape, data.num_classes)
+        self._classes = conditional_classes(cfg.model, spec)  # 0 unless model.conditional
+        G, D = build_networks(cfg.model, spec)
         self.modules["G"] = G
         self.modules["D"] = D
         self.loss = LOSSES.get(self.rc.loss)
