@@ -21,6 +21,11 @@ examples:
   gankit sample runs/RUN --n 10000 --out samples.npz          # raw arrays for metrics
   gankit interpolate runs/RUN --steps 10 --rows 6 --slerp --out interp.png
   gankit classifier train --data mnist --data-dir ../shared/data --seed 0
+  gankit eval runs/RUN --metrics fid,kid,pr,nn1 --n 10000   # real = the run's test split
+  gankit eval runs/RUN --metrics fid,is --features classifier --real mnist --data-dir ../shared/data
+  gankit eval runs/ring-gan-RUN --metrics mode_coverage,mmd --n 2500
+  gankit eval --real imgs/real --fake imgs/fake --metrics fid,kid --out metrics.json
+  gankit eval --real mnist --fake samples.npz --metrics fid --metric-opt fid.allow_singular=true
   gankit presets
 """
 
@@ -82,6 +87,30 @@ def build_parser() -> argparse.ArgumentParser:
     from gankit.metrics.classifier import train as classifier_train
 
     classifier_train.add_arguments(csub.add_parser("train", help="train a domain classifier reproducibly"))
+
+    p = add("eval", "evaluate a run (or --fake folder/.npz/dataset) against real data: FID, KID, IS, PR, ...")
+    p.add_argument("run_dir", nargs="?", default=None, help="run directory (writes RUN_DIR/metrics.json)")
+    p.add_argument("--fake", default=None, help="instead of RUN_DIR: an image folder, .npz file or dataset name")
+    p.add_argument("--real", default=None, help="dataset name, image folder or .npz (default: the run's dataset, test split)")
+    p.add_argument("--metrics", default="fid", help="comma-separated: fid,kid,is,mode_score,pr,dc,nn1,mmd,swd,"
+                   "wasserstein,emc,parzen,mode_coverage,class_acc,stacked_mnist")
+    p.add_argument("--n", type=int, default=None, help="generated samples (default: 10000, protocol size for "
+                   "mode_coverage/stacked_mnist; all of a folder/file)")
+    p.add_argument("--n-real", type=int, default=None, help="real samples (default: min(n, available))")
+    p.add_argument("--features", default=None, help="inception | classifier | identity (default: inception for "
+                   "images, identity for vectors)")
+    p.add_argument("--classifier", default=None, help="domain classifier: mnist | fashion-mnist | digits")
+    p.add_argument("--split", default=None, help="split of a dataset used as real data (default: test)")
+    p.add_argument("--data-dir", default=None, help="directory with MNIST-format data")
+    p.add_argument("--seed", type=int, default=0, help="latent seed and subset seed")
+    p.add_argument("--resize", default="pytorch-fid", choices=["pytorch-fid", "clean"], help="Inception input pipeline")
+    p.add_argument("--batch-size", type=int, default=None, help="images per feature-network call")
+    p.add_argument("--inception-weights", default=None, help="Inception weights file (or pytorch-fid / fid-helper)")
+    p.add_argument("--metric-opt", action="append", default=[], metavar="METRIC.KEY=VALUE",
+                   help="statistic option, e.g. kid.subset_size=100 (repeatable)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the real-feature cache")
+    p.add_argument("--out", default=None, help="also write the results to this JSON file (merged like metrics.json)")
+    p.add_argument("--device", default="cpu")
 
     add("presets", "list the presets with a one-line description")
     add("datasets", "list the registered datasets")
@@ -147,6 +176,39 @@ def _cmd_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from gankit.errors import ConfigError
+    from gankit.metrics.evaluate import evaluate, parse_metric_options
+    from gankit.metrics.report import METRICS_FILE, format_table, one_line_warnings, write_metrics_json
+
+    if (args.run_dir is None) == (args.fake is None):
+        raise ConfigError("give either RUN_DIR or --fake (a folder, .npz file or dataset), not both")
+    with one_line_warnings():
+        result = evaluate(
+            args.real,
+            args.run_dir or args.fake,
+            args.metrics,
+            features=args.features,
+            n=args.n,
+            n_real=args.n_real,
+            seed=args.seed,
+            split=args.split,
+            data_dir=args.data_dir,
+            classifier=args.classifier,
+            resize=args.resize,
+            batch_size=args.batch_size,
+            device=args.device,
+            inception_weights=args.inception_weights,
+            options=parse_metric_options(args.metric_opt),
+            cache=not args.no_cache,
+        )
+        print(format_table(result))
+        targets = ([os.path.join(args.run_dir, METRICS_FILE)] if args.run_dir else []) + ([args.out] if args.out else [])
+        for path in targets:
+            print(f"wrote {write_metrics_json(path, result)}")
+    return 0
+
+
 def _cmd_presets(args: argparse.Namespace) -> int:
     from gankit.presets import DEFAULT_PRESET, describe_presets
 
@@ -173,14 +235,23 @@ COMMANDS = {
     "sample": _cmd_sample,
     "interpolate": _cmd_interpolate,
     "classifier": _cmd_classifier,
+    "eval": _cmd_eval,
     "presets": _cmd_presets,
     "datasets": _cmd_datasets,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        # overrides may come anywhere, also after options: `train --out runs k=v`
+        overrides = [e for e in extras if "=" in e and not e.startswith("-")]
+        if overrides and hasattr(args, "overrides"):
+            args.overrides += overrides
+        unknown = [e for e in extras if e not in overrides or not hasattr(args, "overrides")]
+        if unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
         return int(exc.code or 0)
     try:

@@ -220,3 +220,10 @@ LOSSES.add(
     AdversarialLoss(hinge_d_loss, hinge_g_loss),
     "hinge loss (Lim & Ye 2017; Miyato et al. 2018)",
 )
+
+
+# the f-GAN family (Nowozin et al. 2016) lives in its own module; registered here so that
+# `recipe.loss=fgan-kl` etc. work wherever a loss is chosen by name
+from gankit.losses_fgan import register_fgan_losses  # noqa: E402
+
+register_fgan_losses(LOSSES)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from gankit.train.trainer import Trainer
 
 N_SCATTER = 2500  # samples per 2-D plot (the PacGAN/VEEGAN evaluation size)
+N_HISTOGRAM = 1000  # samples per side in the real-vs-generated histograms
 SCATTER_SEED_OFFSET = 104729
 TARGET_SIDE = 64  # tiny images are enlarged (nearest) to about this many pixels
 
@@ -65,6 +66,16 @@ class RunArtifacts:
             return t.generate(self.scatter_z, self.scatter_c).cpu()
         return t.generate(t.grid_z, t.grid_c).cpu()
 
+    def _generate_batched(self, n: int, gen: torch.Generator, batch: int = 500) -> torch.Tensor:
+        t = self.trainer
+        k = t.recipe.num_classes
+        out = []
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            c = (torch.arange(start, start + m, device=t.device) % k) if k else None
+            out.append(t.generate(t.recipe.latent(m, gen, t.device), c).cpu())
+        return torch.cat(out)
+
     def on_event(self, event: str, trainer: "Trainer") -> None:
         if event == "sample":
             path = os.path.join(self.run_dir, "samples", f"step_{trainer.step:06d}.png")
@@ -84,9 +95,11 @@ class RunArtifacts:
         if self.is_2d:
             plot_density_2d(samples, os.path.join(self.run_dir, "density.png"), centres=self.centres, std=self.std)
             outputs.append(("density.png", f"2-D histogram of {N_SCATTER} samples over the true modes"))
-        n = min(len(t.dataset), samples.shape[0])
-        real = t.dataset.x[torch.randperm(len(t.dataset), generator=torch.Generator().manual_seed(0))[:n]]
-        plot_sample_histograms(real, samples[:n], os.path.join(self.run_dir, "histograms.png"))
+        n = min(len(t.dataset), N_HISTOGRAM)
+        gen = torch.Generator().manual_seed(t.cfg.train.seed + SCATTER_SEED_OFFSET)
+        fake = samples if self.is_2d else self._generate_batched(n, gen)
+        real = t.dataset.x[torch.randperm(len(t.dataset), generator=gen)[:n]]
+        plot_sample_histograms(real, fake[:n], os.path.join(self.run_dir, "histograms.png"))
         outputs.append(("histograms.png", "histograms of per-sample statistics, real vs generated"))
         self._write_readme(completed, outputs)
 

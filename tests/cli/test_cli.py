@@ -34,6 +34,13 @@ def test_dry_run_prints_resolved_config(capsys, tmp_path):
     assert list(tmp_path.iterdir()) == []  # a dry run writes nothing
 
 
+def test_overrides_may_follow_options(capsys, tmp_path):
+    assert main(["train", "train.steps=4", "--out", str(tmp_path), "train.seed=3", "--dry-run", "recipe.loss=hinge"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert (cfg["train"]["steps"], cfg["train"]["seed"], cfg["recipe"]["loss"]) == (4, 3, "hinge")
+    assert cfg["train"]["out_dir"] == str(tmp_path)
+
+
 def test_presets_and_datasets_listing(capsys):
     assert main(["presets"]) == 0
     out = capsys.readouterr().out
@@ -150,6 +157,8 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
          "CUDA is not available"),
         (["train", "--bogus-flag"], "unrecognized arguments"),
         (["frobnicate"], "invalid choice"),
+        (["presets", "x=1"], "unrecognized arguments: x=1"),
+        (["sample", str(run), "--n", "3", "k=v"], "unrecognized arguments: k=v"),
     ]
     for argv, fragment in cases:
         _one_error_line(capsys, argv, fragment)

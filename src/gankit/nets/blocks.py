@@ -1,0 +1,109 @@
+"""Discriminator building blocks against mode collapse and for Lipschitz control:
+minibatch discrimination (Salimans et al. 2016), minibatch standard deviation (Karras et
+al. 2018) and spectral normalisation of every layer (Miyato et al. 2018)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
+
+from gankit.errors import ShapeError
+
+__all__ = ["MinibatchDiscrimination", "MinibatchStdDev", "spectral_norm_all"]
+
+MBD_INIT_STD = 0.05  # init scale of the tensor T (improved-GAN code: Normal(0.05))
+STD_EPS = 1e-8  # inside the sqrt of the minibatch std (Karras et al. 2018)
+_SN_LAYERS = (
+    nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
+)
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Minibatch discrimination (Salimans et al. 2016, "Improved Techniques for Training
+    GANs", §3.2).
+
+    With features ``f(x_i) ∈ R^A`` and a learned tensor ``T ∈ R^{A×B×C}``::
+
+        M_i       = f(x_i) · T                            ∈ R^{B×C}
+        c_b(i, j) = exp(-|| M_{i,b} - M_{j,b} ||_L1)
+        o(x_i)_b  = sum_{j=1}^{n} c_b(i, j)               ∈ R^B
+
+    and the layer returns ``[f(x_i), o(x_i)]`` of width ``A + B``. As in the paper the sum
+    runs over the whole batch, ``j = i`` included (a constant 1); ``exclude_self=True``
+    drops that term. ``(N, A) -> (N, A + B)``.
+    """
+
+    def __init__(
+        self, in_features: int, num_kernels: int, kernel_dim: int, *, exclude_self: bool = False
+    ) -> None:
+        super().__init__()
+        if min(in_features, num_kernels, kernel_dim) <= 0:
+            raise ValueError("MinibatchDiscrimination needs positive in_features, num_kernels, kernel_dim")
+        self.in_features, self.num_kernels, self.kernel_dim = in_features, num_kernels, kernel_dim
+        self.exclude_self = exclude_self
+        self.T = nn.Parameter(torch.randn(in_features, num_kernels, kernel_dim) * MBD_INIT_STD)  # (A, B, C)
+
+    @property
+    def out_features(self) -> int:
+        return self.in_features + self.num_kernels
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        if f.dim() != 2 or f.shape[1] != self.in_features:
+            raise ShapeError(f"MinibatchDiscrimination expects (N, {self.in_features}), got {tuple(f.shape)}")
+        m = torch.einsum("na,abc->nbc", f, self.T)  # (N, B, C)
+        l1 = (m[:, None] - m[None, :]).abs().sum(dim=3)  # (N, N, B): ||M_i,b - M_j,b||_1
+        o = torch.exp(-l1).sum(dim=1)  # (N, B)
+        if self.exclude_self:
+            o = o - 1.0
+        return torch.cat([f, o], dim=1)  # (N, A + B)
+
+
+class MinibatchStdDev(nn.Module):
+    """Minibatch standard deviation (Karras et al. 2018, "Progressive Growing of GANs", §3).
+
+    Splits the batch into groups of ``G = min(group_size, N)`` samples, takes the standard
+    deviation of every feature (and pixel) over each group (population std,
+    ``sqrt(var + 1e-8)``), averages it to one number per group and appends it as one extra
+    constant channel (images ``(N, C, H, W) -> (N, C + 1, H, W)``) or feature
+    (``(N, F) -> (N, F + 1)``). As in the reference code, group members are strided:
+    sample ``n`` belongs to group ``n mod (N / G)``. ``N`` must be divisible by ``G``.
+    """
+
+    def __init__(self, group_size: int = 4) -> None:
+        super().__init__()
+        if group_size < 1:
+            raise ValueError(f"group_size must be >= 1, got {group_size}")
+        self.group_size = group_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() not in (2, 4):
+            raise ShapeError(f"MinibatchStdDev expects (N, F) or (N, C, H, W), got {tuple(x.shape)}")
+        n = x.shape[0]
+        g = min(self.group_size, n)
+        if n % g != 0:
+            raise ShapeError(f"MinibatchStdDev: batch size {n} is not divisible by the group size {g}")
+        y = x.reshape(g, n // g, *x.shape[1:])  # (G, M, ...): sample n = i*M + m is in group m
+        y = y - y.mean(dim=0, keepdim=True)  # (G, M, ...)
+        std = torch.sqrt(y.square().mean(dim=0) + STD_EPS)  # (M, ...)
+        s = std.flatten(1).mean(dim=1)  # (M,): one value per group
+        s = s.repeat(g)  # (N,): sample n gets s[n mod M]
+        shape = (n, 1, *x.shape[2:])  # (N, 1[, H, W])
+        return torch.cat([x, s.view(n, *([1] * (x.dim() - 1))).expand(shape).to(x.dtype)], dim=1)
+
+
+def spectral_norm_all(module: nn.Module, n_power_iterations: int = 1, eps: float = 1e-12) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018, "Spectral Normalization for GANs") of every
+    ``Linear`` / ``Conv*`` / ``ConvTranspose*`` weight in ``module``, in place, with
+    ``torch.nn.utils.parametrizations.spectral_norm``: ``W -> W / sigma(W)`` where
+    ``sigma`` is the largest singular value of the weight reshaped to
+    ``(out_channels, -1)`` (``dim = 1`` for transposed convs), estimated by
+    ``n_power_iterations`` power iterations per training forward. Layers that already carry
+    a weight parametrization are left alone. Embeddings and norms are not touched.
+    Returns ``module``.
+    """
+    for m in list(module.modules()):
+        if isinstance(m, _SN_LAYERS) and not parametrize.is_parametrized(m, "weight"):
+            spectral_norm(m, n_power_iterations=n_power_iterations, eps=eps)
+    return module
