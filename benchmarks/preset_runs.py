@@ -28,7 +28,7 @@ from gankit.runs import load_run, train
 sys.path.insert(0, os.path.dirname(__file__))
 from overhead import machine  # noqa: E402
 
-COPY = ("samples_final.png", "density.png", "loss_curves.png", "histograms.png", "README.md")
+COPY = ("samples_final.png", "density.png", "loss_curves.png", "README.md")
 
 
 def run_preset(name: str, seed: int, data_dir: str, out: str, extra: list[str]) -> dict:

@@ -1,0 +1,481 @@
+"""Sample sets for evaluation: a run, a registered dataset, an image folder or an ``.npz`` file.
+
+Every source becomes a :class:`SampleSet`: float32 images ``(N, C, H, W)`` in [-1, 1] or
+vectors ``(N, D)``, optional int64 labels ``(N,)``, and a JSON-able ``identity`` saying what
+made the samples (the real-data feature cache hashes it).
+
+* **run directory** (``config.json`` + ``checkpoint.safetensors``): ``n`` samples from the EMA
+  generator, latents drawn with ``seed`` exactly as ``load_run(d).sample(n, seed)`` (the
+  generator runs in batches of ``batch_size``; equal up to float rounding). For a
+  conditional run the labels are the intended classes, balanced (``i % num_classes``).
+* **registered dataset** (``gankit datasets``): built with ``split`` (default ``"test"``,
+  the usual FID reference; datasets without splits ignore it), ``data_dir`` and
+  ``resolution``; true labels when the dataset has them.
+* **image folder** (any other directory): the ``image-folder`` dataset (class subfolders
+  give labels); its identity hashes every image's relative path, size and mtime, so a
+  changed folder is a different source.
+* **.npz file**: the array ``samples`` (or the only array in the file), plus ``labels``
+  when present. Float images ``(N, C, H, W)`` (C = 1 or 3) must lie in [-1, 1] (1e-3 of
+  slack is clamped); float ``(N, H, W)`` is grayscale; uint8 ``(N, H, W)``,
+  ``(N, H, W, C)`` or ``(N, C, H, W)`` (NCHW when dim 1 is 1 or 3) map 0..255 to [-1, 1];
+  any other 2-D array is vectors ``(N, D)`` (float64 stays float64, everything else becomes
+  float32). The identity hashes the file's bytes.
+  Loaded with ``allow_pickle=False``: nothing in the file can run code.
+
+**How many samples.** ``n=None`` takes every sample of a dataset, folder or file; an ``n``
+smaller than what is there takes a random subset (``numpy.random.default_rng(seed)``,
+without replacement, kept in the original order); an ``n`` larger than what is there is a
+``DataError`` (nothing is repeated or padded). A run needs an explicit ``n``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from gankit.errors import ConfigError, DataError
+
+DEFAULT_SPLIT = "test"
+SAMPLE_BATCH = 1000  # generator batch when sampling a run (memory bound, not a result knob)
+RANGE_SLACK = 1e-3  # float images this far outside [-1, 1] are clamped, further is an error
+UINT8_MAX = 255.0
+IMAGE_CHANNELS = (1, 3)
+NPZ_SAMPLES_KEY = "samples"
+NPZ_LABELS_KEY = "labels"
+RUN_FILES = ("config.json", "checkpoint.safetensors")
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    """Samples to evaluate, with what made them.
+
+    ``labels`` are true labels for data, intended labels (``labels_are_intended``) for a
+    conditional run. ``dataset`` is the registered dataset behind the samples, if any (it
+    picks the domain classifier); ``mode_centres``/``mode_std`` are the true mixture modes
+    of 2-D toys (for ``mode_coverage``).
+    """
+
+    x: Tensor  # (N, C, H, W) float32 in [-1, 1], or (N, D) float32 (float64 kept from .npz/arrays)
+    name: str  # human-readable: "run /a/b", "mnist (test)", "folder /c", "npz /d.npz"
+    kind: str  # "run" | "dataset" | "folder" | "npz" | "array"
+    identity: dict[str, Any]  # JSON-able description of what made the samples
+    labels: Optional[Tensor] = None  # (N,) int64
+    labels_are_intended: bool = False
+    dataset: Optional[str] = None
+    num_classes: int = 0
+    mode_centres: Optional[Tensor] = None  # (K, D)
+    mode_std: Optional[float] = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def is_image(self) -> bool:
+        return self.x.ndim == 4
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
+    def head(self, n: int) -> "SampleSet":
+        """The first ``n`` samples (``n`` <= len), same identity plus ``head``."""
+        if n >= len(self):
+            return self
+        labels = self.labels[:n] if self.labels is not None else None
+        return dataclasses.replace(self, x=self.x[:n], labels=labels, identity={**self.identity, "head": n})
+
+
+SourceLike = Union[str, "os.PathLike[str]", SampleSet, Tensor, np.ndarray, Any]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _check_n(n: Optional[int], what: str) -> Optional[int]:
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(f"n for {what} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def subset_indices(available: int, n: Optional[int], seed: int, what: str) -> Optional[np.ndarray]:
+    """Rows to keep: ``None`` for all of them, else ``n`` sorted random rows (``DataError`` if
+    ``n`` > ``available``)."""
+    n = _check_n(n, what)
+    if available < 1:
+        raise DataError(f"{what} holds no samples")
+    if n is None or n == available:
+        return None
+    if n > available:
+        raise DataError(
+            f"{what} has {available} samples, fewer than the n={n} requested; "
+            f"ask for n <= {available} (samples are never repeated)"
+        )
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(available, n, replace=False))
+
+
+def _take(
+    x: Tensor, labels: Optional[Tensor], n: Optional[int], seed: int, what: str
+) -> tuple[Tensor, Optional[Tensor], dict[str, Any]]:
+    idx = subset_indices(x.shape[0], n, seed, what)
+    if idx is None:
+        return x, labels, {"n": int(x.shape[0]), "subset_seed": None}
+    rows = torch.from_numpy(idx)
+    return x[rows], (labels[rows] if labels is not None else None), {"n": int(idx.size), "subset_seed": seed}
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def folder_fingerprint(root: str | os.PathLike[str]) -> str:
+    """sha256 over (relative path, size, mtime_ns) of every image of an image folder."""
+    from gankit.data.image_folder import list_images
+
+    root = Path(root).expanduser()
+    files, _, _ = list_images(root)
+    h = hashlib.sha256()
+    for path in files:
+        st = path.stat()
+        h.update(f"{path.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def is_run_dir(path: str | os.PathLike[str]) -> bool:
+    p = Path(path)
+    return p.is_dir() and all((p / name).is_file() for name in RUN_FILES)
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def samples_from_run(
+    run: Any,
+    n: int,
+    seed: int = 0,
+    *,
+    batch_size: int = SAMPLE_BATCH,
+    use_ema: bool = True,
+    device: str = "cpu",
+) -> SampleSet:
+    """``n`` samples of a run (a directory or a ``LoadedRun``), latents from ``seed``.
+
+    Same latents and labels as ``LoadedRun.sample(n, seed)``; the generator runs in batches
+    of ``batch_size``. Conditional runs get balanced intended labels ``i % num_classes``.
+    """
+    from gankit.runs import LoadedRun, load_run
+
+    n = _check_n(n, "a run")
+    if n is None:
+        raise ConfigError("sampling a run needs n (the number of samples to generate)")
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    if isinstance(run, LoadedRun):
+        loaded, run_dir = run, None
+    else:
+        run_dir = os.fspath(run)
+        loaded = load_run(run_dir, device)
+    z = loaded.recipe.latent(n, torch.Generator().manual_seed(seed), loaded.device)  # (n, z_dim)
+    c = loaded.labels(n)  # (n,) or None
+    nets = loaded.nets(use_ema)
+    chunks = [
+        loaded.recipe.sample(nets, z[i : i + batch_size], None if c is None else c[i : i + batch_size]).cpu()
+        for i in range(0, n, batch_size)
+    ]
+    x = torch.cat(chunks)  # (n, *sample_shape)
+    data = loaded.data
+    centres = data.get("mode_centres")
+    where = os.path.abspath(run_dir) if run_dir is not None else f"<{loaded.cfg.name}>"
+    identity = {
+        "kind": "run",
+        "path": where,
+        "step": int(loaded.step),
+        "ema": bool(use_ema and loaded.ema),
+        "seed": int(seed),
+        "n": n,
+    }
+    return SampleSet(
+        x=x.float(),
+        name=f"run {where}",
+        kind="run",
+        identity=identity,
+        labels=None if c is None else c.cpu().long(),
+        labels_are_intended=c is not None,
+        dataset=loaded.cfg.data.name,
+        num_classes=int(loaded.recipe.num_classes or 0),
+        mode_centres=None if centres is None else torch.as_tensor(centres, dtype=torch.float32),
+        mode_std=data.get("mode_std"),
+        extra={"run_config": loaded.cfg},
+    )
+
+
+def run_reference_config(run_dir: str | os.PathLike[str], split: Optional[str] = None, data_dir: Optional[str] = None):
+    """The ``DataConfig`` of a run's default real data: its own dataset, ``split`` (default
+    test), every example (``limit`` 0), and for synthetic data a fresh draw (``seed + 1``,
+    so the reference is not the training set). Same resolution as the run."""
+    from gankit.runs import read_config
+
+    from gankit.config import config_from_dict
+
+    cfg = config_from_dict(read_config(os.fspath(run_dir))).data
+    return dataclasses.replace(
+        cfg,
+        split=split or DEFAULT_SPLIT,
+        limit=0,
+        seed=cfg.seed + 1,
+        path=data_dir if data_dir is not None else cfg.path,
+    )
+
+
+# ----------------------------------------------------------------------------- datasets
+
+
+def samples_from_dataset(
+    name: str,
+    *,
+    split: Optional[str] = None,
+    data_dir: Optional[str] = None,
+    n: Optional[int] = None,
+    seed: int = 0,
+    resolution: int = 0,
+    config: Any = None,
+) -> SampleSet:
+    """A registered dataset (``split`` default ``"test"``), or the given ``DataConfig``."""
+    from gankit.config import DataConfig
+    from gankit.data import DATASETS, build_dataset
+
+    if config is None:
+        if name not in DATASETS:
+            raise ConfigError(f"unknown dataset {name!r} (known: {', '.join(DATASETS.names())})")
+        config = DataConfig(name=name, split=split or DEFAULT_SPLIT, path=data_dir or "", resolution=resolution)
+    if config.name == "image-folder":
+        return samples_from_folder(config.path, n=n, seed=seed, resolution=config.resolution)
+    ds = build_dataset(config)
+    what = f"{config.name} ({config.split})"
+    x, y, taken = _take(ds.x, ds.y, n, seed, f"dataset {what}")
+    identity = {
+        "kind": "dataset",
+        "name": config.name,
+        "split": config.split,
+        "resolution": config.resolution,
+        "n_samples": config.n_samples,
+        "data_seed": config.seed,
+        "limit": config.limit,
+        **taken,
+    }
+    return SampleSet(
+        x=x.float(),
+        name=what,
+        kind="dataset",
+        identity=identity,
+        labels=y,
+        dataset=config.name,
+        num_classes=ds.num_classes,
+        mode_centres=ds.mode_centres,
+        mode_std=ds.mode_std,
+    )
+
+
+def samples_from_folder(
+    path: str | os.PathLike[str], *, n: Optional[int] = None, seed: int = 0, resolution: int = 0
+) -> SampleSet:
+    """An image folder (see ``gankit.data.image_folder``); labels from class subfolders."""
+    from gankit.config import DataConfig
+    from gankit.data import build_dataset
+
+    root = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    fingerprint = folder_fingerprint(root)
+    ds = build_dataset(DataConfig(name="image-folder", path=root, resolution=resolution))
+    x, y, taken = _take(ds.x, ds.y, n, seed, f"image folder {root}")
+    identity = {"kind": "folder", "path": root, "files_sha256": fingerprint, "resolution": resolution, **taken}
+    return SampleSet(
+        x=x.float(), name=f"folder {root}", kind="folder", identity=identity, labels=y, num_classes=ds.num_classes
+    )
+
+
+# ----------------------------------------------------------------------------- arrays / npz
+
+
+def _uint8_images(arr: np.ndarray, where: str) -> np.ndarray:
+    """uint8 (N, H, W) / (N, H, W, C) / (N, C, H, W) -> uint8 (N, C, H, W)."""
+    if arr.ndim == 3:
+        return arr[:, None]
+    if arr.shape[1] in IMAGE_CHANNELS:
+        return arr
+    if arr.shape[3] in IMAGE_CHANNELS:
+        return arr.transpose(0, 3, 1, 2)
+    raise DataError(
+        f"{where}: uint8 images must be (N, H, W), (N, H, W, C) or (N, C, H, W) with C = 1 or 3, "
+        f"got shape {arr.shape}"
+    )
+
+
+def array_to_samples(arr: Any, where: str = "array") -> Tensor:
+    """Convert an array to gankit's sample convention (see the module docstring)."""
+    if isinstance(arr, Tensor):
+        arr = arr.detach().cpu().numpy()
+    arr = np.asarray(arr)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise DataError(f"{where}: expected a numeric array, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr) or arr.dtype == bool:
+        raise DataError(f"{where}: expected real numbers, got dtype {arr.dtype}")
+    if arr.ndim < 2 or arr.ndim > 4:
+        raise DataError(
+            f"{where}: expected images (N, C, H, W) / (N, H, W) / (N, H, W, C) or vectors (N, D), "
+            f"got shape {arr.shape}"
+        )
+    if arr.shape[0] < 1 or any(s < 1 for s in arr.shape[1:]):
+        raise DataError(f"{where}: the array is empty (shape {arr.shape})")
+    if arr.dtype == np.uint8 and arr.ndim >= 3:
+        images = _uint8_images(arr, where)
+        return torch.from_numpy(images.astype(np.float32) / np.float32(UINT8_MAX / 2) - np.float32(1.0))
+    if arr.ndim == 2:  # vectors (N, D): float64 stays float64 (tables), the rest -> float32
+        v = arr.astype(np.float64 if arr.dtype == np.float64 else np.float32)
+        if not np.all(np.isfinite(v)):
+            raise DataError(f"{where}: contains NaN or infinite values")
+        return torch.from_numpy(np.ascontiguousarray(v))
+    x = arr.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise DataError(f"{where}: contains NaN or infinite values")
+    if arr.ndim == 3:
+        x = x[:, None]  # grayscale (N, H, W) -> (N, 1, H, W)
+    elif x.shape[1] not in IMAGE_CHANNELS:
+        raise DataError(
+            f"{where}: float images must be (N, C, H, W) with C = 1 or 3, got shape {arr.shape} "
+            "(channels-last floats are not accepted; transpose them or save uint8)"
+        )
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -1.0 - RANGE_SLACK or hi > 1.0 + RANGE_SLACK:
+        raise DataError(
+            f"{where}: float images must lie in [-1, 1], got values in [{lo:.4g}, {hi:.4g}] "
+            "(save uint8 for 0..255 images)"
+        )
+    return torch.from_numpy(np.ascontiguousarray(np.clip(x, -1.0, 1.0)))
+
+
+def samples_from_npz(path: str | os.PathLike[str], *, n: Optional[int] = None, seed: int = 0) -> SampleSet:
+    """An ``.npz`` file: ``samples`` (or its only array) and optional ``labels``."""
+    p = Path(os.path.expanduser(os.fspath(path)))
+    if not p.is_file():
+        raise DataError(f"npz file not found: {p}")
+    digest = _sha256_file(p)
+    try:
+        with np.load(p, allow_pickle=False) as npz:
+            keys = list(npz.keys())
+            if NPZ_SAMPLES_KEY in keys:
+                key = NPZ_SAMPLES_KEY
+            elif len(keys) == 1:
+                key = keys[0]
+            else:
+                raise DataError(
+                    f"{p}: expected an array named '{NPZ_SAMPLES_KEY}' or a single array, "
+                    f"found {', '.join(keys) or 'none'}"
+                )
+            arr = npz[key]
+            labels = npz[NPZ_LABELS_KEY] if NPZ_LABELS_KEY in keys and key != NPZ_LABELS_KEY else None
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError, KeyError) as exc:  # not a zip, pickled objects, truncated
+        raise DataError(f"{p} is not a readable .npz file ({exc})") from None
+    if not isinstance(arr, np.ndarray):
+        raise DataError(f"{p}: {path} does not hold an array")
+    x = array_to_samples(arr, f"{p} [{key}]")
+    y = None
+    if labels is not None:
+        if labels.shape != (x.shape[0],) or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
+            raise DataError(f"{p}: 'labels' must be {x.shape[0]} non-negative integers, got {labels.dtype} {labels.shape}")
+        y = torch.from_numpy(labels.astype(np.int64))
+    x, y, taken = _take(x, y, n, seed, f"npz file {p}")
+    identity = {"kind": "npz", "path": str(p.resolve()), "sha256": digest, "key": key, **taken}
+    return SampleSet(
+        x=x,
+        name=f"npz {p}",
+        kind="npz",
+        identity=identity,
+        labels=y,
+        num_classes=int(y.max()) + 1 if y is not None and len(y) else 0,
+    )
+
+
+def samples_from_array(
+    x: Any, labels: Any = None, *, name: str = "array", n: Optional[int] = None, seed: int = 0
+) -> SampleSet:
+    """In-memory samples (same conventions as an ``.npz``'s array); identity = content hash."""
+    t = array_to_samples(x, name)
+    y = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.int64).reshape(-1)
+    if y is not None and y.shape[0] != t.shape[0]:
+        raise DataError(f"{name}: {y.shape[0]} labels for {t.shape[0]} samples")
+    digest = hashlib.sha256(np.ascontiguousarray(t.numpy()).tobytes()).hexdigest()
+    t, y, taken = _take(t, y, n, seed, name)
+    identity = {"kind": "array", "name": name, "sha256": digest, "shape": list(t.shape), **taken}
+    return SampleSet(x=t, name=name, kind="array", identity=identity, labels=y)
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def load_samples(
+    source: SourceLike,
+    *,
+    n: Optional[int] = None,
+    seed: int = 0,
+    split: Optional[str] = None,
+    data_dir: Optional[str] = None,
+    resolution: int = 0,
+    batch_size: int = SAMPLE_BATCH,
+    device: str = "cpu",
+) -> SampleSet:
+    """Load ``source``: a ``SampleSet`` (subset to ``n``), a ``LoadedRun`` or run directory,
+    an image folder, an ``.npz`` file, a registered dataset name, or an array."""
+    from gankit.runs import LoadedRun
+
+    if isinstance(source, SampleSet):
+        if n is None or n == len(source):
+            return source
+        x, y, taken = _take(source.x, source.labels, n, seed, source.name)
+        return dataclasses.replace(source, x=x, labels=y, identity={**source.identity, **taken})
+    if isinstance(source, LoadedRun):
+        return samples_from_run(source, n, seed, batch_size=batch_size)  # type: ignore[arg-type]
+    if isinstance(source, (Tensor, np.ndarray)):
+        return samples_from_array(source, n=n, seed=seed)
+    if not isinstance(source, (str, os.PathLike)):
+        raise ConfigError(f"cannot evaluate a {type(source).__name__}: pass a path, dataset name or array")
+    text = os.fspath(source)
+    path = Path(os.path.expanduser(text))
+    if path.is_dir():
+        if is_run_dir(path):
+            return samples_from_run(text, n, seed, batch_size=batch_size, device=device)  # type: ignore[arg-type]
+        return samples_from_folder(path, n=n, seed=seed, resolution=resolution)
+    if path.is_file() or text.endswith(".npz"):
+        if path.suffix != ".npz":
+            raise DataError(f"{path}: only .npz files are read as samples (or pass an image folder)")
+        return samples_from_npz(path, n=n, seed=seed)
+    from gankit.data import DATASETS
+
+    if text in DATASETS:
+        return samples_from_dataset(text, split=split, data_dir=data_dir, n=n, seed=seed, resolution=resolution)
+    raise DataError(
+        f"{text!r} is not a run directory, an image folder, an .npz file or a registered dataset "
+        f"(datasets: {', '.join(DATASETS.names())})"
+    )
+
+
+def describe_identity(identity: dict[str, Any]) -> str:
+    """A short, stable one-line form of an identity (for keys and tables)."""
+    return json.dumps(identity, sort_keys=True, separators=(",", ":"))
