@@ -45,6 +45,24 @@ class ModelConfig:
     mlp_layers: int = 3  # hidden layers of MLP networks
     d_norm: Literal["batch", "none", "layer"] = "batch"  # normalisation in D's hidden layers
     conditional: bool = False  # feed class labels c to G(z, c) and D(x, c)
+    d_arch: str = "default"  # discriminator: default (the family's own) | patchgan | autoencoder
+    d_layers: int = 3  # PatchGAN stride-2 convs (3 = 70x70 patches)
+    ae_code_dim: int = 32  # autoencoder D: width of the encoder's code
+    ae_energy: Literal["l2", "l1"] = "l2"  # autoencoder D: per-sample reconstruction error
+    d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
+    d_minibatch: Literal["none", "discrimination", "stddev"] = "none"  # minibatch layer before D's head
+    mbd_kernels: int = 100  # minibatch discrimination: kernels B (Salimans et al. 2016)
+    mbd_kernel_dim: int = 5  # minibatch discrimination: kernel dimension C
+    mbstd_group: int = 4  # minibatch stddev: group size (Karras et al. 2018)
+
+    def validate(self) -> None:
+        for key in ("d_layers", "ae_code_dim", "mbd_kernels", "mbd_kernel_dim", "mbstd_group"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"model.{key} must be >= 1, got {getattr(self, key)}")
+        if self.d_minibatch != "none" and self.d_arch != "default":
+            raise ConfigError(
+                f"model.d_minibatch={self.d_minibatch} needs model.d_arch=default (got {self.d_arch})"
+            )
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ biases). Conditioning: ``nets.conditioning`` (label embedding concatenated to z;
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Callable, Literal
 
 import torch
 from torch import nn
 
 from gankit.config import ModelConfig
 from gankit.errors import ConfigError
-from gankit.nets.base import NETWORKS, DOutput, NetSpec
+from gankit.nets.base import NETWORKS, DOutput, MinibatchLogit, NetSpec, build_discriminator, minibatch_logit
 from gankit.nets.conditioning import (
     LabelEmbedding,
     ProjectionHead,
@@ -142,7 +142,9 @@ class DCGANDiscriminator(nn.Module):
     LeakyReLU(0.2)] down to ``(width·2^(k−1), s0, s0)``; ``features`` = that, flattened
     ``(N, width·2^(k−1)·s0²)``; final Conv2d(kernel s0) → 1 logit ``(N,)``.
     With ``num_classes > 0`` the logit gets ``⟨E[c], features⟩`` (projection discriminator,
-    Miyato & Koyama 2018). ``norm``: ``"batch"`` (paper), ``"layer"`` = GroupNorm(1, C)
+    Miyato & Koyama 2018). ``minibatch``: a ``nets.base.MinibatchLogit`` over ``features``
+    (or a factory ``feature_dim -> MinibatchLogit | None``) added before the head.
+    ``norm``: ``"batch"`` (paper), ``"layer"`` = GroupNorm(1, C)
     (per-sample, valid with WGAN-GP), ``"none"``.
     """
 
@@ -153,6 +155,7 @@ class DCGANDiscriminator(nn.Module):
         width: int,
         num_classes: int = 0,
         norm: Norm = "batch",
+        minibatch: "MinibatchLogit | Callable[[int], MinibatchLogit | None] | None" = None,
     ) -> None:
         super().__init__()
         s0, k = dcgan_geometry(resolution)
@@ -181,6 +184,9 @@ class DCGANDiscriminator(nn.Module):
         self.projection = (
             ProjectionHead(self.num_classes, self.feature_dim) if self.num_classes > 0 else None
         )
+        if minibatch is not None and not isinstance(minibatch, nn.Module):
+            minibatch = minibatch(self.feature_dim)  # a factory: only here is F known
+        self.minibatch = minibatch
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> DOutput:
         check_samples(x, self.sample_shape, type(self).__name__)
@@ -188,6 +194,8 @@ class DCGANDiscriminator(nn.Module):
         h = self.body(x)  # (N, width·2^(k−1), s0, s0)
         logits = self.head(h).flatten()  # (N,)
         features = h.flatten(1)  # (N, F)
+        if self.minibatch is not None:
+            logits = logits + self.minibatch(features)  # (N,)
         if self.projection is not None:
             logits = logits + self.projection(features, c)  # (N,)
         return DOutput(logits=logits, features=features)
@@ -196,12 +204,18 @@ class DCGANDiscriminator(nn.Module):
 @NETWORKS.register("dcgan", "DCGAN conv G and D (Radford et al. 2016), any s0·2^k resolution")
 def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGANDiscriminator]:
     """DCGAN ``(G, D)`` for square images ``spec.sample_shape = (C, R, R)``; widths
-    ``cfg.g_width`` / ``cfg.d_width``, D normalisation ``cfg.d_norm``."""
+    ``cfg.g_width`` / ``cfg.d_width``, D normalisation ``cfg.d_norm``; D options
+    (``cfg.d_arch``, ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``spec.pack``) via
+    ``build_discriminator``."""
     shape = tuple(spec.sample_shape)
     if len(shape) != 3 or shape[1] != shape[2]:
         raise ConfigError(f"DCGAN needs square images (C, R, R), got sample shape {shape}")
     channels, resolution, _ = shape
     num_classes = conditional_classes(cfg, spec)
     g = DCGANGenerator(cfg.z_dim, resolution, channels, cfg.g_width, num_classes)
-    d = DCGANDiscriminator(resolution, channels, cfg.d_width, num_classes, cfg.d_norm)
-    return g, d
+
+    def family_d(d_spec: NetSpec) -> DCGANDiscriminator:
+        mb = lambda features: minibatch_logit(cfg, features)  # noqa: E731
+        return DCGANDiscriminator(resolution, d_spec.sample_shape[0], cfg.d_width, num_classes, cfg.d_norm, mb)
+
+    return g, build_discriminator(cfg, spec, family_d)

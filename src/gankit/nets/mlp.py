@@ -16,7 +16,7 @@ from torch import nn
 
 from gankit.config import ModelConfig
 from gankit.errors import ConfigError
-from gankit.nets.base import NETWORKS, DOutput, NetSpec
+from gankit.nets.base import NETWORKS, DOutput, MinibatchLogit, NetSpec, build_discriminator, minibatch_logit
 from gankit.nets.conditioning import (
     LabelEmbedding,
     ProjectionHead,
@@ -111,7 +111,9 @@ class MLPDiscriminator(nn.Module):
     Linear -> 1 logit.
 
     ``features`` is the last hidden layer ``(N, hidden)``. With ``num_classes > 0`` the logit
-    gets the projection term ``⟨E[c], features⟩`` (Miyato & Koyama 2018).
+    gets the projection term ``⟨E[c], features⟩`` (Miyato & Koyama 2018). ``minibatch``
+    (``nets.base.minibatch_logit``) adds a minibatch discrimination / stddev term computed
+    from ``features`` before the head.
     ``norm``: ``"none"``, ``"batch"`` (BatchNorm1d) or ``"layer"`` (LayerNorm; per-sample,
     so valid with gradient penalties).
     """
@@ -123,6 +125,7 @@ class MLPDiscriminator(nn.Module):
         layers: int,
         num_classes: int = 0,
         norm: Norm = "none",
+        minibatch: MinibatchLogit | None = None,
     ) -> None:
         super().__init__()
         self.sample_shape = _check_sample_shape(sample_shape)
@@ -142,12 +145,15 @@ class MLPDiscriminator(nn.Module):
         self.head = nn.Linear(hidden, 1)
         self.feature_dim = hidden
         self.projection = ProjectionHead(self.num_classes, hidden) if self.num_classes > 0 else None
+        self.minibatch = minibatch  # over the last hidden layer (None: no minibatch layer)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> DOutput:
         check_samples(x, self.sample_shape, type(self).__name__)
         check_labels(c, x.shape[0], self.num_classes, type(self).__name__)
         features = self.body(x.flatten(1))  # (N, hidden)
         logits = self.head(features).squeeze(1)  # (N,)
+        if self.minibatch is not None:
+            logits = logits + self.minibatch(features)  # (N,)
         if self.projection is not None:
             logits = logits + self.projection(features, c)  # (N,)
         return DOutput(logits=logits, features=features)
@@ -156,9 +162,14 @@ class MLPDiscriminator(nn.Module):
 @NETWORKS.register("mlp", "fully connected G and D (vectors or flattened images)")
 def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscriminator]:
     """MLP ``(G, D)``: hidden = ``cfg.g_width`` / ``cfg.d_width``, ``cfg.mlp_layers`` hidden
-    layers, D normalisation ``cfg.d_norm`` as configured."""
+    layers, D normalisation ``cfg.d_norm`` as configured; D options (``cfg.d_arch``,
+    ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``spec.pack``) via ``build_discriminator``."""
     num_classes = conditional_classes(cfg, spec)
     g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes)
-    d = MLPDiscriminator(spec.sample_shape, cfg.d_width, cfg.mlp_layers, num_classes, cfg.d_norm)
-    return g, d
+
+    def family_d(d_spec: NetSpec) -> MLPDiscriminator:
+        mb = minibatch_logit(cfg, cfg.d_width)
+        return MLPDiscriminator(d_spec.sample_shape, cfg.d_width, cfg.mlp_layers, num_classes, cfg.d_norm, mb)
+
+    return g, build_discriminator(cfg, spec, family_d)
 

@@ -40,6 +40,7 @@ class DataInfo:
 
     sample_shape: tuple[int, ...]
     num_classes: int
+    num_examples: int = 0  # size of the training set (0 when sampling a saved run)
 
 
 class Recipe:

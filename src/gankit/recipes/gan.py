@@ -4,13 +4,19 @@ Goodfellow et al. 2014 (Algorithm 1: k discriminator steps per generator step), 
 al. 2016 (DCGAN), with the losses of ``gankit.losses`` (minimax, non-saturating, LSGAN, WGAN,
 hinge) and the regularizers WGAN weight clipping (Arjovsky et al. 2017), WGAN-GP
 (Gulrajani et al. 2017) and R1 (Mescheder et al. 2018). TTUR (Heusel et al. 2017) is
-``optim.lr_d != optim.lr_g``.
+``optim.lr_d != optim.lr_g``. Stabilisers of survey §1.5.3, each off by default: DRAGAN
+(Kodali et al. 2017), feature matching and one-sided label smoothing (Salimans et al.
+2016), instance noise (Sønderby et al. 2016) and PacGAN packing (Lin et al. 2018).
+
+``TwoPlayerRecipe`` is the shared G/D skeleton (networks, phases, optimizers, the fake
+batch with ``reuse_fake``) of this and the other one-G-one-D recipes (fisher, ebgan, began,
+magan); they supply only the maths of the D and G phases.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Literal, Mapping
 
 import torch
 from torch import nn
@@ -22,44 +28,58 @@ from gankit.nets import NetSpec, build_networks
 from gankit.nets.conditioning import conditional_classes
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
 from gankit.regularizers import clip_weights_, gradient_penalty, r1_penalty
+from gankit.stabilizers import (
+    add_instance_noise,
+    bce_d_loss_with_targets,
+    dragan_penalty,
+    feature_matching_loss,
+    fixed_real_targets,
+    instance_noise_std,
+    random_real_targets,
+)
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
 
-
-@dataclass(frozen=True)
-class GANConfig:
-    name: str = "gan"
-    loss: str = "ns"  # minimax | ns | lsgan | wgan | hinge (`gankit losses` lists them)
-    n_critic: int = 1  # discriminator updates per generator update (k in Algorithm 1)
-    gp_weight: float = 0.0  # WGAN-GP lambda (10 in Gulrajani et al.); 0 disables
-    gp_target: float = 1.0  # gradient-norm target of the penalty
-    r1_gamma: float = 0.0  # R1 weight gamma: adds gamma/2 * E||grad D(x)||^2; 0 disables
-    clip_value: float = 0.0  # WGAN weight clipping c (0.01 in Arjovsky et al.); 0 disables
-    reuse_fake: bool = True  # G step reuses the last D step's G(z) (G is unchanged in between): one G forward saved
-
-    def validate(self) -> None:
-        LOSSES.get(self.loss)
-        if self.n_critic < 1:
-            raise ConfigError(f"recipe.n_critic must be >= 1, got {self.n_critic}")
-        for key in ("gp_weight", "r1_gamma", "clip_value"):
-            if getattr(self, key) < 0:
-                raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
+SMOOTHABLE_LOSSES = ("minimax", "ns")  # losses whose D loss is the BCE that label smoothing changes
 
 
-@RECIPES.register("gan", "vanilla/DCGAN family: loss by config, n_critic, TTUR, GP/R1/clipping, EMA")
-class GANRecipe(Recipe):
-    config_class = GANConfig
+def pack_samples(x: torch.Tensor, pack: int) -> torch.Tensor:
+    """PacGAN packing (Lin et al. 2018): ``(B, C, ...) -> (B/m, m·C, ...)``; consecutive
+    samples ``m·i .. m·i+m-1`` form packed input ``i`` (stacked along channels/features)."""
+    if pack == 1:
+        return x
+    if x.shape[0] % pack:
+        raise ConfigError(f"batch size {x.shape[0]} is not divisible by recipe.pack={pack}")
+    return x.reshape(x.shape[0] // pack, pack * x.shape[1], *x.shape[2:])  # (B/m, m·C, ...)
+
+
+class TwoPlayerRecipe(Recipe):
+    """One generator ``G`` and one discriminator ``D`` trained in phases D (``n_critic``
+    repeats) then G. Subclasses implement ``d_loss(batch, fake, c, ctx)`` and
+    ``g_loss(batch, fake, c, ctx)``; the recipe config needs ``n_critic`` and ``reuse_fake``.
+    ``d_arch`` (if set) is the discriminator architecture the recipe requires, ``pack`` the
+    PacGAN packing its D sees."""
+
+    d_arch: str | None = None
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
-        self.rc: GANConfig = cfg.recipe
-        spec = NetSpec(data.sample_shape, data.num_classes)
+        self.rc = cfg.recipe
+        if self.d_arch is not None and cfg.model.d_arch != self.d_arch:
+            raise ConfigError(
+                f"recipe {cfg.recipe.name} needs model.d_arch={self.d_arch} (got {cfg.model.d_arch!r}); "
+                f"set model.d_arch={self.d_arch}"
+            )
+        spec = NetSpec(data.sample_shape, data.num_classes, pack=self.pack)
         self._classes = conditional_classes(cfg.model, spec)  # 0 unless model.conditional
         G, D = build_networks(cfg.model, spec)
         self.modules["G"] = G
         self.modules["D"] = D
-        self.loss = LOSSES.get(self.rc.loss)
         self._reusable: tuple[torch.Tensor, torch.Tensor | None] | None = None
+
+    @property
+    def pack(self) -> int:
+        return 1
 
     @property
     def z_dim(self) -> int:
@@ -80,50 +100,167 @@ class GANRecipe(Recipe):
             "G": OptimizerSpec(("G",), self.cfg.optim.lr_g),
         }
 
-    def _critic(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.modules["D"](x, c).logits
+    def _new_fake(self, batch: Batch, c: torch.Tensor | None) -> torch.Tensor:
+        z = torch.randn(batch.x.shape[0], self.z_dim, device=batch.x.device)  # (B, z_dim)
+        return self.modules["G"](z, c)  # (B, *sample_shape)
 
     def accumulate_gradients(self, phase: str, batch: Batch, ctx: StepContext) -> None:
-        G, D = self.modules["G"], self.modules["D"]
         c = batch.y if self._classes else None
         if phase == "D":
-            z = torch.randn(batch.x.shape[0], self.z_dim, device=batch.x.device)  # (B, z_dim)
-            fake_with_graph = G(z, c)  # (B, *sample_shape); has a graph only when G is tracked
+            fake_with_graph = self._new_fake(batch, c)  # has a graph only when G is tracked
             self._reusable = (fake_with_graph, c) if self.rc.reuse_fake else None
-            fake = fake_with_graph.detach()
-            real_logits = D(batch.x, c).logits
-            fake_logits = D(fake, c).logits
-            loss = self.loss.d_loss(real_logits, fake_logits)
-            ctx.report("D/real", real_logits.mean())
-            ctx.report("D/fake", fake_logits.mean())
-            if self.rc.gp_weight > 0 or self.rc.r1_gamma > 0:
-                ctx.report("Loss/D/adv", loss)
-            if self.rc.gp_weight > 0:
-                gp = gradient_penalty(self._critic, batch.x, fake, target=self.rc.gp_target, c=c)
-                ctx.report("Loss/D/gp", gp)
-                loss = loss + self.rc.gp_weight * gp
-            if self.rc.r1_gamma > 0:
-                r1 = r1_penalty(self._critic, batch.x, c=c)
-                ctx.report("Loss/D/r1", r1)
-                loss = loss + 0.5 * self.rc.r1_gamma * r1
-            ctx.report("Loss/D", loss)
-            ctx.backward(loss)
+            loss = self.d_loss(batch, fake_with_graph.detach(), c, ctx)
         elif phase == "G":
             if self._reusable is not None:
                 fake, c = self._reusable
                 self._reusable = None
             else:
-                z = torch.randn(batch.x.shape[0], self.z_dim, device=batch.x.device)  # (B, z_dim)
-                fake = G(z, c)
-            loss = self.loss.g_loss(D(fake, c).logits)
-            ctx.report("Loss/G", loss)
-            ctx.backward(loss)
+                fake = self._new_fake(batch, c)
+            loss = self.g_loss(batch, fake, c, ctx)
         else:  # pragma: no cover - phases() declares only D and G
             raise ValueError(f"unknown phase {phase}")
+        if loss is not None:
+            ctx.backward(loss)
+
+    def d_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
+        raise NotImplementedError
+
+    def g_loss(
+        self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext
+    ) -> torch.Tensor | None:
+        """The G loss, or None to skip G's update this step (no backward, no parameter change)."""
+        raise NotImplementedError
+
+    def generate(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return nets["G"](z, c if self._classes else None)
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    name: str = "gan"
+    loss: str = "ns"  # minimax | ns | lsgan | wgan | hinge (`gankit losses` lists them)
+    n_critic: int = 1  # discriminator updates per generator update (k in Algorithm 1)
+    gp_weight: float = 0.0  # WGAN-GP lambda (10 in Gulrajani et al.); 0 disables
+    gp_target: float = 1.0  # gradient-norm target of the penalty
+    r1_gamma: float = 0.0  # R1 weight gamma: adds gamma/2 * E||grad D(x)||^2; 0 disables
+    clip_value: float = 0.0  # WGAN weight clipping c (0.01 in Arjovsky et al.); 0 disables
+    reuse_fake: bool = True  # G step reuses the last D step's G(z) (G is unchanged in between): one G forward saved
+    dragan_weight: float = 0.0  # DRAGAN penalty lambda (10 in Kodali et al.); 0 disables
+    dragan_scale: float = 0.5  # DRAGAN perturbation scale (uniform: of std(x); gaussian: the noise std)
+    dragan_noise: Literal["uniform", "gaussian"] = "uniform"  # DRAGAN perturbation: released code | paper text
+    fm_weight: float = 0.0  # feature matching weight in G's loss (on DOutput.features); 0 disables
+    adv_g_weight: float = 1.0  # weight of the adversarial term in G's loss
+    label_smoothing: Literal["none", "fixed", "random"] = "none"  # one-sided: real targets smooth_value | U[low, high]
+    smooth_value: float = 0.9  # real target of fixed label smoothing
+    smooth_low: float = 0.8  # lower end of random label smoothing
+    smooth_high: float = 1.0  # upper end of random label smoothing
+    instance_noise: float = 0.0  # instance noise sigma_0 added to every D input; 0 disables
+    instance_noise_anneal: int = 0  # steps over which sigma falls linearly to 0 (0 = constant)
+    pack: int = 1  # PacGAN: D judges this many samples stacked along channels/features (batch % pack == 0)
+
+    def validate(self) -> None:
+        LOSSES.get(self.loss)
+        if self.n_critic < 1:
+            raise ConfigError(f"recipe.n_critic must be >= 1, got {self.n_critic}")
+        if self.pack < 1:
+            raise ConfigError(f"recipe.pack must be >= 1, got {self.pack}")
+        for key in ("gp_weight", "r1_gamma", "clip_value", "dragan_weight", "dragan_scale", "fm_weight",
+                    "adv_g_weight", "instance_noise", "instance_noise_anneal"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
+        if self.label_smoothing != "none" and self.loss not in SMOOTHABLE_LOSSES:
+            raise ConfigError(
+                f"recipe.label_smoothing={self.label_smoothing} needs loss minimax or ns (got {self.loss})"
+            )
+        if not 0.0 <= self.smooth_value <= 1.0:
+            raise ConfigError(f"recipe.smooth_value must be in [0, 1], got {self.smooth_value}")
+        if not 0.0 <= self.smooth_low <= self.smooth_high <= 1.0:
+            raise ConfigError(
+                f"recipe.smooth_low/smooth_high need 0 <= low <= high <= 1, got {self.smooth_low}, {self.smooth_high}"
+            )
+
+
+@RECIPES.register(
+    "gan", "vanilla/DCGAN family: loss by config, n_critic, TTUR, GP/R1/clipping, DRAGAN, FM, smoothing, noise, PacGAN"
+)
+class GANRecipe(TwoPlayerRecipe):
+    """D inputs (real and fake, in both phases) get instance noise, then PacGAN packing;
+    every penalty (GP, R1, DRAGAN) is taken at those D inputs."""
+
+    config_class = GANConfig
+
+    def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
+        super().__init__(cfg, data)
+        self.rc: GANConfig = cfg.recipe
+        self.loss = LOSSES.get(self.rc.loss)
+        if cfg.train.batch_size % self.rc.pack:
+            raise ConfigError(
+                f"train.batch_size={cfg.train.batch_size} must be divisible by recipe.pack={self.rc.pack}"
+            )
+
+    @property
+    def pack(self) -> int:
+        return self.cfg.recipe.pack
+
+    def _critic(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.modules["D"](x, c).logits
+
+    def _d_input(self, x: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        """What D sees: ``x`` + annealed instance noise, packed ``(B/m, m·C, ...)``."""
+        sigma = instance_noise_std(ctx.step, self.rc.instance_noise, self.rc.instance_noise_anneal)
+        return pack_samples(add_instance_noise(x, sigma), self.rc.pack)
+
+    def _real_targets(self, n: int, like: torch.Tensor) -> torch.Tensor:
+        if self.rc.label_smoothing == "fixed":
+            return fixed_real_targets(n, self.rc.smooth_value, dtype=like.dtype, device=like.device)
+        return random_real_targets(n, self.rc.smooth_low, self.rc.smooth_high, dtype=like.dtype, device=like.device)
+
+    def d_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
+        D = self.modules["D"]
+        real_in, fake_in = self._d_input(batch.x, ctx), self._d_input(fake, ctx)  # (B/m, m·C, ...)
+        real_logits = D(real_in, c).logits
+        fake_logits = D(fake_in, c).logits
+        if self.rc.label_smoothing == "none":
+            loss = self.loss.d_loss(real_logits, fake_logits)
+        else:
+            targets = self._real_targets(real_logits.shape[0], real_logits)  # (B/m,)
+            loss = bce_d_loss_with_targets(real_logits, fake_logits, targets)
+        ctx.report("D/real", real_logits.mean())
+        ctx.report("D/fake", fake_logits.mean())
+        if self.rc.gp_weight > 0 or self.rc.r1_gamma > 0 or self.rc.dragan_weight > 0:
+            ctx.report("Loss/D/adv", loss)
+        if self.rc.gp_weight > 0:
+            gp = gradient_penalty(self._critic, real_in, fake_in, target=self.rc.gp_target, c=c)
+            ctx.report("Loss/D/gp", gp)
+            loss = loss + self.rc.gp_weight * gp
+        if self.rc.r1_gamma > 0:
+            r1 = r1_penalty(self._critic, real_in, c=c)
+            ctx.report("Loss/D/r1", r1)
+            loss = loss + 0.5 * self.rc.r1_gamma * r1
+        if self.rc.dragan_weight > 0:
+            dragan = dragan_penalty(self._critic, real_in, scale=self.rc.dragan_scale, noise=self.rc.dragan_noise, c=c)
+            ctx.report("Loss/D/dragan", dragan)
+            loss = loss + self.rc.dragan_weight * dragan
+        ctx.report("Loss/D", loss)
+        return loss
+
+    def g_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
+        D = self.modules["D"]
+        fake_out = D(self._d_input(fake, ctx), c)
+        loss = self.loss.g_loss(fake_out.logits)
+        if self.rc.fm_weight > 0:
+            ctx.report("Loss/G/adv", loss)
+            if fake_out.features is None:
+                raise ConfigError("recipe.fm_weight > 0 needs a discriminator that returns features")
+            real_features = D(self._d_input(batch.x, ctx), c).features
+            fm = feature_matching_loss(real_features, fake_out.features)
+            ctx.report("Loss/G/fm", fm)
+            loss = self.rc.adv_g_weight * loss + self.rc.fm_weight * fm
+        elif self.rc.adv_g_weight != 1.0:
+            loss = self.rc.adv_g_weight * loss
+        ctx.report("Loss/G", loss)
+        return loss
 
     def after_step(self, phase: str) -> None:
         if phase == "D" and self.rc.clip_value > 0:
             clip_weights_(self.modules["D"], self.rc.clip_value)
-
-    def generate(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return nets["G"](z, c if self._classes else None)

@@ -53,7 +53,7 @@ class Trainer:
             tensorboard_writer_class()  # fail before anything is written
         seed_everything(tc.seed)
         self.dataset = dataset if dataset is not None else build_dataset(cfg.data)
-        info = DataInfo(self.dataset.sample_shape, self.dataset.num_classes)
+        info = DataInfo(self.dataset.sample_shape, self.dataset.num_classes, len(self.dataset))
         self.recipe: Recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
         self.recipe.modules.to(self.device).train()
         self.phases = self.recipe.phases()
