@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from gankit.errors import ConfigError
-from gankit.viz.atomic import atomic_write
+from gankit.atomic import atomic_write
 from gankit.viz.curves import plot_curves
 from gankit.viz.grid import save_image_grid
 from gankit.viz.histograms import plot_sample_histograms

@@ -139,7 +139,7 @@ class FeatureCache:
             return None
         from safetensors.numpy import save
 
-        from gankit.viz.atomic import atomic_write
+        from gankit.atomic import atomic_write
 
         feats = arrays[FEATURES]
         tensors = {FEATURES: _compact(feats)}

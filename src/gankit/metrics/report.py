@@ -164,7 +164,7 @@ def read_metrics_json(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def write_metrics_json(path: str | os.PathLike[str], result: EvalResult, *, merge: bool = True) -> Path:
     """Write (merge into) ``path`` atomically; return it."""
-    from gankit.viz.atomic import atomic_write
+    from gankit.atomic import atomic_write
 
     entries = read_metrics_json(path) if merge else {}
     entries.update(result_entries(result))

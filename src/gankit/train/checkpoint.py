@@ -21,7 +21,7 @@ from safetensors.torch import save
 from torch import nn
 
 from gankit.errors import CheckpointError
-from gankit.viz.atomic import atomic_write
+from gankit.atomic import atomic_write
 
 FORMAT = "gankit-checkpoint/1"
 META_KEY = "gankit"

@@ -21,7 +21,7 @@ from gankit.train.optim import build_optimizer
 from gankit.train.progress import Progress
 from gankit.train.seeding import capture_rng, restore_rng, seed_everything
 from gankit.train.signals import GracefulStop
-from gankit.viz.atomic import atomic_write
+from gankit.atomic import atomic_write
 from gankit.train.stats import Reporter, tensorboard_writer_class
 
 GRID_SEED_OFFSET = 7919  # the fixed latent batch of sample grids has its own stream

@@ -1,12 +1,13 @@
 """Visualisation: image grids, 2-D toy plots, sample-statistic histograms, training curves.
 
-Everything is written atomically (:mod:`gankit.viz.atomic`) and rendered headless with
+Everything is written atomically (:mod:`gankit.atomic`) and rendered headless with
 matplotlib's Agg canvas through the object-oriented ``Figure`` API (no pyplot, no global
 state); matplotlib is imported only when a plot is made. Curves are drawn afterwards from
 ``stats.jsonl`` (:mod:`gankit.viz.stats_file`).
 """
 
-from gankit.viz.atomic import atomic_write, save_atomically, save_figure
+from gankit.atomic import atomic_write, save_atomically
+from gankit.viz.figure import save_figure
 from gankit.viz.curves import curves_figure, plot_curves, smooth_series
 from gankit.viz.grid import grid_to_pil, make_grid, save_image_grid
 from gankit.viz.histograms import (

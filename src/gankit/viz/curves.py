@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gankit.errors import ConfigError, DataError
-from gankit.viz.atomic import save_figure
+from gankit.viz.figure import save_figure
 from gankit.viz.stats_file import read_stats, stat_keys, stat_series
 
 if TYPE_CHECKING:

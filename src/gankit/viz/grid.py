@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from gankit.errors import ConfigError, DataError, ShapeError
-from gankit.viz.atomic import save_atomically
+from gankit.atomic import save_atomically
 
 __all__ = ["make_grid", "grid_to_pil", "save_image_grid"]
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from gankit.errors import ConfigError, ShapeError
-from gankit.viz.atomic import save_figure
+from gankit.viz.figure import save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

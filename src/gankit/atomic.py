@@ -2,7 +2,7 @@
 
 A reader (or a crash) never sees a half-written file: either the old contents or the new
 ones. On any error the temp file is removed and the target is left untouched. Every file
-written by ``gankit.viz`` goes through here.
+gankit writes (checkpoints, configs, plots, metrics, caches) goes through here.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ import os
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
-if TYPE_CHECKING:  # matplotlib is imported lazily; importing gankit.viz stays cheap
-    from matplotlib.figure import Figure
-
-__all__ = ["atomic_write", "save_atomically", "save_figure"]
+__all__ = ["atomic_write", "save_atomically"]
 
 _TEMP_SUFFIX = ".tmp"
 
@@ -98,11 +95,3 @@ def save_atomically(
     with atomic_write(path, mode) as fh:
         write_fn(fh)
     return Path(path)
-
-
-def save_figure(fig: "Figure", path: str | os.PathLike[str], dpi: int = 100) -> Path:
-    """Render a matplotlib ``Figure`` to PNG with the Agg canvas (no pyplot, no display)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)  # attaches an Agg canvas to the figure
-    return save_atomically(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))

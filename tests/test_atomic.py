@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from gankit.viz.atomic import atomic_write, save_atomically
+from gankit.atomic import atomic_write, save_atomically
 
 
 def test_atomic_write_replaces_contents(tmp_path):
