@@ -7,6 +7,7 @@ and a ``README.md`` summary. The CLI is a thin layer over these functions.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
@@ -152,8 +153,6 @@ def load_run(run_dir: str, device: str = "cpu") -> LoadedRun:
     ckpt.load_module_tensors("modules", recipe.modules, tensors, path)
     ema: dict[str, nn.Module] = {}
     if any(k.startswith("ema/") for k in tensors):
-        import copy
-
         ema = {name: copy.deepcopy(recipe.modules[name]) for name in recipe.ema_modules}
         ckpt.load_module_tensors("ema", ema, tensors, path)
     return LoadedRun(cfg, recipe, ema, int(meta["step"]), data, dev)

@@ -164,8 +164,8 @@ class Trainer:
         ckpt.save_checkpoint(self.checkpoint_path, tensors, meta)
         return self.checkpoint_path
 
-    def load_checkpoint(self, path: str | None = None, weights_only: bool = False) -> None:
-        """Restore the state; ``weights_only`` loads just networks and EMA (for sampling)."""
+    def load_checkpoint(self, path: str | None = None) -> None:
+        """Restore the whole training state (sampling a run uses ``runs.load_run`` instead)."""
         path = path or self.checkpoint_path
         tensors, meta = ckpt.load_checkpoint(path)
         saved_recipe = meta.get("config", {}).get("recipe", {}).get("name")
@@ -174,15 +174,8 @@ class Trainer:
                 f"{path} was written by recipe {saved_recipe!r}, not {self.cfg.recipe.name!r}"
             )
         ckpt.load_module_tensors("modules", self.recipe.modules, tensors, path)
-        ema_modules = {n: e.module for n, e in self.ema.items()}
-        if ema_modules and any(k.startswith("ema/") for k in tensors):
-            ckpt.load_module_tensors("ema", ema_modules, tensors, path)
-        elif ema_modules:  # a run trained without EMA: sample from the live weights
-            for name, e in self.ema.items():
-                e.module.load_state_dict(self.recipe.modules[name].state_dict())
+        ckpt.load_module_tensors("ema", {n: e.module for n, e in self.ema.items()}, tensors, path)
         self.step = int(meta["step"])
-        if weights_only:
-            return
         for name, opt in self.optimizers.items():
             if name not in meta["optimizers"]:
                 raise CheckpointError(f"{path} has no state for optimizer {name}")
