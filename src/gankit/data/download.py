@@ -8,8 +8,6 @@ gunzipped bytes (checksums of re-compressed copies would otherwise differ).
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import http.client
 import os
 import shutil
@@ -20,6 +18,7 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from gankit.hashing import sha256_file
 from gankit.errors import DataError
 
 CHUNK = 1 << 20
@@ -29,13 +28,7 @@ USER_AGENT = "gankit-downloader/0.1"
 def sha256_decompressed(path: str | os.PathLike[str], gunzip: bool | None = None) -> str:
     """Hex sha256 of a file's content, gunzipped first when ``gunzip`` (default: the name
     ends in ``.gz``). Streams in chunks; gzip errors propagate as ``OSError``/``EOFError``."""
-    gunzip = str(path).endswith(".gz") if gunzip is None else gunzip
-    digest = hashlib.sha256()
-    opener = gzip.open if gunzip else open
-    with opener(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(path, gunzip=str(path).endswith(".gz") if gunzip is None else gunzip)
 
 
 def _fetch(url: str, fh, timeout: float) -> None:  # type: ignore[no-untyped-def]

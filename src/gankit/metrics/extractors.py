@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gankit.hashing import sha256_file
 from gankit.errors import ConfigError, MetricError
 from gankit.registry import Registry
 
@@ -77,11 +78,7 @@ EXTRACTORS: Registry[Callable[[ExtractorOptions], Extractor]] = Registry("featur
 
 @lru_cache(maxsize=8)
 def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_file(path)  # size and mtime only key the memo
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

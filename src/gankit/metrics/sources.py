@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gankit.hashing import sha256_file
 from gankit.errors import ConfigError, DataError
 
 DEFAULT_SPLIT = "test"
@@ -134,14 +135,6 @@ def _take(
         return x, labels, {"n": int(x.shape[0]), "subset_seed": None}
     rows = torch.from_numpy(idx)
     return x[rows], (labels[rows] if labels is not None else None), {"n": int(idx.size), "subset_seed": seed}
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def folder_fingerprint(root: str | os.PathLike[str]) -> str:
@@ -374,7 +367,7 @@ def samples_from_npz(path: str | os.PathLike[str], *, n: Optional[int] = None, s
     p = Path(os.path.expanduser(os.fspath(path)))
     if not p.is_file():
         raise DataError(f"npz file not found: {p}")
-    digest = _sha256_file(p)
+    digest = sha256_file(p)
     try:
         with np.load(p, allow_pickle=False) as npz:
             keys = list(npz.keys())

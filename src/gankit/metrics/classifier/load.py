@@ -12,7 +12,6 @@ corrupt file, wrong architecture) is a :class:`~gankit.errors.CheckpointError`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from contextlib import ExitStack
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 
+from gankit.hashing import sha256_file
 from gankit.errors import CheckpointError, ShapeError
 from gankit.metrics.classifier.net import ClassifierArch, DomainClassifier
 
@@ -42,14 +42,6 @@ def card_path_for(weights_path: str | os.PathLike[str]) -> Path:
     """The card beside a weights file: ``x.safetensors`` -> ``x.json``."""
     p = Path(weights_path)
     return p.with_suffix(".json") if p.suffix == ".safetensors" else p.with_name(p.name + ".json")
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _shipped_file(filename: str) -> Any:  # a Traversable

@@ -43,8 +43,8 @@ from gankit.metrics.classifier.load import (
     META_KEY,
     card_path_for,
     default_cache_dir,
-    sha256_file,
 )
+from gankit.hashing import sha256_file
 from gankit.metrics.classifier.net import DomainClassifier
 
 

@@ -39,7 +39,6 @@ internet before hard-coding it.
 from __future__ import annotations
 
 import collections
-import hashlib
 import importlib.util
 import io
 import os
@@ -55,6 +54,7 @@ import torch
 from torch import Tensor
 
 from gankit.data.download import download
+from gankit.hashing import sha256_file
 from gankit.errors import CheckpointError, DataError
 from gankit.metrics.features.inception import FIDInceptionV3
 
@@ -103,14 +103,6 @@ def find_fid_helper_torchscript() -> Path | None:
     return None
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download_pt_inception(
     url: str | Sequence[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -149,7 +141,7 @@ def download_pt_inception(
         staging = Path(staging_name)
         try:
             download(candidate, staging, None, timeout=timeout)
-            got = _sha256_file(staging)
+            got = sha256_file(staging)
             if not got.startswith(prefix):
                 failures.append(f"{candidate}: sha256 {got} does not start with {prefix}")
                 continue
