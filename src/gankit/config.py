@@ -54,11 +54,23 @@ class ModelConfig:
     mbd_kernels: int = 100  # minibatch discrimination: kernels B (Salimans et al. 2016)
     mbd_kernel_dim: int = 5  # minibatch discrimination: kernel dimension C
     mbstd_group: int = 4  # minibatch stddev: group size (Karras et al. 2018)
+    d_projection: bool = True  # conditional D adds the projection term <E[c], features>; false: D ignores c (ACGAN)
+    d_class_head: int = 0  # D's auxiliary classifier: K class logits over its features (ACGAN); 0 = none
+    q_categorical: int = 0  # D's InfoGAN Q head: logits of one categorical code with this many values; 0 = none
+    q_continuous: int = 0  # D's InfoGAN Q head: Gaussian (mean, log-std) of this many continuous codes; 0 = none
 
     def validate(self) -> None:
         for key in ("d_layers", "ae_code_dim", "mbd_kernels", "mbd_kernel_dim", "mbstd_group"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"model.{key} must be >= 1, got {getattr(self, key)}")
+        for key in ("d_class_head", "q_categorical", "q_continuous"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"model.{key} must be >= 0, got {getattr(self, key)}")
+        heads = [k for k in ("d_class_head", "q_categorical", "q_continuous") if getattr(self, k)]
+        if heads and self.d_arch != "default":
+            raise ConfigError(f"model.{heads[0]} needs model.d_arch=default (got {self.d_arch})")
+        if not self.d_projection and self.d_arch != "default":
+            raise ConfigError(f"model.d_projection=false needs model.d_arch=default (got {self.d_arch})")
         if self.d_minibatch != "none" and self.d_arch != "default":
             raise ConfigError(
                 f"model.d_minibatch={self.d_minibatch} needs model.d_arch=default (got {self.d_arch})"

@@ -36,6 +36,7 @@ from gankit.nets.conditioning import (
     conditional_classes,
     default_label_dim,
 )
+from gankit.nets.heads import aux_heads
 from gankit.nets.init import dcgan_init_
 
 Norm = Literal["batch", "none", "layer"]
@@ -144,6 +145,8 @@ class DCGANDiscriminator(nn.Module):
     With ``num_classes > 0`` the logit gets ``⟨E[c], features⟩`` (projection discriminator,
     Miyato & Koyama 2018). ``minibatch``: a ``nets.base.MinibatchLogit`` over ``features``
     (or a factory ``feature_dim -> MinibatchLogit | None``) added before the head.
+    ``class_head`` / ``q_categorical`` / ``q_continuous``: auxiliary linear heads over
+    ``features`` (``nets.heads``: ``DOutput.class_logits``, ``DOutput.extra["q_*"]``).
     ``norm``: ``"batch"`` (paper), ``"layer"`` = GroupNorm(1, C)
     (per-sample, valid with WGAN-GP), ``"none"``.
     """
@@ -156,6 +159,9 @@ class DCGANDiscriminator(nn.Module):
         num_classes: int = 0,
         norm: Norm = "batch",
         minibatch: "MinibatchLogit | Callable[[int], MinibatchLogit | None] | None" = None,
+        class_head: int = 0,
+        q_categorical: int = 0,
+        q_continuous: int = 0,
     ) -> None:
         super().__init__()
         s0, k = dcgan_geometry(resolution)
@@ -187,6 +193,7 @@ class DCGANDiscriminator(nn.Module):
         if minibatch is not None and not isinstance(minibatch, nn.Module):
             minibatch = minibatch(self.feature_dim)  # a factory: only here is F known
         self.minibatch = minibatch
+        self.aux = aux_heads(self.feature_dim, class_head, q_categorical, q_continuous)  # None: no extra heads
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> DOutput:
         check_samples(x, self.sample_shape, type(self).__name__)
@@ -198,13 +205,16 @@ class DCGANDiscriminator(nn.Module):
             logits = logits + self.minibatch(features)  # (N,)
         if self.projection is not None:
             logits = logits + self.projection(features, c)  # (N,)
-        return DOutput(logits=logits, features=features)
+        out = DOutput(logits=logits, features=features)
+        return self.aux.fill(out) if self.aux is not None else out
 
 
 @NETWORKS.register("dcgan", "DCGAN conv G and D (Radford et al. 2016), any s0·2^k resolution")
 def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGANDiscriminator]:
     """DCGAN ``(G, D)`` for square images ``spec.sample_shape = (C, R, R)``; widths
-    ``cfg.g_width`` / ``cfg.d_width``, D normalisation ``cfg.d_norm``; D options
+    ``cfg.g_width`` / ``cfg.d_width``, D normalisation ``cfg.d_norm``; D heads
+    ``cfg.d_class_head``, ``cfg.q_categorical``, ``cfg.q_continuous``; projection unless
+    ``cfg.d_projection=false``; D options
     (``cfg.d_arch``, ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``spec.pack``) via
     ``build_discriminator``."""
     shape = tuple(spec.sample_shape)
@@ -216,6 +226,8 @@ def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGAND
 
     def family_d(d_spec: NetSpec) -> DCGANDiscriminator:
         mb = lambda features: minibatch_logit(cfg, features)  # noqa: E731
-        return DCGANDiscriminator(resolution, d_spec.sample_shape[0], cfg.d_width, num_classes, cfg.d_norm, mb)
+        d_classes = num_classes if cfg.d_projection else 0
+        return DCGANDiscriminator(resolution, d_spec.sample_shape[0], cfg.d_width, d_classes, cfg.d_norm, mb,
+                                  cfg.d_class_head, cfg.q_categorical, cfg.q_continuous)
 
     return g, build_discriminator(cfg, spec, family_d)

@@ -17,6 +17,7 @@ from torch import nn
 from gankit.config import ModelConfig
 from gankit.errors import ConfigError
 from gankit.nets.base import NETWORKS, DOutput, MinibatchLogit, NetSpec, build_discriminator, minibatch_logit
+from gankit.nets.heads import aux_heads
 from gankit.nets.conditioning import (
     LabelEmbedding,
     ProjectionHead,
@@ -113,7 +114,9 @@ class MLPDiscriminator(nn.Module):
     ``features`` is the last hidden layer ``(N, hidden)``. With ``num_classes > 0`` the logit
     gets the projection term ``⟨E[c], features⟩`` (Miyato & Koyama 2018). ``minibatch``
     (``nets.base.minibatch_logit``) adds a minibatch discrimination / stddev term computed
-    from ``features`` before the head.
+    from ``features`` before the head. ``class_head`` / ``q_categorical`` / ``q_continuous``
+    add auxiliary linear heads over ``features`` (``nets.heads``: ``DOutput.class_logits``,
+    ``DOutput.extra["q_*"]``).
     ``norm``: ``"none"``, ``"batch"`` (BatchNorm1d) or ``"layer"`` (LayerNorm; per-sample,
     so valid with gradient penalties).
     """
@@ -126,6 +129,9 @@ class MLPDiscriminator(nn.Module):
         num_classes: int = 0,
         norm: Norm = "none",
         minibatch: MinibatchLogit | None = None,
+        class_head: int = 0,
+        q_categorical: int = 0,
+        q_continuous: int = 0,
     ) -> None:
         super().__init__()
         self.sample_shape = _check_sample_shape(sample_shape)
@@ -146,6 +152,7 @@ class MLPDiscriminator(nn.Module):
         self.feature_dim = hidden
         self.projection = ProjectionHead(self.num_classes, hidden) if self.num_classes > 0 else None
         self.minibatch = minibatch  # over the last hidden layer (None: no minibatch layer)
+        self.aux = aux_heads(hidden, class_head, q_categorical, q_continuous)  # None: no extra heads
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> DOutput:
         check_samples(x, self.sample_shape, type(self).__name__)
@@ -156,20 +163,24 @@ class MLPDiscriminator(nn.Module):
             logits = logits + self.minibatch(features)  # (N,)
         if self.projection is not None:
             logits = logits + self.projection(features, c)  # (N,)
-        return DOutput(logits=logits, features=features)
+        out = DOutput(logits=logits, features=features)
+        return self.aux.fill(out) if self.aux is not None else out
 
 
 @NETWORKS.register("mlp", "fully connected G and D (vectors or flattened images)")
 def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscriminator]:
     """MLP ``(G, D)``: hidden = ``cfg.g_width`` / ``cfg.d_width``, ``cfg.mlp_layers`` hidden
-    layers, D normalisation ``cfg.d_norm`` as configured; D options (``cfg.d_arch``,
+    layers, D normalisation ``cfg.d_norm`` as configured; D heads ``cfg.d_class_head``,
+    ``cfg.q_categorical``, ``cfg.q_continuous``; projection unless ``cfg.d_projection=false``; D options (``cfg.d_arch``,
     ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``spec.pack``) via ``build_discriminator``."""
     num_classes = conditional_classes(cfg, spec)
     g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes)
 
     def family_d(d_spec: NetSpec) -> MLPDiscriminator:
         mb = minibatch_logit(cfg, cfg.d_width)
-        return MLPDiscriminator(d_spec.sample_shape, cfg.d_width, cfg.mlp_layers, num_classes, cfg.d_norm, mb)
+        d_classes = num_classes if cfg.d_projection else 0
+        return MLPDiscriminator(d_spec.sample_shape, cfg.d_width, cfg.mlp_layers, d_classes, cfg.d_norm, mb,
+                                cfg.d_class_head, cfg.q_categorical, cfg.q_continuous)
 
     return g, build_discriminator(cfg, spec, family_d)
 
