@@ -1,0 +1,163 @@
+"""Mode collapse on the 2-D mixtures with the PacGAN protocol (Lin et al. 2018, Table 1).
+
+Data: ring (8 modes, radius 1, sigma 0.01) and grid (25 modes, {-4,...,4}^2 step 2, sigma 0.05),
+the ``ring-gan`` / ``grid-gan`` presets' data. Score: 2,500 samples from the (EMA) generator;
+high quality (HQ) = within 3 sigma of the nearest mode; modes = modes with >= 1 HQ sample;
+reverse KL = KL(HQ mode histogram || uniform) (``gankit.metrics.mode_coverage``).
+
+ONE architecture and budget for every method (stated here, overridable only as a whole):
+  MLP G and D, 3 hidden layers x 128, z_dim 2, D without normalisation (d_norm none),
+  batch 256, Adam lr 1e-3 (G and D) beta1 0.5, EMA 0.999 on G, ``--steps`` generator steps
+  (default 2000); a method changes only its recipe/objective options (table METHODS).
+CPU seconds = process CPU time of the training call (all threads; torch threads as set).
+
+Each run appends one JSON line to ``<out>/runs.jsonl`` as soon as it finishes, so a partial
+sweep keeps its runs; ``--summarise`` prints the markdown table (mean ± s.e. over seeds) of
+the lines in that file (and writes it to ``<out>/summary.md``).
+
+usage: python benchmarks/mode_collapse_2d.py --methods ns,minimax,pacgan2,unrolled,wgan-gp \
+           --datasets ring,grid --seeds 0,1,2 [--steps 2000] [--out benchmarks/results/mode_collapse_2d]
+       python benchmarks/mode_collapse_2d.py --summarise
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+import torch
+
+from gankit.config import apply_overrides, config_from_dict
+from gankit.metrics import mode_coverage
+from gankit.presets import preset_tree
+from gankit.runs import load_run, train
+
+sys.path.insert(0, os.path.dirname(__file__))
+from overhead import machine  # noqa: E402
+
+PRESETS = {"ring": "ring-gan", "grid": "grid-gan"}
+ARCHITECTURE = [  # the fixed comparison architecture and budget (besides --steps)
+    "model.arch=mlp", "model.z_dim=2", "model.g_width=128", "model.d_width=128", "model.mlp_layers=3",
+    "model.d_norm=none", "train.batch_size=256", "optim.lr_g=1e-3", "optim.lr_d=1e-3", "optim.beta1=0.5",
+    "train.ema_decay=0.999",
+]
+AE_D = ["model.d_arch=autoencoder", "model.ae_code_dim=32"]
+
+# method -> (recipe table, extra overrides)
+METHODS: dict[str, tuple[dict, list[str]]] = {
+    "minimax": ({"name": "gan", "loss": "minimax"}, []),
+    "ns": ({"name": "gan", "loss": "ns"}, []),
+    "lsgan": ({"name": "gan", "loss": "lsgan"}, []),
+    "wgan": ({"name": "gan", "loss": "wgan", "clip_value": 0.01, "n_critic": 5}, []),
+    "wgan-gp": ({"name": "gan", "loss": "wgan", "gp_weight": 10.0, "n_critic": 5}, []),
+    "hinge-sn": ({"name": "gan", "loss": "hinge"}, ["model.d_spectral_norm=true"]),
+    **{f"fgan-{d}": ({"name": "gan", "loss": f"fgan-{d}"}, []) for d in ("kl", "rkl", "js", "pearson", "hellinger", "tv")},
+    "fisher": ({"name": "fisher"}, []),
+    "ebgan": ({"name": "ebgan"}, AE_D),
+    "began": ({"name": "began"}, AE_D),
+    "magan": ({"name": "magan"}, AE_D),
+    "dragan": ({"name": "gan", "loss": "ns", "dragan_weight": 10.0}, []),
+    "feature-matching": ({"name": "gan", "loss": "ns", "fm_weight": 1.0}, []),
+    "minibatch-disc": ({"name": "gan", "loss": "ns"}, ["model.d_minibatch=discrimination"]),
+    "pacgan2": ({"name": "gan", "loss": "ns", "pack": 2}, []),
+    "pacgan4": ({"name": "gan", "loss": "ns", "pack": 4}, []),
+    "unrolled": ({"name": "unrolled", "loss": "ns", "unroll_steps": 5}, []),
+    "mrgan": ({"name": "mrgan", "loss": "ns"}, []),
+}
+
+
+def build_config(method: str, dataset: str, seed: int, steps: int, out_dir: str):
+    recipe, extra = METHODS[method]
+    tree = preset_tree(PRESETS[dataset])
+    tree["recipe"] = dict(recipe)
+    overrides = [*ARCHITECTURE, *extra, f"train.steps={steps}", f"train.seed={seed}", f"train.out_dir={out_dir}",
+                 "train.run_name=run", "train.progress=false", "train.sample_every=0", "train.checkpoint_every=0",
+                 "train.log_every=100"]
+    return config_from_dict(apply_overrides(tree, overrides))
+
+
+def run_one(method: str, dataset: str, seed: int, steps: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = build_config(method, dataset, seed, steps, tmp)
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        result = train(cfg)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        run = load_run(result.run_dir)
+        samples = run.sample(2500, seed=10_000 + seed).numpy()  # (2500, 2)
+        cov = mode_coverage(samples, run.data["mode_centres"], run.data["mode_std"])
+    return {"method": method, "dataset": dataset, "seed": seed, "steps": steps, "modes": cov.modes,
+            "of": len(run.data["mode_centres"]), "high_quality": cov.high_quality_fraction,
+            "reverse_kl": cov.reverse_kl, "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
+            "torch_threads": torch.get_num_threads()}
+
+
+def _mean_se(values: list[float]) -> str:
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return f"{mean:.3g}"
+    se = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
+    return f"{mean:.3g} ± {se:.2g}"
+
+
+def summarise(path: str) -> str:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    with open(path) as fh:
+        for line in fh:
+            if line.strip():
+                r = json.loads(line)
+                groups[(r["dataset"], r["steps"], r["method"])].append(r)
+    lines = ["| data | steps | method | seeds | modes | HQ % | reverse KL | CPU s / run |",
+             "|---|---|---|---|---|---|---|---|"]
+    order = list(METHODS)
+    for (dataset, steps, method), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], order.index(kv[0][2]) if kv[0][2] in order else 99)):
+        rkl = [r["reverse_kl"] for r in rs]
+        rkl_s = _mean_se(rkl) if all(math.isfinite(v) for v in rkl) else "inf (no HQ sample in a run)"
+        lines.append(
+            f"| {dataset} | {steps} | {method} | {len(rs)} | {_mean_se([r['modes'] for r in rs])} / {rs[0]['of']} "
+            f"| {_mean_se([100 * r['high_quality'] for r in rs])} | {rkl_s} | {_mean_se([r['cpu_s'] for r in rs])} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--methods", default="ns,minimax,pacgan2,unrolled,wgan-gp", help=f"comma list of {', '.join(METHODS)}")
+    ap.add_argument("--datasets", default="ring,grid")
+    ap.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "mode_collapse_2d"))
+    ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
+    args = ap.parse_args()
+    path = os.path.join(args.out, "runs.jsonl")
+    if args.summarise:
+        table = summarise(path)
+        print(table)
+        with open(os.path.join(args.out, "summary.md"), "w") as fh:
+            fh.write(table + "\n")
+        return
+    methods = args.methods.split(",")
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        ap.error(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "commands.jsonl"), "a") as fh:  # every invocation that wrote runs.jsonl
+        fh.write(json.dumps({"command": "python " + " ".join(sys.argv), "machine": machine(),
+                             "torch_threads": torch.get_num_threads()}) + "\n")
+    for dataset in args.datasets.split(","):
+        for method in methods:
+            for seed in (int(s) for s in args.seeds.split(",")):
+                rec = run_one(method, dataset, seed, args.steps)
+                print(json.dumps(rec), flush=True)
+                with open(path, "a") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+
+
+if __name__ == "__main__":
+    main()
