@@ -16,7 +16,7 @@ magan); they supply only the maths of the D and G phases.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Callable, Literal, Mapping
 
 import torch
 from torch import nn
@@ -24,7 +24,7 @@ from torch import nn
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.losses import LOSSES
-from gankit.nets import NetSpec, build_networks
+from gankit.nets import DOutput, NetSpec, build_networks
 from gankit.nets.conditioning import conditional_classes
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
 from gankit.regularizers import clip_weights_, gradient_penalty, r1_penalty
@@ -246,14 +246,26 @@ class GANRecipe(TwoPlayerRecipe):
 
     def g_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
         D = self.modules["D"]
-        fake_out = D(self._d_input(fake, ctx), c)
+        return self.generator_objective(
+            lambda x: D(x, c), self._d_input(fake, ctx), lambda: self._d_input(batch.x, ctx), ctx
+        )
+
+    def generator_objective(
+        self,
+        critic: Callable[[torch.Tensor], DOutput],
+        fake_in: torch.Tensor,
+        real_in: Callable[[], torch.Tensor],
+        ctx: StepContext,
+    ) -> torch.Tensor:
+        """adv_g_weight · g_loss(critic(fake)) + fm_weight · feature matching; ``critic`` is
+        D (or a look-ahead copy of it), ``real_in`` is called only when feature matching needs it."""
+        fake_out = critic(fake_in)
         loss = self.loss.g_loss(fake_out.logits)
         if self.rc.fm_weight > 0:
             ctx.report("Loss/G/adv", loss)
             if fake_out.features is None:
                 raise ConfigError("recipe.fm_weight > 0 needs a discriminator that returns features")
-            real_features = D(self._d_input(batch.x, ctx), c).features
-            fm = feature_matching_loss(real_features, fake_out.features)
+            fm = feature_matching_loss(critic(real_in()).features, fake_out.features)
             ctx.report("Loss/G/fm", fm)
             loss = self.rc.adv_g_weight * loss + self.rc.fm_weight * fm
         elif self.rc.adv_g_weight != 1.0:

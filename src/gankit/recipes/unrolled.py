@@ -37,7 +37,7 @@ from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import GANConfig, GANRecipe
-from gankit.stabilizers import bce_d_loss_with_targets, feature_matching_loss
+from gankit.stabilizers import bce_d_loss_with_targets
 from gankit.train.loader import Batch
 
 
@@ -102,17 +102,4 @@ class UnrolledRecipe(GANRecipe):
         D = self.modules["D"]
         real_in, fake_in = self._d_input(batch.x, ctx), self._d_input(fake, ctx)  # (B/m, m·C, ...)
         params = self.unrolled_params(real_in, fake_in, c)
-        fake_out = functional_call(D, params, (fake_in, c))
-        loss = self.loss.g_loss(fake_out.logits)
-        if self.rc.fm_weight > 0:
-            ctx.report("Loss/G/adv", loss)
-            if fake_out.features is None:
-                raise ConfigError("recipe.fm_weight > 0 needs a discriminator that returns features")
-            real_features = functional_call(D, params, (real_in, c)).features
-            fm = feature_matching_loss(real_features, fake_out.features)
-            ctx.report("Loss/G/fm", fm)
-            loss = self.rc.adv_g_weight * loss + self.rc.fm_weight * fm
-        elif self.rc.adv_g_weight != 1.0:
-            loss = self.rc.adv_g_weight * loss
-        ctx.report("Loss/G", loss)
-        return loss
+        return self.generator_objective(lambda x: functional_call(D, params, (x, c)), fake_in, lambda: real_in, ctx)
