@@ -86,6 +86,12 @@ class OptimConfig:
     beta2: float = 0.999  # Adam beta2
     weight_decay: float = 0.0
     fused: bool = True  # fused single-kernel Adam/optimizer step where torch supports it
+    lr_decay: Literal["constant", "linear"] = "constant"  # linear: lr falls linearly to 0 at train.steps
+    decay_start: float = 0.5  # linear decay: fraction of train.steps after which the lr starts falling
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.decay_start < 1.0:
+            raise ConfigError(f"optim.decay_start must be in [0, 1), got {self.decay_start}")
 
 
 @dataclass(frozen=True)

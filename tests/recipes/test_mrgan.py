@@ -61,3 +61,18 @@ def test_resume_is_exact(tmp_path):
     resumed = resume(part.run_dir, [f"train.steps={n}"])
     assert resumed.steps == n
     _assert_identical(full.run_dir, resumed.run_dir)
+
+
+def test_encode_is_the_encoder_and_plain_gans_have_none(tmp_path):
+    from gankit.errors import ConfigError
+    from tests.helpers import tiny
+
+    trainer = Trainer(mrgan_cfg(tmp_path), str(tmp_path / "r"))
+    x = trainer.dataset.x[:7]
+    nets = trainer.sampling_nets(use_ema=False)
+    assert trainer.recipe.has_encoder
+    torch.testing.assert_close(trainer.recipe.encode(nets, x), nets["E"](x))
+    plain = Trainer(tiny("ring-gan", tmp_path), str(tmp_path / "p")).recipe
+    assert not plain.has_encoder
+    with pytest.raises(ConfigError, match="no encoder"):
+        plain.encode({}, x)

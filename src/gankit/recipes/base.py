@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gankit.config import ExperimentConfig
+from gankit.errors import ConfigError
 from gankit.registry import Registry
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
@@ -41,6 +42,9 @@ class DataInfo:
     sample_shape: tuple[int, ...]
     num_classes: int
     num_examples: int = 0  # size of the training set (0 when sampling a saved run)
+    # the training examples themselves, for recipes that need more than batches (a labelled
+    # subset for semi-supervised learning); None when sampling a saved run
+    train_set: Any = None
 
 
 class Recipe:
@@ -85,6 +89,15 @@ class Recipe:
     def generate(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """Samples from latents ``z`` using ``nets`` (the EMA copies or the live modules)."""
         raise NotImplementedError
+
+    def encode(self, nets: Mapping[str, nn.Module], x: torch.Tensor) -> torch.Tensor:
+        """Latent code of data ``x`` (the posterior mean for a VAE), shape (n, z_dim); only
+        recipes with an encoder (VAE, VAE-GAN, MRGAN) have one."""
+        raise ConfigError(f"recipe {self.cfg.recipe.name!r} has no encoder (reconstructions need one)")
+
+    @property
+    def has_encoder(self) -> bool:
+        return type(self).encode is not Recipe.encode
 
     @torch.no_grad()
     def sample(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:

@@ -112,6 +112,10 @@ class MRGANRecipe(Recipe):
         """G(E(x)), shape of ``x``."""
         return self.modules["G"](self.modules["E"](x))
 
+    def encode(self, nets: Mapping[str, nn.Module], x: torch.Tensor) -> torch.Tensor:
+        """E(x), shape (n, z_dim)."""
+        return nets["E"](x)
+
     def _latent_fake(self, n: int, device: torch.device) -> torch.Tensor:
         return self.modules["G"](torch.randn(n, self.z_dim, device=device))  # (n, *sample_shape)
 

@@ -27,3 +27,15 @@ def build_optimizer(params: Iterable[nn.Parameter], lr: float, cfg: OptimConfig)
         return make(**fast)
     except (RuntimeError, TypeError, ValueError):  # no fused kernel for this optimizer/device
         return make(foreach=True)
+
+
+def lr_factor(step: int, total_steps: int, cfg: OptimConfig) -> float:
+    """Multiplier of every base learning rate at generator step ``step``: 1 for ``constant``;
+    for ``linear``, 1 until ``decay_start · total_steps``, then falling linearly to 0 at
+    ``total_steps`` (the schedule of pix2pix/CycleGAN; it lets a GAN settle into sharp modes)."""
+    if cfg.lr_decay == "constant":
+        return 1.0
+    start = cfg.decay_start * total_steps
+    if step < start:
+        return 1.0
+    return max(0.0, (total_steps - step) / max(total_steps - start, 1.0))

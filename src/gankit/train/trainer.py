@@ -17,7 +17,7 @@ from gankit.recipes import RECIPES, DataInfo, Recipe, StepContext
 from gankit.train import checkpoint as ckpt
 from gankit.train.ema import EMA
 from gankit.train.loader import EpochLoader
-from gankit.train.optim import build_optimizer
+from gankit.train.optim import build_optimizer, lr_factor
 from gankit.train.progress import Progress
 from gankit.train.seeding import capture_rng, restore_rng, seed_everything
 from gankit.train.signals import GracefulStop
@@ -53,7 +53,7 @@ class Trainer:
             tensorboard_writer_class()  # fail before anything is written
         seed_everything(tc.seed)
         self.dataset = dataset if dataset is not None else build_dataset(cfg.data)
-        info = DataInfo(self.dataset.sample_shape, self.dataset.num_classes, len(self.dataset))
+        info = DataInfo(self.dataset.sample_shape, self.dataset.num_classes, len(self.dataset), self.dataset)
         self.recipe: Recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
         self.recipe.modules.to(self.device).train()
         self.phases = self.recipe.phases()
@@ -63,6 +63,7 @@ class Trainer:
             )
             for name, spec in self.recipe.optimizers().items()
         }
+        self.base_lrs = {name: spec.lr for name, spec in self.recipe.optimizers().items()}
         self.ema = (
             {name: EMA(self.recipe.modules[name], tc.ema_decay, tc.ema_start) for name in self.recipe.ema_modules}
             if tc.ema_decay > 0
@@ -100,6 +101,10 @@ class Trainer:
             if self.cfg.train.amp
             else contextlib.nullcontext()
         )
+        factor = lr_factor(self.step, self.cfg.train.steps, self.cfg.optim)
+        for name, opt in self.optimizers.items():
+            for group in opt.param_groups:
+                group["lr"] = self.base_lrs[name] * factor
         for phase in self.phases:
             if not phase.runs_at(self.step):
                 continue
