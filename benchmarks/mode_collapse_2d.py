@@ -134,6 +134,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "mode_collapse_2d"))
     ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
+    ap.add_argument("--skip-done", action="store_true", help="skip (method, data, seed, steps) already in runs.jsonl")
     args = ap.parse_args()
     path = os.path.join(args.out, "runs.jsonl")
     if args.summarise:
@@ -150,9 +151,15 @@ def main() -> None:
     with open(os.path.join(args.out, "commands.jsonl"), "a") as fh:  # every invocation that wrote runs.jsonl
         fh.write(json.dumps({"command": "python " + " ".join(sys.argv), "machine": machine(),
                              "torch_threads": torch.get_num_threads()}) + "\n")
+    done = set()
+    if args.skip_done and os.path.exists(path):
+        with open(path) as fh:
+            done = {(r["method"], r["dataset"], r["seed"], r["steps"]) for r in map(json.loads, filter(str.strip, fh))}
     for dataset in args.datasets.split(","):
         for method in methods:
             for seed in (int(s) for s in args.seeds.split(",")):
+                if (method, dataset, seed, args.steps) in done:
+                    continue
                 rec = run_one(method, dataset, seed, args.steps)
                 print(json.dumps(rec), flush=True)
                 with open(path, "a") as fh:
