@@ -4,7 +4,7 @@ Importing this package registers every builder in ``DATASETS``; ``build_dataset(
 returns an in-memory ``Dataset`` (see ``gankit.data.base``).
 """
 
-from gankit.data import digits, image_folder, mnist, toys  # noqa: F401  (registrations)
+from gankit.data import digits, image_folder, mnist, stacked_mnist, toys  # noqa: F401  (registrations)
 from gankit.data.base import DATASETS, Dataset, DatasetBuilder, build_dataset
 from gankit.data.digits import load_digits_arrays
 from gankit.data.download import download, sha256_decompressed

@@ -1,0 +1,118 @@
+"""Stacked MNIST (Metz et al. 2017; VEEGAN; PacGAN Table 3): modes covered and KL to uniform.
+
+Data: preset ``stacked-mnist-dcgan`` (60,000 triples of MNIST training digits as RGB channels,
+1,000 modes). Every method trains the same DCGAN (z 64, width 32, batch 64, Adam 2e-4 β1 0.5,
+EMA 0.999) for at most ``--cpu-minutes`` of process CPU time (and at most ``--max-steps``
+generator steps); then 26,000 samples of the EMA generator are scored: each channel classified by
+gankit's MNIST classifier, modes = distinct digit triples, KL(histogram || uniform over 1,000).
+
+Each finished run appends one JSON line to ``<out>/runs.jsonl``; ``--summarise`` prints the table.
+
+usage: python benchmarks/stacked_mnist.py --methods dcgan,pacdcgan2,unrolled,madgan --seeds 0 \
+           [--cpu-minutes 60] [--data-dir ../shared/data] [--out benchmarks/results/stacked_mnist]
+       python benchmarks/stacked_mnist.py --summarise
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+import torch
+
+from gankit.config import apply_overrides, config_from_dict
+from gankit.metrics.evaluate import evaluate
+from gankit.presets import preset_tree
+from gankit.train.trainer import Trainer
+
+sys.path.insert(0, os.path.dirname(__file__))
+from overhead import machine  # noqa: E402
+
+PRESET = "stacked-mnist-dcgan"
+METHODS: dict[str, tuple[dict, list[str]]] = {  # method -> (recipe table, extra overrides)
+    "dcgan": ({"name": "gan", "loss": "ns"}, []),
+    "pacdcgan2": ({"name": "gan", "loss": "ns", "pack": 2}, []),
+    "pacdcgan4": ({"name": "gan", "loss": "ns", "pack": 4}, []),
+    "unrolled": ({"name": "unrolled", "loss": "ns", "unroll_steps": 5}, []),
+    "madgan": ({"name": "madgan", "generators": 4}, []),
+}
+SAMPLES = 26_000
+
+
+def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str) -> dict:
+    recipe, extra = METHODS[method]
+    tree = preset_tree(PRESET)
+    tree["recipe"] = dict(recipe)
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = config_from_dict(apply_overrides(tree, [
+            *extra, f"train.steps={max_steps}", f"train.seed={seed}", f"data.path={data_dir}",
+            f"train.out_dir={tmp}", "train.progress=false"]))
+        trainer = Trainer(cfg, os.path.join(tmp, "run"))
+        budget = 60.0 * cpu_minutes
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        while trainer.step < max_steps and time.process_time() - cpu0 < budget:
+            trainer.train_step()
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        gen = torch.Generator().manual_seed(10_000 + seed)
+        fake = torch.cat([trainer.generate(trainer.recipe.latent(1000, gen)) for _ in range(SAMPLES // 1000)])
+    res = evaluate(fake=fake.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
+    return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
+            "cpu_minutes_budget": cpu_minutes, "modes": res["modes"], "kl": res["kl"],
+            "torch_threads": torch.get_num_threads()}
+
+
+def summarise(path: str) -> str:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    with open(path) as fh:
+        for r in map(json.loads, filter(str.strip, fh)):
+            groups[(r["cpu_minutes_budget"], r["method"])].append(r)
+    lines = ["| CPU-min budget | method | seeds | steps | modes / 1000 | KL to uniform | CPU s |", "|---|---|---|---|---|---|---|"]
+    for (budget, method), rs in sorted(groups.items()):
+        def ms(key: str) -> str:
+            v = [r[key] for r in rs]
+            m = sum(v) / len(v)
+            se = math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1) / len(v)) if len(v) > 1 else float("nan")
+            return f"{m:.4g}" + (f" ± {se:.2g}" if len(v) > 1 else "")
+        lines.append(f"| {budget} | {method} | {len(rs)} | {ms('steps')} | {ms('modes')} | {ms('kl')} | {ms('cpu_s')} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--methods", default="dcgan,pacdcgan2,unrolled,madgan")
+    ap.add_argument("--seeds", default="0")
+    ap.add_argument("--cpu-minutes", type=float, default=60.0)
+    ap.add_argument("--max-steps", type=int, default=1_000_000)
+    ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "stacked_mnist"))
+    ap.add_argument("--summarise", action="store_true")
+    args = ap.parse_args()
+    path = os.path.join(args.out, "runs.jsonl")
+    if args.summarise:
+        table = summarise(path)
+        print(table)
+        with open(os.path.join(args.out, "summary.md"), "w") as fh:
+            fh.write(table + "\n")
+        return
+    methods = args.methods.split(",")
+    if unknown := [m for m in methods if m not in METHODS]:
+        ap.error(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "commands.jsonl"), "a") as fh:
+        fh.write(json.dumps({"command": "python " + " ".join(sys.argv), "machine": machine()}) + "\n")
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for method in methods:
+            rec = run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir)
+            print(json.dumps(rec), flush=True)
+            with open(path, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+
+
+if __name__ == "__main__":
+    main()
