@@ -22,6 +22,7 @@ EXPECTED = {
     "mode_coverage": stats.mode_coverage,
     "stacked_mnist": stats.stacked_mnist_modes,
     "class_acc": stats.class_accuracy,
+    "matched_acc": stats.matched_accuracy,
 }
 
 

@@ -17,6 +17,7 @@ from gankit.metrics.statistics.inception_score import (
     mode_score,
 )
 from gankit.metrics.statistics.kid import KIDResult, kid
+from gankit.metrics.statistics.matched_accuracy import MatchedAccuracy, matched_accuracy
 from gankit.metrics.statistics.mmd import mmd2
 from gankit.metrics.statistics.mode_coverage import ModeCoverage, mode_coverage
 from gankit.metrics.statistics.nn_two_sample import NNTwoSample, one_nn_two_sample
@@ -36,6 +37,7 @@ __all__ = [
     "EMCResult",
     "InceptionScoreResult",
     "KIDResult",
+    "MatchedAccuracy",
     "ModeCoverage",
     "ModeScoreResult",
     "NNTwoSample",
@@ -51,6 +53,7 @@ __all__ = [
     "inception_score",
     "kde_log_density",
     "kid",
+    "matched_accuracy",
     "mmd2",
     "mode_coverage",
     "mode_score",
