@@ -55,6 +55,7 @@ class ModelConfig:
     mbd_kernel_dim: int = 5  # minibatch discrimination: kernel dimension C
     mbstd_group: int = 4  # minibatch stddev: group size (Karras et al. 2018)
     d_projection: bool = True  # conditional D adds the projection term <E[c], features>; false: D ignores c (ACGAN)
+    d_concat_labels: bool = False  # conditional D sees one-hot label maps concatenated to x instead (Mirza & Osindero)
     d_class_head: int = 0  # D's auxiliary classifier: K class logits over its features (ACGAN); 0 = none
     q_categorical: int = 0  # D's InfoGAN Q head: logits of one categorical code with this many values; 0 = none
     q_continuous: int = 0  # D's InfoGAN Q head: Gaussian (mean, log-std) of this many continuous codes; 0 = none

@@ -94,7 +94,17 @@ def build_discriminator(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> n
     if spec.pack > 1 and cfg.conditional:
         raise ConfigError("PacGAN packing (pack > 1) is for unconditional models (model.conditional=false)")
     d_spec = NetSpec(spec.d_sample_shape, spec.num_classes)
+    concat = cfg.conditional and cfg.d_concat_labels
+    if concat:  # D sees (C + K) channels / (D + K) features; the label is in the input
+        from gankit.nets.conditioning import ConcatLabels  # conditioning imports this module
+
+        if cfg.d_arch == "autoencoder":
+            raise ConfigError("model.d_concat_labels needs a D that classifies its input (d_arch default or patchgan)")
+        first, *rest = spec.d_sample_shape
+        d_spec = NetSpec((first + spec.num_classes, *rest), spec.num_classes)
     d = D_ARCHS.get(cfg.d_arch)(cfg, d_spec, family_d)
+    if concat:
+        d = ConcatLabels(d, spec.num_classes)
     if cfg.d_spectral_norm:
         spectral_norm_all(d)
     return d

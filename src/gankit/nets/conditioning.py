@@ -139,3 +139,22 @@ def check_samples(x: torch.Tensor, sample_shape: Sequence[int], who: str) -> Non
         raise ShapeError(f"{who}: x must have shape ({want}), got {tuple(x.shape)}")
     if not x.dtype.is_floating_point:
         raise ShapeError(f"{who}: x must be floating point, got {x.dtype}")
+
+
+class ConcatLabels(nn.Module):
+    """``D(x, c) = D'([x, onehot(c)])``: the label concatenated to D's input (Mirza & Osindero
+    2014, the original conditional GAN): ``K`` constant one-hot planes for images ``(N, C+K, H, W)``,
+    ``K`` one-hot features for vectors ``(N, D+K)``. ``inner`` is an unconditional D built for the
+    widened input; its ``DOutput`` is returned unchanged."""
+
+    def __init__(self, inner: nn.Module, num_classes: int) -> None:
+        super().__init__()
+        self.inner = inner
+        self.num_classes = int(num_classes)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None):
+        check_labels(c, x.shape[0], self.num_classes, type(self).__name__)
+        onehot = torch.nn.functional.one_hot(c, self.num_classes).to(x.dtype)  # (N, K)
+        if x.ndim == 4:
+            onehot = onehot[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])  # (N, K, H, W)
+        return self.inner(torch.cat([x, onehot], dim=1))

@@ -226,7 +226,7 @@ def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGAND
 
     def family_d(d_spec: NetSpec) -> DCGANDiscriminator:
         mb = lambda features: minibatch_logit(cfg, features)  # noqa: E731
-        d_classes = num_classes if cfg.d_projection else 0
+        d_classes = num_classes if cfg.d_projection and not cfg.d_concat_labels else 0
         return DCGANDiscriminator(resolution, d_spec.sample_shape[0], cfg.d_width, d_classes, cfg.d_norm, mb,
                                   cfg.d_class_head, cfg.q_categorical, cfg.q_continuous)
 

@@ -178,7 +178,7 @@ def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscrim
 
     def family_d(d_spec: NetSpec) -> MLPDiscriminator:
         mb = minibatch_logit(cfg, cfg.d_width)
-        d_classes = num_classes if cfg.d_projection else 0
+        d_classes = num_classes if cfg.d_projection and not cfg.d_concat_labels else 0
         return MLPDiscriminator(d_spec.sample_shape, cfg.d_width, cfg.mlp_layers, d_classes, cfg.d_norm, mb,
                                 cfg.d_class_head, cfg.q_categorical, cfg.q_continuous)
 
