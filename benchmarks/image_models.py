@@ -1,0 +1,168 @@
+"""Image models on MNIST / Fashion-MNIST at a fixed step budget: FID, precision/recall and each
+model's own measure (issue 4's objective table and issue 5's latent-model table).
+
+For every (model, dataset, seed): train the model's MNIST preset (``data.name`` switched for
+Fashion-MNIST) for ``--steps`` generator steps with ``gankit.runs.train`` (process CPU seconds
+recorded), keep the run under ``--runs-dir``, then with the EMA generator and ``--n`` samples
+(test split as the reference, gankit's domain classifier for that dataset):
+
+* ``fid_clf``, ``precision``/``recall`` (k=3): in the domain classifier's feature space;
+* ``fid_inception`` (with ``--inception``; slow on CPU: ~10 images/s): pytorch-fid pipeline;
+* ``class_acc``: conditional models (CGAN, ACGAN, Triple-GAN): samples of class c classified as c;
+* ``code_acc``: InfoGAN / ss-InfoGAN: categorical code vs predicted class after the best
+  one-to-one matching (``gankit.metrics.statistics.matched_accuracy``);
+* ``test_error``: semi-supervised models (SSGAN, Triple-GAN): their classifier on the test split.
+
+Each run appends one JSON line to ``<out>/runs.jsonl`` and copies its final sample grid to
+``<out>/grids/<dataset>-<model>-seed<S>.png``; ``--summarise`` prints the table (mean ± s.e.).
+
+usage: python benchmarks/image_models.py --models dcgan,cgan,acgan,infogan --datasets mnist,fashion-mnist \
+           --seeds 0 [--steps 3000] [--n 10000] [--inception] [--data-dir ../shared/data] \
+           [--out benchmarks/results/image_models] [--runs-dir /tmp/gankit-image-models]
+       python benchmarks/image_models.py --summarise [--out ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+from gankit.metrics.classifier.load import load_classifier, predict
+from gankit.metrics.evaluate import evaluate
+from gankit.metrics.statistics import matched_accuracy
+from gankit.presets import load_preset
+from gankit.runs import load_run, train
+
+sys.path.insert(0, os.path.dirname(__file__))
+from overhead import machine  # noqa: E402
+
+# model -> (MNIST preset, extra overrides, what else to measure)
+MODELS: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
+    "dcgan": ("mnist-dcgan", [], ()),
+    "wgan-gp": ("mnist-wgan-gp", [], ()),
+    "lsgan": ("mnist-dcgan", ["recipe.loss=lsgan"], ()),
+    "hinge-sn": ("mnist-dcgan", ["recipe.loss=hinge", "model.d_spectral_norm=true"], ()),
+    "cgan": ("mnist-cgan", [], ("class_acc",)),
+    "cgan-concat": ("mnist-cgan", ["model.d_concat_labels=true"], ("class_acc",)),
+    "acgan": ("mnist-acgan", [], ("class_acc",)),
+    "infogan": ("mnist-infogan", [], ("code_acc",)),
+    "ss-infogan": ("mnist-ss-infogan", [], ("code_acc",)),
+    "vae": ("mnist-vae", [], ()),
+    "vaegan": ("mnist-vaegan", [], ()),
+    "ssgan": ("mnist-ssgan", [], ("test_error",)),
+    "triplegan": ("mnist-triplegan", [], ("class_acc", "test_error")),
+    "cogan": ("mnist-cogan", [], ()),
+}
+
+
+def code_accuracy(run, classifier: str, n: int, seed: int) -> float:
+    """Matched accuracy of InfoGAN's categorical code against the classifier's labels."""
+    z, codes = run.recipe.draw(n, torch.Generator().manual_seed(seed))
+    x = torch.cat([run.recipe.sample(run.nets(), z[i:i + 1000].to(run.device)) for i in range(0, n, 1000)])
+    labels, _ = predict(load_classifier(classifier), x)
+    return matched_accuracy(codes.cat.numpy(), labels).accuracy
+
+
+def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
+    preset, extra, measures = MODELS[model]
+    run_dir = os.path.join(args.runs_dir, f"{dataset}-{model}-seed{seed}-steps{args.steps}")
+    if os.path.exists(run_dir):
+        shutil.rmtree(run_dir)
+    cfg = load_preset(preset, [*extra, f"data.name={dataset}", f"data.path={args.data_dir}", f"train.seed={seed}",
+                               f"train.steps={args.steps}", f"train.out_dir={args.runs_dir}",
+                               f"train.run_name={os.path.basename(run_dir)}", "train.progress=false",
+                               f"train.sample_every={args.steps}", f"train.checkpoint_every={args.steps}"])
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    train(cfg)
+    rec = {"model": model, "dataset": dataset, "seed": seed, "steps": args.steps, "n": args.n,
+           "cpu_s": round(time.process_time() - cpu0, 1), "wall_s": round(time.perf_counter() - wall0, 1)}
+    run = load_run(run_dir)
+    common = dict(real=dataset, split="test", n=args.n, seed=seed, data_dir=args.data_dir, classifier=dataset)
+    res = evaluate(fake=run, metrics=["fid", "pr"], features="classifier", **common)
+    rec.update(fid_clf=res["fid"], precision=res["pr"]["precision"], recall=res["pr"]["recall"])
+    if args.inception:
+        rec["fid_inception"] = evaluate(fake=run, metrics=["fid"], features="inception", **common)["fid"]
+    if "class_acc" in measures:
+        rec["class_acc"] = evaluate(fake=run, metrics=["class_acc"], **common)["class_acc"]["accuracy"]
+    if "code_acc" in measures:
+        rec["code_acc"] = code_accuracy(run, dataset, args.n, seed)
+    if "test_error" in measures:
+        from gankit.semi_supervised import classifier_error
+
+        rec["test_error"] = classifier_error(run, split="test")
+    grids = os.path.join(args.out, "grids")
+    os.makedirs(grids, exist_ok=True)
+    shutil.copy(os.path.join(run_dir, "samples_final.png"), os.path.join(grids, f"{dataset}-{model}-seed{seed}.png"))
+    return rec
+
+
+COLUMNS = ["fid_clf", "fid_inception", "precision", "recall", "class_acc", "code_acc", "test_error", "cpu_s"]
+
+
+def summarise(path: str) -> str:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    with open(path) as fh:
+        for r in map(json.loads, filter(str.strip, fh)):
+            groups[(r["dataset"], r["steps"], r["model"])].append(r)
+    lines = ["| data | steps | model | seeds | " + " | ".join(COLUMNS) + " |", "|---" * (4 + len(COLUMNS)) + "|"]
+    order = list(MODELS)
+    for (dataset, steps, model), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], order.index(kv[0][2]))):
+        cells = []
+        for col in COLUMNS:
+            v = [r[col] for r in rs if r.get(col) is not None]
+            if not v:
+                cells.append("–")
+                continue
+            m = sum(v) / len(v)
+            se = math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1) / len(v)) if len(v) > 1 else None
+            cells.append(f"{m:.4g}" + (f" ± {se:.2g}" if se is not None else ""))
+        lines.append(f"| {dataset} | {steps} | {model} | {len(rs)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="dcgan,cgan,acgan,infogan")
+    ap.add_argument("--datasets", default="mnist,fashion-mnist")
+    ap.add_argument("--seeds", default="0")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--n", type=int, default=10_000)
+    ap.add_argument("--inception", action="store_true", help="also Inception FID (slow on CPU)")
+    ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "image_models"))
+    ap.add_argument("--runs-dir", default="/tmp/gankit-image-models")
+    ap.add_argument("--summarise", action="store_true")
+    args = ap.parse_args()
+    path = os.path.join(args.out, "runs.jsonl")
+    if args.summarise:
+        table = summarise(path)
+        print(table)
+        with open(os.path.join(args.out, "summary.md"), "w") as fh:
+            fh.write(table + "\n")
+        return
+    models = args.models.split(",")
+    if unknown := [m for m in models if m not in MODELS]:
+        ap.error(f"unknown models {unknown}; known: {', '.join(MODELS)}")
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "commands.jsonl"), "a") as fh:
+        fh.write(json.dumps({"command": "python " + " ".join(sys.argv), "machine": machine()}) + "\n")
+    for dataset in args.datasets.split(","):
+        for model in models:
+            for seed in (int(s) for s in args.seeds.split(",")):
+                rec = run_one(model, dataset, seed, args)
+                print(json.dumps(rec), flush=True)
+                with open(path, "a") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+
+
+if __name__ == "__main__":
+    main()
