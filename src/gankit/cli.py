@@ -8,7 +8,11 @@ import os
 import sys
 from typing import NoReturn, Sequence
 
-from gankit.errors import GankitError
+from gankit.errors import ConfigError, GankitError
+
+DEFAULT_N_SAMPLES = 64  # `sample --n`
+DEFAULT_GRID_SEEDS = 8  # `sample --class-grid --seeds`
+DEFAULT_PATHS = 4  # `interpolate --rows`, `traverse --rows`
 
 EXAMPLES = """\
 examples:
@@ -20,6 +24,10 @@ examples:
   gankit sample runs/RUN --n 64 --seed 1 --out samples.png   # EMA weights by default
   gankit sample runs/RUN --n 10000 --out samples.npz          # raw arrays for metrics
   gankit interpolate runs/RUN --steps 10 --rows 6 --slerp --out interp.png
+  gankit sample runs/CGAN-RUN --class-grid --seeds 8 --out classes.png   # rows = classes, same z per column
+  gankit traverse runs/INFOGAN-RUN --code 1 --range=-2,2,9 --rows 5 --out code1.png
+  gankit reconstruct runs/MRGAN-RUN --n 16 --split test --out recon.png    # real row above G(E(x)) row
+  gankit interpolate runs/MRGAN-RUN --between-real 3,17 --steps 8 --out ab.png
   gankit classifier train --data mnist --data-dir ../shared/data --seed 0
   gankit eval runs/RUN --metrics fid,kid,pr,nn1 --n 10000   # real = the run's test split
   gankit eval runs/RUN --metrics fid,is --features classifier --real mnist --data-dir ../shared/data
@@ -63,21 +71,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("sample", "draw samples from a trained run (PNG grid/scatter, or .npz arrays)")
     p.add_argument("run_dir")
-    p.add_argument("--n", type=int, default=64, help="number of samples")
+    p.add_argument("--n", type=int, default=None, help=f"number of samples (default {DEFAULT_N_SAMPLES})")
     p.add_argument("--seed", type=int, default=0, help="latent seed")
     p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/sample-seedS.png)")
     p.add_argument("--class", dest="class_id", type=int, default=None, help="class label for conditional models")
+    p.add_argument("--class-grid", action="store_true", help="rows = classes (or an InfoGAN's categorical code), "
+                   "columns = --seeds latents, the same z down each column")
+    p.add_argument("--seeds", type=int, default=None, help=f"columns of --class-grid (default {DEFAULT_GRID_SEEDS})")
     p.add_argument("--no-ema", action="store_true", help="use the live generator instead of its EMA")
     p.add_argument("--nrow", type=int, default=None, help="images per row of the grid")
     p.add_argument("--device", default="cpu")
 
-    p = add("interpolate", "latent interpolation strips between random latent pairs")
+    p = add("interpolate", "latent interpolation strips between random latent pairs (or two real examples)")
     p.add_argument("run_dir")
     p.add_argument("--steps", type=int, default=8, help="points along each path (>= 2)")
-    p.add_argument("--rows", type=int, default=4, help="number of paths")
+    p.add_argument("--rows", type=int, default=None, help=f"number of paths (default {DEFAULT_PATHS})")
     p.add_argument("--slerp", action="store_true", help="spherical instead of linear interpolation")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=None, help="latent seed (default 0)")
+    p.add_argument("--between-real", default=None, metavar="A,B", help="encoder path from E(x_A) to E(x_B), "
+                   "indices into --split; columns: x_A, the decoded path, x_B (recipes with an encoder)")
+    p.add_argument("--split", default=None, help="data split of --between-real (default test)")
+    p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
     p.add_argument("--out", default=None, help="output .png (default RUN_DIR/interpolation.png)")
+    p.add_argument("--no-ema", action="store_true")
+    p.add_argument("--device", default="cpu")
+
+    p = add("traverse", "InfoGAN latent traversal: one code varied along the columns, noise fixed per row")
+    p.add_argument("run_dir")
+    p.add_argument("--code", type=int, required=True, help="code index: the categorical code first, then continuous")
+    values = p.add_mutually_exclusive_group()
+    values.add_argument("--values", default=None, metavar="a,b,...", help="code values, e.g. --values=-1,0,1 "
+                        "(class indices for the categorical code; default: all classes, or 7 points over [-1, 1])")
+    values.add_argument("--range", dest="value_range", default=None, metavar="lo,hi,steps",
+                        help="evenly spaced code values, e.g. --range=-2,2,9 (with '=' when lo < 0)")
+    p.add_argument("--rows", type=int, default=DEFAULT_PATHS, help="rows, each with its own noise and other codes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/traversal-codeI.png)")
+    p.add_argument("--no-ema", action="store_true")
+    p.add_argument("--device", default="cpu")
+
+    p = add("reconstruct", "real examples above their reconstructions G(E(x)) (recipes with an encoder)")
+    p.add_argument("run_dir")
+    p.add_argument("--n", type=int, default=16, help="the first N examples of --split")
+    p.add_argument("--split", default="test", help="data split (train | test | all)")
+    p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
+    p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/reconstruction-SPLIT.png)")
     p.add_argument("--no-ema", action="store_true")
     p.add_argument("--device", default="cpu")
 
@@ -144,26 +182,104 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     return 0 if result.completed else 130
 
 
+def _floats(text: str, option: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(f"{option} takes comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise ConfigError(f"{option} needs at least one value, got {text!r}")
+    return values
+
+
+def _value_range(text: str) -> list[float]:
+    """``"lo,hi,steps"`` -> ``steps`` evenly spaced values from lo to hi."""
+    parts = _floats(text, "--range")
+    if len(parts) != 3 or not parts[2].is_integer() or parts[2] < 2:
+        raise ConfigError(f"--range takes lo,hi,steps with an integer steps >= 2, got {text!r}")
+    lo, hi, steps = parts[0], parts[1], int(parts[2])
+    return [lo + (hi - lo) * i / (steps - 1) for i in range(steps)]
+
+
+def _index_pair(text: str) -> tuple[int, int]:
+    parts = text.split(",")
+    if len(parts) != 2 or not all(p.strip().lstrip("-").isdigit() for p in parts):
+        raise ConfigError(f"--between-real takes two example indices A,B, got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from gankit.run_artifacts import save_samples
     from gankit.runs import load_run
 
+    if args.class_grid and (args.n is not None or args.class_id is not None):
+        raise ConfigError("--class-grid draws --seeds samples of every class; it takes neither --n nor --class")
+    if args.seeds is not None and not args.class_grid:
+        raise ConfigError("--seeds goes with --class-grid (use --n for plain samples)")
     run = load_run(args.run_dir, args.device)
-    out = args.out or os.path.join(args.run_dir, f"sample-seed{args.seed}.png")
-    samples = run.sample(args.n, args.seed, args.class_id, use_ema=not args.no_ema)
-    save_samples(run, samples, out, nrow=args.nrow)
+    if args.class_grid:
+        seeds = args.seeds if args.seeds is not None else DEFAULT_GRID_SEEDS
+        out = args.out or os.path.join(args.run_dir, f"class-grid-seed{args.seed}.png")
+        save_samples(run, run.class_grid(seeds, args.seed, use_ema=not args.no_ema), out, nrow=seeds)
+    else:
+        n = args.n if args.n is not None else DEFAULT_N_SAMPLES
+        out = args.out or os.path.join(args.run_dir, f"sample-seed{args.seed}.png")
+        samples = run.sample(n, args.seed, args.class_id, use_ema=not args.no_ema)
+        save_samples(run, samples, out, nrow=args.nrow)
     print(out)
     return 0
 
 
 def _cmd_interpolate(args: argparse.Namespace) -> int:
+    import torch
+
     from gankit.run_artifacts import save_samples
     from gankit.runs import load_run
 
+    if args.between_real is None:
+        if args.split is not None or args.data_dir is not None:
+            raise ConfigError("--split and --data-dir go with --between-real")
+        run = load_run(args.run_dir, args.device)
+        rows = args.rows if args.rows is not None else DEFAULT_PATHS
+        out = args.out or os.path.join(args.run_dir, "interpolation.png")
+        samples = run.interpolate(rows, args.steps, args.seed or 0, args.slerp, use_ema=not args.no_ema)
+        save_samples(run, samples, out, nrow=args.steps, paths=rows)
+        print(out)
+        return 0
+    if args.rows is not None or args.seed is not None:
+        raise ConfigError("--between-real interpolates one pair of real examples; it takes neither --rows nor --seed")
+    a, b = _index_pair(args.between_real)
+    split = args.split or "test"
     run = load_run(args.run_dir, args.device)
-    out = args.out or os.path.join(args.run_dir, "interpolation.png")
-    samples = run.interpolate(args.rows, args.steps, args.seed, args.slerp, use_ema=not args.no_ema)
-    save_samples(run, samples, out, nrow=args.steps, paths=args.rows)
+    out = args.out or os.path.join(args.run_dir, f"interpolation-{split}-{a}-{b}.png")
+    x, path = run.interpolate_real(a, b, args.steps, split, args.slerp, args.data_dir, use_ema=not args.no_ema)
+    save_samples(run, torch.cat([x[:1], path, x[1:]]), out, nrow=args.steps + 2, paths=1)
+    print(out)
+    return 0
+
+
+def _cmd_traverse(args: argparse.Namespace) -> int:
+    from gankit.run_artifacts import save_samples
+    from gankit.runs import load_run
+
+    values = (_floats(args.values, "--values") if args.values is not None
+              else _value_range(args.value_range) if args.value_range is not None else None)
+    run = load_run(args.run_dir, args.device)
+    out = args.out or os.path.join(args.run_dir, f"traversal-code{args.code}.png")
+    samples = run.traverse(args.code, values, args.rows, args.seed, use_ema=not args.no_ema)
+    save_samples(run, samples, out, nrow=samples.shape[0] // args.rows)
+    print(out)
+    return 0
+
+
+def _cmd_reconstruct(args: argparse.Namespace) -> int:
+    from gankit.run_artifacts import save_reconstructions
+    from gankit.runs import load_run
+
+    run = load_run(args.run_dir, args.device)
+    out = args.out or os.path.join(args.run_dir, f"reconstruction-{args.split}.png")
+    real, recon = run.reconstructions(args.n, args.split, args.data_dir, use_ema=not args.no_ema)
+    save_reconstructions(run, real, recon, out)
     print(out)
     return 0
 
@@ -177,7 +293,6 @@ def _cmd_classifier(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from gankit.errors import ConfigError
     from gankit.metrics.evaluate import evaluate, parse_metric_options
     from gankit.metrics.report import METRICS_FILE, format_table, one_line_warnings, write_metrics_json
 
@@ -234,6 +349,8 @@ COMMANDS = {
     "resume": _cmd_resume,
     "sample": _cmd_sample,
     "interpolate": _cmd_interpolate,
+    "traverse": _cmd_traverse,
+    "reconstruct": _cmd_reconstruct,
     "classifier": _cmd_classifier,
     "eval": _cmd_eval,
     "presets": _cmd_presets,

@@ -151,3 +151,34 @@ def save_samples(run: "LoadedRun", samples: torch.Tensor, out: str, nrow: int | 
         _write_image_or_scatter(samples.cpu(), out, centres, run.data.get("mode_std"), nrow, title)
     else:
         raise ConfigError(f"--out must end in .png or .npz, got {out}")
+
+
+MAX_PAIR_COLUMNS = 16  # reconstruction grids: at most this many examples per row pair
+BLANK = 1.0  # value of the padding cells of a short last row pair (the grid's white padding)
+
+
+def paired_rows(top: torch.Tensor, bottom: torch.Tensor, cols: int) -> torch.Tensor:
+    """Images ``(2 · ceil(n / cols) · cols, ...)`` for a grid of ``cols`` columns: each chunk
+    of ``cols`` examples is a row of ``top`` (e.g. real images) with the same columns of
+    ``bottom`` (their reconstructions) in the row below; a short last chunk is padded with
+    blank cells (``BLANK``)."""
+    if top.shape != bottom.shape:
+        raise ConfigError(f"paired rows need equal shapes, got {tuple(top.shape)} and {tuple(bottom.shape)}")
+    n = top.shape[0]
+    chunks = -(-n // cols)  # ceil
+    pad = chunks * cols - n
+    blank = top.new_full((pad, *top.shape[1:]), BLANK)
+    a = torch.cat([top, blank]).reshape(chunks, 1, cols, *top.shape[1:])
+    b = torch.cat([bottom, blank]).reshape(chunks, 1, cols, *top.shape[1:])
+    return torch.cat([a, b], dim=1).reshape(2 * chunks * cols, *top.shape[1:])  # (2·chunks·cols, ...)
+
+
+def save_reconstructions(run: "LoadedRun", real: torch.Tensor, recon: torch.Tensor, out: str) -> None:
+    """``gankit reconstruct``'s output: a ``.png`` grid of images shows each row of real
+    examples above its reconstructions (``paired_rows``); otherwise (``.npz``, 2-D points)
+    the samples are ``real`` followed by ``recon``."""
+    if out.endswith(".png") and real.ndim == 4:
+        cols = min(real.shape[0], MAX_PAIR_COLUMNS)
+        save_samples(run, paired_rows(real.cpu(), recon.cpu(), cols), out, nrow=cols)
+    else:
+        save_samples(run, torch.cat([real, recon]), out)

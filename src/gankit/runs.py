@@ -7,18 +7,19 @@ and a ``README.md`` summary. The CLI is a thin layer over these functions.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator, Mapping, Sequence
 
 import torch
 from torch import nn
 
-from gankit.config import ExperimentConfig, apply_overrides, config_from_dict, to_dict
-from gankit.data.base import Dataset
+from gankit.config import DataConfig, ExperimentConfig, apply_overrides, build_dataclass, config_from_dict, to_dict
+from gankit.data.base import Dataset, build_dataset
 from gankit.errors import CheckpointError, ConfigError
 from gankit.latent import lerp, slerp
 from gankit.recipes import RECIPES, DataInfo, Recipe
@@ -135,6 +136,108 @@ class LoadedRun:
         c = self.labels(rows)
         c = c.repeat_interleave(steps) if c is not None else None
         return self.recipe.sample(self.nets(use_ema), path.to(self.device), c)
+
+
+    # -- grids over classes and codes
+    def class_grid(self, seeds: int, seed: int, use_ema: bool = True) -> torch.Tensor:
+        """A class × seed grid ``(K · seeds, ...)``, row-major: row ``r`` is class ``r`` of a
+        conditional model (or value ``r`` of an InfoGAN run's categorical code), column ``j``
+        the latent ``recipe.latent(seeds, seed)[j]`` in every row, so cell ``(r, j)`` is
+        ``sample(seeds, seed, class_id=r)[j]``."""
+        from gankit.recipes.infogan import InfoGANRecipe, traversal_latents
+
+        if seeds < 1:
+            raise ConfigError(f"--seeds must be >= 1, got {seeds}")
+        k = self.recipe.num_classes
+        if k:
+            z = self.recipe.latent(seeds, torch.Generator().manual_seed(seed), self.device)  # (seeds, z_dim)
+            c = torch.arange(k, device=self.device).repeat_interleave(seeds)  # (K·seeds,)
+            return self.recipe.sample(self.nets(use_ema), z.repeat(k, 1), c)
+        if isinstance(self.recipe, InfoGANRecipe) and self.recipe.rc.categorical:
+            k = self.recipe.rc.categorical
+            z = traversal_latents(self.recipe, 0, range(k), seed, rows=seeds)  # (seeds·K, z_dim): seed-major
+            z = z.reshape(seeds, k, -1).transpose(0, 1).reshape(k * seeds, -1)  # (K·seeds, z_dim): class-major
+            return self.recipe.sample(self.nets(use_ema), z.to(self.device))
+        raise ConfigError(
+            f"--class-grid needs a conditional model (model.conditional=true) or an infogan run with a categorical "
+            f"code; recipe {self.cfg.recipe.name!r} here is unconditional"
+        )
+
+    def traverse(self, code_index: int, values: Sequence[float] | None = None, rows: int = 1, seed: int = 0,
+                 use_ema: bool = True) -> torch.Tensor:
+        """InfoGAN latent traversal ``(rows · V, ...)`` of code ``code_index`` over ``values``
+        (default ``infogan.traversal_values``: every class of the categorical code, or 7
+        points over [-1, 1]); see ``gankit.recipes.infogan.latent_traversal``."""
+        from gankit.recipes.infogan import latent_traversal, traversal_values
+
+        if values is None:
+            values = traversal_values(self.recipe, code_index)
+        return latent_traversal(self, code_index, values, seed, rows, use_ema)
+
+    # -- encoder tools (recipes with ``Recipe.encode``: VAE, VAE-GAN, MRGAN)
+    def require_encoder(self) -> None:
+        if not self.recipe.has_encoder:
+            raise ConfigError(
+                f"recipe {self.cfg.recipe.name!r} has no encoder; reconstructions and interpolation between "
+                "real examples need one (e.g. mrgan)"
+            )
+
+    def real_examples(self, indices: Sequence[int], split: str = "test", data_dir: str | None = None) -> torch.Tensor:
+        """Examples ``indices`` ``(n, ...)`` of ``split`` of the run's dataset (its data config
+        with ``split`` and, if given, ``path = data_dir``), on the run's device."""
+        table = {**to_dict(self.cfg.data), "split": split, **({"path": data_dir} if data_dir else {})}
+        ds = build_dataset(build_dataclass(DataConfig, table, "data"))  # checks split like any config
+        bad = [i for i in indices if not 0 <= i < len(ds)]
+        if bad:
+            raise ConfigError(f"example index {bad[0]} is out of range: the {split} split has {len(ds)} examples")
+        return ds.x[torch.as_tensor(list(indices), dtype=torch.long)].to(self.device)
+
+    def encode(self, x: torch.Tensor, use_ema: bool = True) -> torch.Tensor:
+        """``E(x)`` ``(n, z_dim)`` by ``Recipe.encode``, in eval mode without gradients."""
+        self.require_encoder()
+        nets = self.nets(use_ema)
+        with _eval_mode(nets):
+            return self.recipe.encode(nets, x.to(self.device)).float()
+
+    def reconstruct(self, x: torch.Tensor, use_ema: bool = True) -> torch.Tensor:
+        """Reconstructions ``G(E(x))``, the shape of ``x``."""
+        return self.recipe.sample(self.nets(use_ema), self.encode(x, use_ema))
+
+    def reconstructions(self, n: int = 16, split: str = "test", data_dir: str | None = None,
+                        use_ema: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first ``n`` examples ``x`` of ``split`` and their reconstructions ``G(E(x))``."""
+        self.require_encoder()
+        if n < 1:
+            raise ConfigError(f"--n must be >= 1, got {n}")
+        x = self.real_examples(range(n), split, data_dir)  # (n, ...)
+        return x, self.reconstruct(x, use_ema)
+
+    def interpolate_real(self, a: int, b: int, steps: int, split: str = "test", spherical: bool = False,
+                         data_dir: str | None = None, use_ema: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """Examples ``a`` and ``b`` of ``split`` ``(2, ...)`` and ``steps`` samples
+        ``G(path(t))``, ``t = 0 .. 1``, along the lerp/slerp path from ``z_a = E(x_a)`` to
+        ``z_b = E(x_b)``: the first is ``G(E(x_a))``, the last ``G(E(x_b))``."""
+        self.require_encoder()
+        if steps < 2:
+            raise ConfigError(f"interpolation needs --steps >= 2, got {steps}")
+        x = self.real_examples([a, b], split, data_dir)  # (2, ...)
+        z = self.encode(x, use_ema)  # (2, z_dim)
+        path = (slerp if spherical else lerp)(z[0], z[1], torch.linspace(0.0, 1.0, steps, device=z.device))
+        return x, self.recipe.sample(self.nets(use_ema), path)  # (steps, ...)
+
+
+@contextlib.contextmanager
+def _eval_mode(nets: Mapping[str, nn.Module]) -> Iterator[None]:
+    """``nets`` in eval mode without gradients; their training modes are restored after."""
+    modes = {name: m.training for name, m in nets.items()}
+    for m in nets.values():
+        m.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for name, m in nets.items():
+            m.train(modes[name])
 
 
 def load_run(run_dir: str, device: str = "cpu") -> LoadedRun:

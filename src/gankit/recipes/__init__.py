@@ -4,6 +4,7 @@ from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepCo
 from gankit.recipes import gan  # noqa: F401  (registers "gan")
 from gankit.recipes import began, ebgan, fisher, magan  # noqa: F401  (register themselves)
 from gankit.recipes import acgan, infogan  # noqa: F401  (register themselves)
+from gankit.recipes import ss_infogan  # noqa: F401  (registers "ss-infogan")
 from gankit.recipes import mrgan, unrolled  # noqa: F401  (register themselves)
 
 __all__ = ["RECIPES", "DataInfo", "OptimizerSpec", "Recipe", "StepContext"]

@@ -194,6 +194,31 @@ class InfoGANRecipe(TwoPlayerRecipe):
         return nets["G"](z)
 
 
+DEFAULT_CONTINUOUS_STEPS = 7  # default traversal of a continuous code: this many points over [-1, 1]
+
+
+def _check_code(recipe, code_index: int) -> slice:
+    """The latent slice of code ``code_index`` of an InfoGAN recipe (else ``ConfigError``)."""
+    if not isinstance(recipe, InfoGANRecipe):
+        raise ConfigError(
+            f"latent traversals need an infogan run (one with latent codes), got recipe {recipe.cfg.recipe.name!r}"
+        )
+    slices = recipe.code_slices()
+    if not 0 <= code_index < len(slices):
+        raise ConfigError(f"code_index must be in [0, {len(slices) - 1}], got {code_index}")
+    return slices[code_index]
+
+
+def traversal_values(recipe: InfoGANRecipe, code_index: int, steps: int = DEFAULT_CONTINUOUS_STEPS) -> list[float]:
+    """Default values of a traversal of code ``code_index``: every class index ``0..K-1``
+    of the categorical code, or ``steps`` evenly spaced points over the prior's support
+    ``[-1, 1]`` for a continuous code."""
+    _check_code(recipe, code_index)
+    if recipe.rc.categorical > 0 and code_index == 0:
+        return [float(k) for k in range(recipe.rc.categorical)]
+    return torch.linspace(-1.0, 1.0, steps).tolist()
+
+
 def traversal_latents(
     recipe: InfoGANRecipe, code_index: int, values: Sequence[float], seed: int, rows: int = 1
 ) -> torch.Tensor:
@@ -202,14 +227,11 @@ def traversal_latents(
     codes). Row ``r`` draws noise and the other codes once (from ``seed``) and sets the varied
     code to each of ``values`` in turn: a class index for the categorical code, a number
     (typically in [-1, 1], or beyond to extrapolate) for a continuous one."""
-    slices = recipe.code_slices()
-    if not 0 <= code_index < len(slices):
-        raise ConfigError(f"code_index must be in [0, {len(slices) - 1}], got {code_index}")
+    sl = _check_code(recipe, code_index)
     if rows < 1 or len(values) < 1:
         raise ConfigError(f"a traversal needs rows >= 1 and at least one value, got {rows}, {len(values)}")
     base = recipe.latent(rows, torch.Generator().manual_seed(seed))  # (rows, z_dim)
     z = base.repeat_interleave(len(values), dim=0)  # (rows·V, z_dim)
-    sl = slices[code_index]
     is_cat = recipe.rc.categorical > 0 and code_index == 0
     v = torch.as_tensor(list(values), dtype=z.dtype).repeat(rows)  # (rows·V,)
     if is_cat:
@@ -228,7 +250,5 @@ def latent_traversal(run, code_index: int, values: Sequence[float], seed: int, r
     with one code varied over ``values`` and noise and the other codes fixed per row (see
     ``traversal_latents``); row-major, so a grid of ``len(values)`` columns shows one row per
     fixed draw."""
-    if not isinstance(run.recipe, InfoGANRecipe):
-        raise ConfigError(f"latent traversals need an infogan run, got recipe {run.cfg.recipe.name!r}")
     z = traversal_latents(run.recipe, code_index, values, seed, rows)
     return run.recipe.sample(run.nets(use_ema), z.to(run.device))
