@@ -1,0 +1,112 @@
+"""Semi-supervised classification error with few labels (Salimans et al. 2016 §5, Table 1;
+Li et al. 2017, Table 1): train a preset of a recipe that trains a classifier (``ssgan``,
+``triplegan``) with ``--labels`` class-balanced labels, then score the classifier on the
+whole test split (``gankit.semi_supervised.classifier_error``).
+
+Budget: each run stops at ``--steps`` generator steps or when its process CPU time reaches
+``--cpu-budget`` seconds, whichever comes first (the steps actually done are recorded; the
+learning-rate schedule is the preset's, over ``--steps``). CPU seconds = process CPU time
+of the training loop (all threads; torch threads as set).
+
+Each run appends one JSON line to ``<out>/runs.jsonl`` as soon as it finishes (so a partial
+sweep keeps its runs) and prints its test error; ``--summarise`` prints the markdown table
+(mean ± s.e. over seeds) of that file and writes it to ``<out>/summary.md``.
+
+usage: python benchmarks/semi_supervised.py --presets mnist-ssgan,mnist-triplegan --labels 100 \
+           --seeds 0,1,2 --steps 20000 --cpu-budget 3600 [--data-dir ../shared/data]
+       python benchmarks/semi_supervised.py --presets mnist-ssgan --seeds 0 --cpu-budget 60   # a 1-minute check
+       python benchmarks/semi_supervised.py --summarise
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+import torch
+
+from gankit.presets import load_preset
+from gankit.runs import LoadedRun
+from gankit.semi_supervised import classifier_error
+from gankit.train.trainer import Trainer, data_summary
+
+sys.path.insert(0, os.path.dirname(__file__))
+from mode_collapse_2d import _mean_se  # noqa: E402
+from overhead import machine  # noqa: E402
+
+
+def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, data_dir: str, extra: list[str]) -> dict:
+    overrides = [f"recipe.num_labelled={labels}", f"train.seed={seed}", f"train.steps={steps}",
+                 "train.progress=false", "train.sample_every=0", "train.checkpoint_every=0", *extra]
+    if data_dir:
+        overrides += [f"data.path={data_dir}", "data.download=false"]
+    cfg = load_preset(preset, overrides)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(cfg, tmp)
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        while trainer.step < steps and time.process_time() - cpu0 < cpu_budget:
+            trainer.train_step()
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    ema = {name: e.module for name, e in trainer.ema.items()}
+    run = LoadedRun(cfg, trainer.recipe, ema, trainer.step, data_summary(trainer.dataset), trainer.device)
+    error = classifier_error(run, "test")
+    return {"preset": preset, "recipe": cfg.recipe.name, "labels": labels, "seed": seed, "steps": steps,
+            "steps_done": trainer.step, "cpu_budget_s": cpu_budget, "test_error": error, "cpu_s": round(cpu, 2),
+            "wall_s": round(wall, 2), "overrides": extra, "torch_threads": torch.get_num_threads()}
+
+
+def summarise(path: str) -> str:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    with open(path) as fh:
+        for line in fh:
+            if line.strip():
+                r = json.loads(line)
+                groups[(r["preset"], r["labels"], r["steps"], r["cpu_budget_s"], " ".join(r["overrides"]))].append(r)
+    lines = ["| preset | labels | steps (done) | CPU budget s | overrides | seeds | test error % |",
+             "|---|---|---|---|---|---|---|"]
+    for (preset, labels, steps, budget, extra), rs in sorted(groups.items()):
+        done = _mean_se([r["steps_done"] for r in rs])
+        lines.append(f"| {preset} | {labels} | {steps} ({done}) | {budget:g} | {extra or '-'} | {len(rs)} "
+                     f"| {_mean_se([100 * r['test_error'] for r in rs])} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--presets", default="mnist-ssgan,mnist-triplegan")
+    ap.add_argument("--labels", type=int, default=100, help="labelled training examples (a multiple of the classes)")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--steps", type=int, default=20000, help="generator steps (the lr schedule's length)")
+    ap.add_argument("--cpu-budget", type=float, default=3600.0, help="CPU seconds per run (training loop)")
+    ap.add_argument("--data-dir", default="", help="directory with MNIST-format files (data.path)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "semi_supervised"))
+    ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
+    args = ap.parse_args()
+    path = os.path.join(args.out, "runs.jsonl")
+    if args.summarise:
+        table = summarise(path)
+        print(table)
+        with open(os.path.join(args.out, "summary.md"), "w") as fh:
+            fh.write(table + "\n")
+        return
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "commands.jsonl"), "a") as fh:  # every invocation that wrote runs.jsonl
+        fh.write(json.dumps({"command": "python " + " ".join(sys.argv), "machine": machine(),
+                             "torch_threads": torch.get_num_threads()}) + "\n")
+    for preset in args.presets.split(","):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            rec = run_one(preset, args.labels, seed, args.steps, args.cpu_budget, args.data_dir, args.set)
+            print(f"{preset} labels={args.labels} seed={seed}: test error {100 * rec['test_error']:.2f} % "
+                  f"after {rec['steps_done']} steps ({rec['cpu_s']} CPU s)", flush=True)
+            with open(path, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Recipe ``ssgan``: the semi-supervised GAN with K+1 classes (Salimans et al. 2016,
+"Improved Techniques for Training GANs", §5).
+
+D is a K-way classifier whose class logits ``l_1..l_K`` (``DOutput.class_logits``, a class
+head: the recipe sets ``model.d_class_head = K``) also decide real vs fake: the fake class
+K+1 has its logit fixed at 0, so with ``Z(x) = Σ_k exp(l_k(x))``
+
+    D(x) = p(real | x) = Z / (Z + 1) = σ(log Z),   log Z = logsumexp_k l_k.
+
+    L_D = L_sup + w_unsup · L_unsup
+    L_sup   = CE(l(x_lab), y_lab)                         (the K labelled classes)
+    L_unsup = −E log D(x_unl) − E log(1 − D(G(z)))
+            = E softplus(−log Z(x_unl)) + E softplus(log Z(G(z)))
+
+computed from ``log Z`` with ``softplus``, so it is stable for any logits. G minimises
+feature matching ``|| E f(x_unl) − E f(G(z)) ||²`` on D's features (``DOutput.features``,
+its last hidden layer; §3.1, the variant the paper uses for semi-supervised learning) or,
+with ``recipe.g_loss = "ns"``, ``−E log D(G(z))``.
+
+Labelled minibatches come from a fixed class-balanced subset of ``recipe.num_labelled``
+training examples (``semi_supervised.LabelledPool``, chosen with ``train.seed``), of size
+``min(train.batch_size, num_labelled)``; unlabelled batches are the trainer's (their labels
+are ignored). The paper's D also has weight normalisation and Gaussian noise on every layer;
+here ``recipe.input_noise`` adds Gaussian noise to D's inputs during training (0 = off), and
+D's normalisation is ``model.d_norm``. D's adversarial head (``DOutput.logits``) is unused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal, Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gankit.config import ExperimentConfig
+from gankit.errors import ConfigError
+from gankit.losses import ns_d_loss, ns_g_loss
+from gankit.nets.base import DOutput
+from gankit.recipes.base import RECIPES, DataInfo, StepContext
+from gankit.recipes.gan import TwoPlayerRecipe
+from gankit.semi_supervised import LabelledPool
+from gankit.stabilizers import add_instance_noise, feature_matching_loss
+from gankit.train.loader import Batch
+
+
+def real_logit(class_logits: torch.Tensor) -> torch.Tensor:
+    """``log Z = logsumexp_k l_k`` ``(N,)`` of class logits ``(N, K)``: the logit of
+    ``D(x) = Z / (Z + 1)`` when the fake class K+1 has logit 0 (Salimans et al. 2016, §5)."""
+    if class_logits.dim() != 2:
+        raise ConfigError(f"class logits must have shape (N, K), got {tuple(class_logits.shape)}")
+    return torch.logsumexp(class_logits, dim=1)
+
+
+def k_plus_one_d_loss(real_class_logits: torch.Tensor, fake_class_logits: torch.Tensor) -> torch.Tensor:
+    """Unsupervised K+1 loss of D (Salimans et al. 2016, §5):
+    ``−E log D(x) − E log(1 − D(G(z)))`` with ``D = Z/(Z+1)``, ``Z = Σ_k exp(l_k)``
+    ``= E softplus(−log Z_real) + E softplus(log Z_fake)``."""
+    return ns_d_loss(real_logit(real_class_logits), real_logit(fake_class_logits))
+
+
+def k_plus_one_g_loss(fake_class_logits: torch.Tensor) -> torch.Tensor:
+    """Non-saturating G loss of the K+1 discriminator: ``−E log D(G(z)) = E softplus(−log Z)``."""
+    return ns_g_loss(real_logit(fake_class_logits))
+
+
+@dataclass(frozen=True)
+class SSGANConfig:
+    name: str = "ssgan"
+    num_labelled: int = 100  # labelled training examples, class-balanced (a multiple of the classes)
+    g_loss: Literal["feature_matching", "ns"] = "feature_matching"  # G: ||E f(x) - E f(G(z))||^2 | -log D(G(z))
+    unsup_weight: float = 1.0  # w_unsup: weight of L_unsup in D's loss (the authors' code: 0.5)
+    input_noise: float = 0.0  # std of Gaussian noise added to every D input while training (paper, MNIST: 0.3)
+    n_critic: int = 1  # D updates per G update
+    reuse_fake: bool = True  # G step reuses the last D step's G(z)
+
+    def validate(self) -> None:
+        if self.num_labelled < 1:
+            raise ConfigError(f"recipe.num_labelled must be >= 1, got {self.num_labelled}")
+        if self.n_critic < 1:
+            raise ConfigError(f"recipe.n_critic must be >= 1, got {self.n_critic}")
+        for key in ("unsup_weight", "input_noise"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
+
+
+def _ssgan_config(cfg: ExperimentConfig, data: DataInfo) -> ExperimentConfig:
+    """``cfg`` with the networks the K+1 GAN needs: unconditional G, D with a K-way class head."""
+    m, k = cfg.model, data.num_classes
+    if m.conditional:
+        raise ConfigError("recipe ssgan has an unconditional generator: set model.conditional=false")
+    if k < 2:
+        raise ConfigError(f"recipe ssgan needs a dataset with at least 2 classes, got {k}")
+    if m.d_class_head not in (0, k):
+        raise ConfigError(
+            f"recipe ssgan: model.d_class_head must be the number of classes ({k}) or 0, got {m.d_class_head}"
+        )
+    if m.d_arch != "default":
+        raise ConfigError(f"recipe ssgan needs D's class head: set model.d_arch=default (got {m.d_arch})")
+    if m.d_minibatch != "none":
+        raise ConfigError("recipe ssgan ignores D's adversarial logit, so model.d_minibatch must be none")
+    return dataclasses.replace(cfg, model=dataclasses.replace(m, d_class_head=k))
+
+
+@RECIPES.register("ssgan", "semi-supervised GAN (Salimans et al. 2016): K+1-class D, feature matching G")
+class SSGANRecipe(TwoPlayerRecipe):
+    config_class = SSGANConfig
+
+    def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
+        super().__init__(_ssgan_config(cfg, data), data)
+        self.cfg = cfg  # the user's config; the networks were built from the adjusted one
+        self.rc: SSGANConfig = cfg.recipe
+        # None when sampling a saved run (no training set): training then raises in _labelled
+        self.pool = (
+            LabelledPool(data.train_set, self.rc.num_labelled, data.num_classes, cfg.train.seed)
+            if data.train_set is not None
+            else None
+        )
+        self.labelled_batch = min(cfg.train.batch_size, self.rc.num_labelled)
+
+    def class_logits(self, nets: Mapping[str, nn.Module], x: torch.Tensor) -> torch.Tensor:
+        """D's K class logits ``(N, K)`` (``semi_supervised.Classifier``)."""
+        return nets["D"](x).class_logits
+
+    def _d(self, x: torch.Tensor) -> DOutput:
+        """D on ``x`` plus the training input noise."""
+        return self.modules["D"](add_instance_noise(x, self.rc.input_noise))
+
+    def d_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
+        if self.pool is None:
+            raise ConfigError("recipe ssgan trains only with its training set (DataInfo.train_set)")
+        x_lab, y_lab = self.pool.draw(ctx.step, self.labelled_batch, batch.x.device)
+        lab = self._d(x_lab).class_logits  # (B_lab, K)
+        real, fake_l = self._d(batch.x).class_logits, self._d(fake).class_logits  # (B, K)
+        sup = F.cross_entropy(lab, y_lab)
+        unsup = k_plus_one_d_loss(real, fake_l)
+        loss = sup + self.rc.unsup_weight * unsup
+        with torch.no_grad():
+            acc = (lab.argmax(1) == y_lab).float().mean()
+        ctx.report("D/real", real_logit(real).mean())
+        ctx.report("D/fake", real_logit(fake_l).mean())
+        ctx.report("Loss/D/sup", sup)
+        ctx.report("Loss/D/unsup", unsup)
+        ctx.report("SSGAN/acc_labelled", acc)
+        ctx.report("Loss/D", loss)
+        return loss
+
+    def g_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
+        fake_out = self._d(fake)
+        if self.rc.g_loss == "ns":
+            loss = k_plus_one_g_loss(fake_out.class_logits)
+        else:
+            with torch.no_grad():
+                real_features = self._d(batch.x).features  # (B, F), a fixed target
+            loss = feature_matching_loss(real_features, fake_out.features)
+        ctx.report("Loss/G", loss)
+        return loss

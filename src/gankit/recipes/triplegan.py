@@ -1,0 +1,223 @@
+"""Recipe ``triplegan``: Triple-GAN (Li et al. 2017, "Triple Generative Adversarial Nets",
+arXiv 1703.02291), a classifier C, a class-conditional generator G and a discriminator D of
+image-label pairs.
+
+Players: ``C(x)`` gives ``p_c(y | x)`` (K logits; the model family's discriminator with a
+class head, built unconditional); ``G(z, y)`` (``model.conditional``); ``D(x, y)`` (the
+conditional, projection discriminator) with ``D = σ(logit)``. Pairs: real labelled
+``(x_l, y_l)``; generated ``(G(z, y), y)``, ``y`` uniform over the K classes; pseudo-labelled
+``(x_u, ŷ)``, ``x_u`` unlabelled and ``ŷ ~ p_c(· | x_u)`` sampled. With ``α`` = ``recipe.alpha``
+the game of Eq. 1 is
+
+    U(C, G, D) = E_p[log D(x, y)] + α E_{p_c}[log(1 − D(x, y))] + (1 − α) E_{p_g}[log(1 − D(G(z, y), y))]
+
+which D maximises, and C and G minimise, plus C's regularisers (Eq. 3–6)
+``R_L = E_p[−log p_c(y | x)]`` (CE on the labelled data) and ``R_P = E_{p_g}[−log p_c(y | x)]``
+(CE on G's pairs, weight ``α_P``, on from step ``recipe.pseudo_start``). The losses, in order
+of the phases:
+
+    L_D = E softplus(−d_l) + α E softplus(d_u) + (1 − α) E softplus(d_g)        (d = D's logits)
+    L_C = α E[ f(d_u) · log p_c(ŷ | x_u) ] + R_L + α_P R_P
+    L_G = (1 − α) E[ f(d_g) ]
+
+with ``f(d) = log(1 − D) = −softplus(d)`` (``recipe.loss = "minimax"``: Eq. 1 as written)
+or ``f(d) = −log D = softplus(−d)`` (``"ns"``, the non-saturating form of the authors' code).
+``ŷ`` is discrete, so C's adversarial gradient is the REINFORCE estimate of Algorithm 1,
+``∇ E_{ŷ~p_c}[f] = E[f · ∇ log p_c(ŷ | x)]`` (``f`` held fixed). The authors' "biased
+techniques" (pre-training C, entropy regularisation, C-labelled data as real pairs) are not
+used.
+
+Labelled minibatches: ``semi_supervised.LabelledPool`` (``recipe.num_labelled`` examples,
+chosen with ``train.seed``), ``min(train.batch_size, num_labelled)`` per draw; unlabelled
+batches are the trainer's (their labels are ignored).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal, Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gankit.config import ExperimentConfig
+from gankit.errors import ConfigError
+from gankit.nets import NetSpec, build_networks
+from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
+from gankit.semi_supervised import LabelledPool
+from gankit.train.loader import Batch
+from gankit.train.phases import Phase
+
+
+def triple_d_loss(
+    real_logits: torch.Tensor, pseudo_logits: torch.Tensor, gen_logits: torch.Tensor, alpha: float
+) -> torch.Tensor:
+    """D's loss, the negated Eq. 1 of Li et al. 2017:
+    ``E softplus(−d_real) + α E softplus(d_pseudo) + (1 − α) E softplus(d_gen)``
+    (``−log D = softplus(−d)``, ``−log(1 − D) = softplus(d)``)."""
+    return (
+        F.softplus(-real_logits).mean()
+        + alpha * F.softplus(pseudo_logits).mean()
+        + (1 - alpha) * F.softplus(gen_logits).mean()
+    )
+
+
+def fooling_cost(logits: torch.Tensor, loss: str) -> torch.Tensor:
+    """Per-pair cost ``f(d)`` that C and G minimise: ``log(1 − D) = −softplus(d)`` (minimax)
+    or ``−log D = softplus(−d)`` (ns); shape of ``logits``."""
+    return -F.softplus(logits) if loss == "minimax" else F.softplus(-logits)
+
+
+def reinforce_loss(cost: torch.Tensor, log_prob: torch.Tensor) -> torch.Tensor:
+    """Surrogate ``E[f · log p_c(ŷ | x)]`` whose gradient is the REINFORCE estimate of
+    ``∇ E_{ŷ~p_c}[f(x, ŷ)]`` (Williams 1992; Li et al. 2017, Algorithm 1); ``cost`` ``(N,)``
+    is held fixed, ``log_prob`` ``(N,)`` carries the gradient."""
+    return (cost.detach() * log_prob).mean()
+
+
+@dataclass(frozen=True)
+class TripleGANConfig:
+    name: str = "triplegan"
+    num_labelled: int = 100  # labelled training examples, class-balanced (a multiple of the classes)
+    alpha: float = 0.5  # α: weight of C's pairs in U; G's get 1 − α (paper: 1/2)
+    alpha_p: float = 0.1  # α_P: weight of R_P, C's CE on G's pairs (paper code: 0.1); 0 disables
+    pseudo_start: int = 0  # step from which R_P is used (G's samples are poor early on)
+    loss: Literal["ns", "minimax"] = "ns"  # C's and G's cost: -log D (authors' code) | log(1 - D) (Eq. 1)
+    lr_c: float = 2e-4  # learning rate of C (optim.lr_d is D's, optim.lr_g G's)
+
+    def validate(self) -> None:
+        if self.num_labelled < 1:
+            raise ConfigError(f"recipe.num_labelled must be >= 1, got {self.num_labelled}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ConfigError(f"recipe.alpha must be in [0, 1], got {self.alpha}")
+        for key in ("alpha_p", "pseudo_start"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
+        if self.lr_c <= 0:
+            raise ConfigError(f"recipe.lr_c must be > 0, got {self.lr_c}")
+
+
+def _check_model(cfg: ExperimentConfig, data: DataInfo) -> None:
+    m, k = cfg.model, data.num_classes
+    if not m.conditional:
+        raise ConfigError("recipe triplegan needs a class-conditional G and D: set model.conditional=true")
+    if k < 2:
+        raise ConfigError(f"recipe triplegan needs a dataset with at least 2 classes, got {k}")
+    if m.d_class_head or m.q_categorical or m.q_continuous:
+        raise ConfigError("recipe triplegan's D judges pairs and has no extra heads: leave model.d_class_head, "
+                          "model.q_categorical and model.q_continuous 0 (C gets its class head from the recipe)")
+    if m.d_arch != "default":
+        raise ConfigError(f"recipe triplegan builds C and D from model.arch: set model.d_arch=default (got {m.d_arch})")
+    if not m.d_projection:
+        raise ConfigError("recipe triplegan's D(x, y) needs the label: set model.d_projection=true")
+
+
+@RECIPES.register("triplegan", "Triple-GAN (Li et al. 2017): classifier C, conditional G, D on (x, y) pairs")
+class TripleGANRecipe(Recipe):
+    config_class = TripleGANConfig
+
+    def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
+        super().__init__(cfg, data)
+        _check_model(cfg, data)
+        self.rc: TripleGANConfig = cfg.recipe
+        self.k = data.num_classes
+        spec = NetSpec(data.sample_shape, self.k)
+        G, D = build_networks(cfg.model, spec)
+        c_model = dataclasses.replace(cfg.model, conditional=False, d_class_head=self.k, d_minibatch="none")
+        _, C = build_networks(c_model, spec)  # the family's D, unconditional, with a K-way class head
+        self.modules["G"] = G
+        self.modules["D"] = D
+        self.modules["C"] = C
+        # None when sampling a saved run (no training set): training then raises
+        self.pool = (
+            LabelledPool(data.train_set, self.rc.num_labelled, self.k, cfg.train.seed)
+            if data.train_set is not None
+            else None
+        )
+        self.labelled_batch = min(cfg.train.batch_size, self.rc.num_labelled)
+
+    @property
+    def z_dim(self) -> int:
+        return self.cfg.model.z_dim
+
+    @property
+    def num_classes(self) -> int:
+        return self.k
+
+    def phases(self) -> list[Phase]:
+        return [Phase("D", ("D",), "D"), Phase("C", ("C",), "C"), Phase("G", ("G",), "G")]
+
+    def optimizers(self) -> dict[str, OptimizerSpec]:
+        return {
+            "D": OptimizerSpec(("D",), self.cfg.optim.lr_d),
+            "C": OptimizerSpec(("C",), self.rc.lr_c),
+            "G": OptimizerSpec(("G",), self.cfg.optim.lr_g),
+        }
+
+    def class_logits(self, nets: Mapping[str, nn.Module], x: torch.Tensor) -> torch.Tensor:
+        """C's K class logits ``(N, K)`` (``semi_supervised.Classifier``)."""
+        return nets["C"](x).class_logits
+
+    def generate(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        if c is None:
+            raise ConfigError("recipe triplegan's generator is conditional: pass class labels")
+        return nets["G"](z, c)
+
+    # -- pairs
+    def _labelled(self, step: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.pool is None:
+            raise ConfigError("recipe triplegan trains only with its training set (DataInfo.train_set)")
+        return self.pool.draw(step, self.labelled_batch, device)
+
+    def _generated(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(G(z, y), y)``, ``y`` uniform over the classes, ``z ~ N(0, I)``."""
+        y = torch.randint(0, self.k, (n,), device=device)  # (n,)
+        z = torch.randn(n, self.z_dim, device=device)  # (n, z_dim)
+        return self.modules["G"](z, y), y
+
+    def accumulate_gradients(self, phase: str, batch: Batch, ctx: StepContext) -> None:
+        x_u, dev = batch.x, batch.x.device
+        D, C = self.modules["D"], self.modules["C"]
+        if phase == "D":
+            x_l, y_l = self._labelled(ctx.step, dev)
+            with torch.no_grad():
+                y_hat = torch.multinomial(F.softmax(C(x_u).class_logits, dim=1), 1).squeeze(1)  # (B,) ŷ ~ p_c
+                x_g, y_g = self._generated(x_u.shape[0], dev)
+            d_l, d_u, d_g = D(x_l, y_l).logits, D(x_u, y_hat).logits, D(x_g, y_g).logits
+            loss = triple_d_loss(d_l, d_u, d_g, self.rc.alpha)
+            ctx.report("D/real", d_l.mean())
+            ctx.report("D/pseudo", d_u.mean())
+            ctx.report("D/fake", d_g.mean())
+            ctx.report("Loss/D", loss)
+        elif phase == "C":
+            x_l, y_l = self._labelled(ctx.step, dev)
+            logits_u = C(x_u).class_logits  # (B, K)
+            y_hat = torch.multinomial(F.softmax(logits_u.detach(), dim=1), 1).squeeze(1)  # (B,)
+            log_p = F.log_softmax(logits_u, dim=1).gather(1, y_hat[:, None]).squeeze(1)  # (B,) log p_c(ŷ|x)
+            with torch.no_grad():
+                cost = fooling_cost(D(x_u, y_hat).logits, self.rc.loss)  # (B,)
+            adv = self.rc.alpha * reinforce_loss(cost, log_p)
+            logits_l = C(x_l).class_logits
+            r_l = F.cross_entropy(logits_l, y_l)
+            loss = adv + r_l
+            if self.rc.alpha_p > 0 and ctx.step >= self.rc.pseudo_start:
+                with torch.no_grad():
+                    x_g, y_g = self._generated(x_u.shape[0], dev)
+                r_p = F.cross_entropy(C(x_g).class_logits, y_g)
+                ctx.report("Loss/C/R_P", r_p)
+                loss = loss + self.rc.alpha_p * r_p
+            with torch.no_grad():
+                acc = (logits_l.argmax(1) == y_l).float().mean()
+            ctx.report("Loss/C/adv", adv)
+            ctx.report("Loss/C/R_L", r_l)
+            ctx.report("TripleGAN/acc_labelled", acc)
+            ctx.report("Loss/C", loss)
+        elif phase == "G":
+            x_g, y_g = self._generated(x_u.shape[0], dev)
+            loss = (1 - self.rc.alpha) * fooling_cost(D(x_g, y_g).logits, self.rc.loss).mean()
+            ctx.report("Loss/G", loss)
+        else:  # pragma: no cover - phases() declares only D, C and G
+            raise ValueError(f"unknown phase {phase}")
+        ctx.backward(loss)

@@ -1,0 +1,143 @@
+"""Recipe ssgan (Salimans et al. 2016, §5): the K+1 loss against an explicit (K+1)-way
+softmax, one step's losses by hand, smoke, the supervised CE falling on 8x8 digits, the
+labelled subset (balanced, fixed across resume), exact resume, config errors, the preset."""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gankit.errors import ConfigError
+from gankit.presets import load_preset
+from gankit.recipes import RECIPES
+from gankit.recipes.ssgan import k_plus_one_d_loss, k_plus_one_g_loss, real_logit
+from gankit.runs import resume, train
+from gankit.stabilizers import feature_matching_loss
+from gankit.train.trainer import Trainer
+from tests.recipes.test_new_recipes import tiny_recipe
+from tests.train.test_resume import _assert_identical
+
+
+def _trainer(tmp_path, *extra, name="r"):
+    trainer = Trainer(tiny_recipe("digits-dcgan", tmp_path, "ssgan", *extra), str(tmp_path / name))
+    stats = {}
+    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    return trainer, stats
+
+
+def _softmax_with_zero_logit(logits: np.ndarray) -> np.ndarray:
+    """Explicit (K+1)-way softmax of [l_1..l_K, 0], float64, (N, K+1)."""
+    full = np.concatenate([logits, np.zeros((logits.shape[0], 1))], axis=1)
+    e = np.exp(full - full.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("scale", [1.0, 40.0])  # 40: logits up to ~±120, where a naive exp overflows float32
+def test_k_plus_one_loss_equals_an_explicit_k_plus_one_softmax(scale):
+    gen = torch.Generator().manual_seed(3)
+    real = torch.randn(5, 4, generator=gen) * scale
+    fake = torch.randn(7, 4, generator=gen) * scale - 1.0
+    p_real = _softmax_with_zero_logit(real.double().numpy())  # (5, 5); column K is the fake class
+    p_fake = _softmax_with_zero_logit(fake.double().numpy())
+    # -log D(x) = -log(1 - p_fake(x)) = -log sum_k p_k(x); -log(1 - D(G(z))) = -log p_{K+1}(G(z))
+    expected_d = -np.log(p_real[:, :4].sum(1)).mean() - np.log(p_fake[:, 4]).mean()
+    expected_g = -np.log(p_fake[:, :4].sum(1)).mean()
+    d_loss, g_loss = k_plus_one_d_loss(real, fake), k_plus_one_g_loss(fake)
+    assert torch.isfinite(d_loss) and torch.isfinite(g_loss)
+    torch.testing.assert_close(d_loss.double(), torch.tensor(expected_d, dtype=torch.float64), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(g_loss.double(), torch.tensor(expected_g, dtype=torch.float64), rtol=1e-5, atol=1e-5)
+    # D(x) = Z / (Z + 1) = sigmoid(log Z)
+    torch.testing.assert_close(torch.sigmoid(real_logit(real)).double(), torch.from_numpy(1 - p_real[:, 4]))
+
+
+@pytest.mark.parametrize("g_loss", ["feature_matching", "ns"])
+def test_one_step_smoke(tmp_path, g_loss):
+    assert "ssgan" in RECIPES.names()
+    trainer, stats = _trainer(tmp_path, f"recipe.g_loss={g_loss}")
+    D = trainer.recipe.modules["D"]
+    assert D.aux.classes.num_classes == 10
+    before = {n: p.detach().clone() for n, p in trainer.recipe.modules.named_parameters()}
+    trainer.train_step()
+    assert set(stats) >= {"Loss/D/sup", "Loss/D/unsup", "Loss/D", "Loss/G", "SSGAN/acc_labelled"}
+    assert all(math.isfinite(v) for vs in stats.values() for v in vs)
+    changed = {n for n, p in trainer.recipe.modules.named_parameters() if not torch.equal(p, before[n])}
+    assert {n.split(".")[0] for n in changed} == {"G", "D"}
+    assert any(n.startswith("D.aux.classes") for n in changed)
+
+
+def test_losses_of_one_step_by_hand(tmp_path):
+    w = 0.7
+    trainer, stats = _trainer(tmp_path, f"recipe.unsup_weight={w}")
+    outs = []
+    trainer.recipe.modules["D"].register_forward_hook(lambda m, a, out: outs.append((a[0], out)))
+    trainer.train_step()
+    (x_lab, lab), (_, real), (_, fake), (_, g_fake), (_, g_real) = outs  # D phase: lab, real, fake; G: fake, real
+    pool = trainer.recipe.pool
+    pos = [int(torch.nonzero((pool.x == x).flatten(1).all(1))[0]) for x in x_lab]  # where each x_lab sits in the pool
+    y_lab = pool.y[pos]
+    assert x_lab.shape[0] == 16 and len(set(pos)) == 16  # min(batch 16, 100 labels), distinct
+    sup = F.cross_entropy(lab.class_logits.detach().double(), y_lab)
+    lse = lambda o: torch.logsumexp(o.class_logits.detach().double(), 1)  # noqa: E731
+    unsup = F.softplus(-lse(real)).mean() + F.softplus(lse(fake)).mean()
+    assert stats["Loss/D/sup"][0] == pytest.approx(float(sup), rel=1e-5)
+    assert stats["Loss/D/unsup"][0] == pytest.approx(float(unsup), rel=1e-5)
+    assert stats["Loss/D"][0] == pytest.approx(float(sup + w * unsup), rel=1e-5)
+    fm = (g_real.features.detach().double().mean(0) - g_fake.features.detach().double().mean(0)).square().sum()
+    assert stats["Loss/G"][0] == pytest.approx(float(fm), rel=1e-4)
+    assert float(feature_matching_loss(g_real.features, g_fake.features.detach())) == pytest.approx(float(fm), rel=1e-4)
+
+
+def test_supervised_loss_falls_on_digits(tmp_path):
+    # 100 steps, 100 labels of 8x8 digits, tiny DCGAN: the labelled CE starts at ~log 10 = 2.30 and
+    # falls below 0.5 (seeds 0-5: the mean of the last 10 steps is 0.28-0.48, 1.8-2.0 below the first 10)
+    trainer, stats = _trainer(tmp_path, "optim.lr_d=2e-3", "optim.lr_g=2e-3", "train.seed=0")
+    for _ in range(100):
+        trainer.train_step()
+    ce = stats["Loss/D/sup"]
+    first, last = sum(ce[:10]) / 10, sum(ce[-10:]) / 10
+    assert first == pytest.approx(math.log(10), abs=0.1)
+    assert last < 1.0 and first - last > 1.3
+
+
+def test_labelled_subset_is_balanced_and_fixed_across_resume(tmp_path):
+    n, k = 6, 3
+    extra = ["recipe.num_labelled=50", "train.ema_decay=0.9", "recipe.input_noise=0.1"]
+    full = train(tiny_recipe("digits-dcgan", tmp_path, "ssgan", f"train.steps={n}", "train.run_name=full", *extra))
+    part = train(tiny_recipe("digits-dcgan", tmp_path, "ssgan", f"train.steps={k}", "train.run_name=part", *extra))
+    resumed = resume(part.run_dir, [f"train.steps={n}"])
+    assert resumed.steps == n
+    _assert_identical(full.run_dir, resumed.run_dir)
+    a = Trainer(tiny_recipe("digits-dcgan", tmp_path, "ssgan", *extra), str(tmp_path / "a")).recipe.pool
+    b = Trainer(tiny_recipe("digits-dcgan", tmp_path, "ssgan", *extra), str(tmp_path / "b"))
+    b.load_checkpoint(f"{part.run_dir}/checkpoint.safetensors")
+    assert torch.equal(a.indices, b.recipe.pool.indices) and torch.equal(a.x, b.recipe.pool.x)
+    assert torch.bincount(a.y, minlength=10).tolist() == [5] * 10
+    assert torch.equal(a.y, b.dataset.y[a.indices])
+    assert not any(key.startswith("labelled") or "pool" in key for key in b.state()[0])  # not in the checkpoint
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["model.conditional=true"], "model.conditional=false"),
+    (["model.d_class_head=3"], "model.d_class_head"),
+    (["recipe.num_labelled=15"], "multiple of 10"),
+    (["model.d_minibatch=stddev"], "d_minibatch"),
+    (["recipe.g_loss=hinge"], "recipe.g_loss"),
+    (["recipe.unsup_weight=-1"], "unsup_weight"),
+    (["model.d_arch=patchgan"], "model.d_arch=default"),
+])
+def test_config_errors(tmp_path, extra, match):
+    with pytest.raises(ConfigError, match=match):
+        Trainer(tiny_recipe("digits-dcgan", tmp_path, "ssgan", *extra), str(tmp_path / "r"))
+
+
+def test_mnist_preset_trains(tmp_path, shared_data):
+    cfg = load_preset("mnist-ssgan", [f"data.path={shared_data}", "data.download=false", "data.limit=200",
+                                      "recipe.num_labelled=10", "model.g_width=16", "model.d_width=16",
+                                      "train.batch_size=16", "train.steps=2", "train.progress=false",
+                                      "train.sample_every=0", f"train.out_dir={tmp_path}", "train.run_name=m"])
+    assert cfg.recipe.name == "ssgan" and cfg.recipe.g_loss == "feature_matching"
+    result = train(cfg)
+    assert result.steps == 2 and result.completed

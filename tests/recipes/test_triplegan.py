@@ -1,0 +1,164 @@
+"""Recipe triplegan (Li et al. 2017): the REINFORCE surrogate's gradient, one step's losses by
+hand, smoke, C's labelled CE falling on 8x8 digits, exact resume with a fixed labelled
+subset, classifier_error scoring C, config errors, the preset."""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gankit.errors import ConfigError
+from gankit.presets import load_preset
+from gankit.recipes import RECIPES
+from gankit.recipes.triplegan import reinforce_loss
+from gankit.runs import load_run, resume, train
+from gankit.semi_supervised import classifier_error
+from gankit.train.trainer import Trainer
+from tests.recipes.test_new_recipes import tiny_recipe
+from tests.train.test_resume import _assert_identical
+
+COND = ["model.conditional=true"]
+
+
+def _cfg(tmp_path, *extra):
+    return tiny_recipe("digits-dcgan", tmp_path, "triplegan", *COND, *extra)
+
+
+def _trainer(tmp_path, *extra):
+    trainer = Trainer(_cfg(tmp_path, *extra), str(tmp_path / "r"))
+    stats = {}
+    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    return trainer, stats
+
+
+def _softplus(v):
+    return np.logaddexp(0.0, v)
+
+
+def test_reinforce_surrogate_is_an_unbiased_gradient():
+    # d/dθ E_{y~softmax(θ)}[f(y)] = p ⊙ (f − <p, f>); the mean surrogate gradient over many draws matches it
+    theta = torch.tensor([0.3, -0.5, 1.1], requires_grad=True)
+    f = torch.tensor([2.0, -1.0, 0.5])
+    n = 200_000
+    y = torch.multinomial(F.softmax(theta.detach(), 0), n, replacement=True, generator=torch.Generator().manual_seed(0))
+    log_p = F.log_softmax(theta, 0)[y]  # (n,)
+    reinforce_loss(f[y], log_p).backward()
+    p = F.softmax(theta.detach(), 0).double().numpy()
+    exact = p * (f.double().numpy() - p @ f.double().numpy())
+    torch.testing.assert_close(theta.grad.double(), torch.from_numpy(exact), rtol=0, atol=0.02)  # ~5 s.e.
+
+
+@pytest.mark.parametrize("loss", ["ns", "minimax"])
+def test_one_step_smoke(tmp_path, loss):
+    assert "triplegan" in RECIPES.names()
+    trainer, stats = _trainer(tmp_path, f"recipe.loss={loss}")
+    before = {n: p.detach().clone() for n, p in trainer.recipe.modules.named_parameters()}
+    trainer.train_step()
+    assert set(stats) >= {"Loss/D", "Loss/C", "Loss/C/adv", "Loss/C/R_L", "Loss/C/R_P", "Loss/G"}
+    assert all(math.isfinite(v) for vs in stats.values() for v in vs)
+    changed = {n.split(".")[0] for n, p in trainer.recipe.modules.named_parameters() if not torch.equal(p, before[n])}
+    assert changed == {"G", "D", "C"}
+    assert trainer.generate(torch.randn(4, 8), torch.arange(4)).shape == (4, 1, 8, 8)
+
+
+@pytest.mark.parametrize("loss", ["ns", "minimax"])
+def test_losses_of_one_step_by_hand(tmp_path, loss):
+    alpha, alpha_p = 0.3, 0.2
+    trainer, stats = _trainer(tmp_path, f"recipe.alpha={alpha}", f"recipe.alpha_p={alpha_p}", f"recipe.loss={loss}")
+    d_calls, c_calls, g_labels = [], [], []
+    modules = trainer.recipe.modules
+    modules["D"].register_forward_hook(lambda m, a, out: d_calls.append((a[1], out.logits.detach().double())))
+    modules["C"].register_forward_hook(lambda m, a, out: c_calls.append((a[0], out.class_logits.detach().double())))
+    modules["G"].register_forward_hook(lambda m, a, out: g_labels.append(a[1]))
+    trainer.train_step()
+    # D phase: D(x_l, y_l), D(x_u, ŷ), D(G(z, y), y); C phase: D(x_u, ŷ); G phase: D(G(z, y), y)
+    (_, d_l), (_, d_u), (_, d_g), (y_hat, d_c), (_, d_gg) = d_calls
+    # C: sampling ŷ in the D phase, then the C phase's C(x_u), C(x_l), C(G(z, y)); G: D, C, G phases
+    _, (_, c_u), (x_l, c_l), (_, c_g) = c_calls
+    y_gen_c = g_labels[1]
+    sp = lambda t: _softplus(t.numpy())  # noqa: E731
+    expected_d = sp(-d_l).mean() + alpha * sp(d_u).mean() + (1 - alpha) * sp(d_g).mean()
+    assert stats["Loss/D"][0] == pytest.approx(expected_d, rel=1e-5)
+    cost = -sp(d_c) if loss == "minimax" else sp(-d_c)  # f = log(1 - D) | -log D
+    log_p = F.log_softmax(c_u, 1).numpy()[np.arange(len(y_hat)), y_hat.numpy()]
+    adv = alpha * (cost * log_p).mean()
+    assert stats["Loss/C/adv"][0] == pytest.approx(adv, rel=1e-5)
+    pool = trainer.recipe.pool
+    y_l = pool.y[[int(torch.nonzero((pool.x == x).flatten(1).all(1))[0]) for x in x_l]]  # labels of C's x_l
+    r_l = float(F.cross_entropy(c_l, y_l))
+    r_p = float(F.cross_entropy(c_g, y_gen_c))
+    assert stats["Loss/C/R_L"][0] == pytest.approx(r_l, rel=1e-5)
+    assert stats["Loss/C/R_P"][0] == pytest.approx(r_p, rel=1e-5)
+    assert stats["Loss/C"][0] == pytest.approx(adv + r_l + alpha_p * r_p, rel=1e-5)
+    g_cost = -sp(d_gg) if loss == "minimax" else sp(-d_gg)
+    assert stats["Loss/G"][0] == pytest.approx((1 - alpha) * g_cost.mean(), rel=1e-5)
+
+
+def test_pseudo_loss_waits_for_pseudo_start(tmp_path):
+    trainer, stats = _trainer(tmp_path, "recipe.pseudo_start=2")
+    for _ in range(3):
+        trainer.train_step()
+    assert len(stats["Loss/C/R_P"]) == 1 and len(stats["Loss/C"]) == 3
+
+
+def test_classifier_loss_falls_on_digits(tmp_path):
+    # 50 steps, 100 labels of 8x8 digits, tiny nets: C's labelled CE R_L starts at ~log 10 = 2.30 and
+    # falls (seeds 0-5: the mean of the last 10 steps is 1.22-1.47, 0.81-1.06 below the first 10)
+    trainer, stats = _trainer(tmp_path, "optim.lr_d=2e-3", "optim.lr_g=2e-3", "recipe.lr_c=2e-3", "train.seed=0")
+    for _ in range(50):
+        trainer.train_step()
+    ce = stats["Loss/C/R_L"]
+    first, last = sum(ce[:10]) / 10, sum(ce[-10:]) / 10
+    assert first == pytest.approx(math.log(10), abs=0.1)
+    assert last < 1.7 and first - last > 0.6
+
+
+def test_resume_is_exact_and_the_labelled_subset_fixed(tmp_path):
+    n, k = 5, 2
+    extra = ["recipe.num_labelled=30", "train.ema_decay=0.9", "recipe.pseudo_start=3"]
+    full = train(_cfg(tmp_path, f"train.steps={n}", "train.run_name=full", *extra))
+    part = train(_cfg(tmp_path, f"train.steps={k}", "train.run_name=part", *extra))
+    resumed = resume(part.run_dir, [f"train.steps={n}"])
+    assert resumed.steps == n
+    _assert_identical(full.run_dir, resumed.run_dir)
+    pool = Trainer(_cfg(tmp_path, *extra), str(tmp_path / "a")).recipe.pool
+    assert torch.bincount(pool.y, minlength=10).tolist() == [3] * 10
+    assert torch.equal(pool.indices, Trainer(_cfg(tmp_path, *extra), str(tmp_path / "b")).recipe.pool.indices)
+
+
+def test_classifier_error_scores_c(tmp_path):
+    result = train(_cfg(tmp_path, "train.steps=2", "train.run_name=c"))
+    run = load_run(result.run_dir)
+    test = Trainer(_cfg(tmp_path, "data.split=test", "data.limit=0"), str(tmp_path / "t")).dataset
+    C = run.recipe.modules["C"].eval()
+    with torch.no_grad():
+        expected = float((C(test.x).class_logits.argmax(1) != test.y).double().mean())
+    C.train()
+    assert classifier_error(run, "test", batch_size=100) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("extra, match", [
+    ([], "model.conditional=true"),
+    (COND + ["model.d_class_head=10"], "model.d_class_head"),
+    (COND + ["model.d_projection=false"], "model.d_projection=true"),
+    (COND + ["recipe.alpha=1.5"], "recipe.alpha"),
+    (COND + ["recipe.loss=hinge"], "recipe.loss"),
+    (COND + ["recipe.num_labelled=7"], "multiple of 10"),
+    (COND + ["model.d_arch=patchgan"], "model.d_arch=default"),
+])
+def test_config_errors(tmp_path, extra, match):
+    with pytest.raises(ConfigError, match=match):
+        Trainer(tiny_recipe("digits-dcgan", tmp_path, "triplegan", *extra), str(tmp_path / "r"))
+
+
+def test_mnist_preset_trains(tmp_path, shared_data):
+    cfg = load_preset("mnist-triplegan", [f"data.path={shared_data}", "data.download=false", "data.limit=200",
+                                          "recipe.num_labelled=10", "model.g_width=16", "model.d_width=16",
+                                          "train.batch_size=16", "train.steps=2", "train.progress=false",
+                                          "train.sample_every=0", f"train.out_dir={tmp_path}", "train.run_name=m"])
+    assert cfg.recipe.name == "triplegan" and cfg.model.conditional
+    result = train(cfg)
+    assert result.steps == 2 and result.completed
