@@ -11,7 +11,7 @@ recorded), keep the run under ``--runs-dir``, then with the EMA generator and ``
 * ``class_acc``: conditional models (CGAN, ACGAN, Triple-GAN): samples of class c classified as c;
 * ``code_acc``: InfoGAN / ss-InfoGAN: categorical code vs predicted class after the best
   one-to-one matching (``gankit.metrics.statistics.matched_accuracy``);
-* ``test_error``: semi-supervised models (SSGAN, Triple-GAN): their classifier on the test split.
+* ``test_error``: semi-supervised models (SSGAN, Triple-GAN, ss-InfoGAN): their classifier on the test split.
 
 Each run appends one JSON line to ``<out>/runs.jsonl`` and copies its final sample grid to
 ``<out>/grids/<dataset>-<model>-seed<S>.png``; ``--summarise`` prints the table (mean ± s.e.).
@@ -55,7 +55,7 @@ MODELS: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
     "cgan-concat": ("mnist-cgan", ["model.d_concat_labels=true"], ("class_acc",)),
     "acgan": ("mnist-acgan", [], ("class_acc",)),
     "infogan": ("mnist-infogan", [], ("code_acc",)),
-    "ss-infogan": ("mnist-ss-infogan", [], ("code_acc",)),
+    "ss-infogan": ("mnist-ss-infogan", [], ("code_acc", "test_error")),
     "vae": ("mnist-vae", [], ()),
     "vaegan": ("mnist-vaegan", [], ()),
     "ssgan": ("mnist-ssgan", [], ("test_error",)),

@@ -95,7 +95,7 @@ def classifier_error(run: Any, split: str = "test", batch_size: int = 500, datas
     dataset, all of it (``data.limit`` is ignored), or on ``dataset`` when given. Batched,
     without gradients, networks in eval mode (batch-norm running statistics)."""
     if not isinstance(run.recipe, Classifier):
-        raise ConfigError(f"recipe {run.cfg.recipe.name!r} trains no classifier (ssgan and triplegan do)")
+        raise ConfigError(f"recipe {run.cfg.recipe.name!r} trains no classifier (ssgan, triplegan and ss-infogan do)")
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if dataset is None:

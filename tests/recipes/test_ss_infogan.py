@@ -12,7 +12,6 @@ import torch
 from gankit.errors import ConfigError
 from gankit.presets import load_preset
 from gankit.recipes import RECIPES
-from gankit.recipes.ss_infogan import labelled_batch_indices
 from gankit.runs import load_run, resume, train
 from gankit.train.trainer import Trainer
 from tests.recipes.test_new_recipes import tiny_recipe
@@ -60,7 +59,7 @@ def test_supervised_term_of_one_step_by_hand(tmp_path):
     # find each labelled input in the training set: all come from the subset, none twice
     flat = ds.x.flatten(1)
     idx = [int(torch.nonzero((flat == row).all(1)).flatten()[0]) for row in x_lab.flatten(1)]
-    assert len(set(idx)) == 12 and set(idx) <= set(trainer.recipe.labelled.tolist())
+    assert len(set(idx)) == 12 and set(idx) <= set(trainer.recipe.pool.indices.tolist())
     y = ds.y[idx].numpy()
     ce = _log_softmax_ce(lab.extra["q_categorical"].detach().double().numpy(), y)
     assert stats["Loss/D/supervised"][0] == pytest.approx(ce, rel=1e-5)
@@ -75,20 +74,11 @@ def test_labelled_subset_is_balanced_and_fixed_by_the_seed(tmp_path):
     a, _ = _trainer(tmp_path)
     b, _ = _trainer(tmp_path)  # a resumed run is built the same way
     other, _ = _trainer(tmp_path, "train.seed=1")
-    counts = torch.bincount(a.dataset.y[a.recipe.labelled], minlength=10)
+    counts = torch.bincount(a.dataset.y[a.recipe.pool.indices], minlength=10)
     assert counts.tolist() == [LABELS // 10] * 10
-    assert torch.equal(a.recipe.labelled, b.recipe.labelled)
-    assert not torch.equal(a.recipe.labelled, other.recipe.labelled)
-    torch.testing.assert_close(a.recipe.x_labelled, a.dataset.x[a.recipe.labelled], rtol=0, atol=0)
-
-
-def test_labelled_minibatches_are_a_function_of_seed_step_and_repeat():
-    first = labelled_batch_indices(50, 16, seed=0, step=3, repeat=0, repeats=2)
-    assert first.shape == (16,) and len(set(first.tolist())) == 16 and int(first.max()) < 50
-    assert torch.equal(first, labelled_batch_indices(50, 16, 0, 3, 0, 2))
-    for other in ((1, 3, 0), (0, 4, 0), (0, 3, 1)):
-        assert not torch.equal(first, labelled_batch_indices(50, 16, *other, repeats=2))
-    assert labelled_batch_indices(5, 16, 0, 0, 0, 1).sort().values.tolist() == [0, 1, 2, 3, 4]
+    assert torch.equal(a.recipe.pool.indices, b.recipe.pool.indices)
+    assert not torch.equal(a.recipe.pool.indices, other.recipe.pool.indices)
+    torch.testing.assert_close(a.recipe.pool.x, a.dataset.x[a.recipe.pool.indices], rtol=0, atol=0)
 
 
 def test_resume_is_exact(tmp_path):
@@ -106,7 +96,7 @@ def test_supervised_ce_falls_on_digits(tmp_path):
     # labels) names the classes arbitrarily and stays at 2.46-2.77 (seeds 0-2)
     def labelled_ce_after(steps, *extra, subset=None):
         trainer, _ = _trainer(tmp_path, "optim.lr_d=2e-3", "optim.lr_g=2e-3", "train.seed=0", *extra)
-        subset = trainer.recipe.labelled if subset is None else subset
+        subset = trainer.recipe.pool.indices if subset is None else subset
         x, y = trainer.dataset.x[subset], trainer.dataset.y[subset]
         for _ in range(steps):
             trainer.train_step()
@@ -136,7 +126,7 @@ def test_config_errors(tmp_path, extra, match):
 def test_zero_labels_is_plain_infogan(tmp_path):
     trainer, stats = _trainer(tmp_path, "recipe.supervised_labels=0")
     trainer.train_step()
-    assert trainer.recipe.labelled is None and "Loss/D/supervised" not in stats
+    assert trainer.recipe.pool is None and "Loss/D/supervised" not in stats
 
 
 def test_mnist_preset_trains(tmp_path, shared_data):
@@ -146,3 +136,17 @@ def test_mnist_preset_trains(tmp_path, shared_data):
     assert cfg.recipe.name == "ss-infogan" and cfg.recipe.supervised_labels == 100
     result = train(cfg)
     assert result.steps == 2 and result.completed
+
+
+def test_q_is_a_classifier_scored_by_classifier_error(tmp_path):
+    from gankit.semi_supervised import classifier_error
+
+    trainer, _ = _trainer(tmp_path)
+    trainer.train_step()
+    run = SimpleNamespace(recipe=trainer.recipe, nets=lambda use_ema=True: trainer.sampling_nets(use_ema),
+                          cfg=trainer.cfg, device=trainer.device)
+    x, y = trainer.dataset.x, trainer.dataset.y
+    D = trainer.recipe.modules["D"].eval()
+    with torch.no_grad():
+        want = float((D(x).extra["q_categorical"].argmax(1) != y).float().mean())
+    assert classifier_error(run, dataset=trainer.dataset) == pytest.approx(want)
