@@ -7,5 +7,6 @@ from gankit.recipes import acgan, infogan  # noqa: F401  (register themselves)
 from gankit.recipes import ss_infogan  # noqa: F401  (registers "ss-infogan")
 from gankit.recipes import mrgan, unrolled  # noqa: F401  (register themselves)
 from gankit.recipes import ssgan, triplegan  # noqa: F401  (register themselves)
+from gankit.recipes import vae, vaegan  # noqa: F401  (register themselves)
 
 __all__ = ["RECIPES", "DataInfo", "OptimizerSpec", "Recipe", "StepContext"]

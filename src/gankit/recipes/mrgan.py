@@ -2,7 +2,7 @@
 Adversarial Networks"), the manifold-diffusion training of their Section 3.3 (the survey's
 figure).
 
-Networks: generator G (z -> x), encoder E (x -> z, an MLP defined here), manifold
+Networks: generator G (z -> x), encoder E (x -> z, ``nets.encoder.MLPEncoder``), manifold
 discriminator D_M and diffusion discriminator D_D (both the model's discriminator).
 Phases, each step, in order (each phase draws its own real batch):
 
@@ -20,7 +20,6 @@ diffusion step. Unconditional only.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -31,29 +30,10 @@ from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.losses import LOSSES
 from gankit.nets import NetSpec, build_networks
+from gankit.nets.encoder import MLPEncoder
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
-
-ENCODER_LEAK = 0.2
-
-
-class MLPEncoder(nn.Module):
-    """``E(x) -> z``: flatten, ``layers`` × [Linear(hidden) + LeakyReLU(0.2)], Linear(z_dim)."""
-
-    def __init__(self, sample_shape: tuple[int, ...], hidden: int, layers: int, z_dim: int) -> None:
-        super().__init__()
-        in_dim = math.prod(sample_shape)
-        blocks: list[nn.Module] = []
-        for _ in range(layers):
-            blocks += [nn.Linear(in_dim, hidden), nn.LeakyReLU(ENCODER_LEAK)]
-            in_dim = hidden
-        self.body = nn.Sequential(*blocks)
-        self.out = nn.Linear(in_dim, z_dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.body(x.flatten(1)))  # (N, z_dim)
-
 
 @dataclass(frozen=True)
 class MRGANConfig:
