@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections import defaultdict
 
+import numpy as np
 import torch
 
 from gankit.config import apply_overrides, config_from_dict
@@ -90,11 +91,12 @@ def run_one(method: str, dataset: str, seed: int, steps: int) -> dict:
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         run = load_run(result.run_dir)
         samples = run.sample(2500, seed=10_000 + seed).numpy()  # (2500, 2)
+        rec = {"method": method, "dataset": dataset, "seed": seed, "steps": steps, "of": len(run.data["mode_centres"]),
+               "cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "torch_threads": torch.get_num_threads()}
+        if not np.isfinite(samples).all():  # training diverged: scored as covering nothing
+            return {**rec, "modes": 0, "high_quality": 0.0, "reverse_kl": math.inf, "diverged": True}
         cov = mode_coverage(samples, run.data["mode_centres"], run.data["mode_std"])
-    return {"method": method, "dataset": dataset, "seed": seed, "steps": steps, "modes": cov.modes,
-            "of": len(run.data["mode_centres"]), "high_quality": cov.high_quality_fraction,
-            "reverse_kl": cov.reverse_kl, "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
-            "torch_threads": torch.get_num_threads()}
+    return {**rec, "modes": cov.modes, "high_quality": cov.high_quality_fraction, "reverse_kl": cov.reverse_kl}
 
 
 def _mean_se(values: list[float]) -> str:
@@ -118,7 +120,10 @@ def summarise(path: str) -> str:
     order = list(METHODS)
     for (dataset, steps, method), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], order.index(kv[0][2]) if kv[0][2] in order else 99)):
         rkl = [r["reverse_kl"] for r in rs]
+        diverged = sum(bool(r.get("diverged")) for r in rs)
         rkl_s = _mean_se(rkl) if all(math.isfinite(v) for v in rkl) else "inf (no HQ sample in a run)"
+        if diverged:
+            rkl_s += f"; {diverged} diverged (NaN)"
         lines.append(
             f"| {dataset} | {steps} | {method} | {len(rs)} | {_mean_se([r['modes'] for r in rs])} / {rs[0]['of']} "
             f"| {_mean_se([100 * r['high_quality'] for r in rs])} | {rkl_s} | {_mean_se([r['cpu_s'] for r in rs])} |"
