@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="latent seed")
     p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/sample-seedS.png)")
     p.add_argument("--class", dest="class_id", type=int, default=None, help="class label for conditional models")
+    p.add_argument("--pairs", action="store_true", help="cogan runs: corresponding domain A/B pairs side by side")
     p.add_argument("--class-grid", action="store_true", help="rows = classes (or an InfoGAN's categorical code), "
                    "columns = --seeds latents, the same z down each column")
     p.add_argument("--seeds", type=int, default=None, help=f"columns of --class-grid (default {DEFAULT_GRID_SEEDS})")
@@ -216,8 +217,16 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         raise ConfigError("--class-grid draws --seeds samples of every class; it takes neither --n nor --class")
     if args.seeds is not None and not args.class_grid:
         raise ConfigError("--seeds goes with --class-grid (use --n for plain samples)")
+    if args.pairs and (args.class_grid or args.class_id is not None):
+        raise ConfigError("--pairs draws unconditional domain pairs; it takes neither --class nor --class-grid")
     run = load_run(args.run_dir, args.device)
-    if args.class_grid:
+    if args.pairs:
+        from gankit.recipes.coupled import pair_grid
+
+        n = args.n if args.n is not None else DEFAULT_N_SAMPLES // 2
+        out = args.out or os.path.join(args.run_dir, f"pairs-seed{args.seed}.png")
+        save_samples(run, pair_grid(run, n, args.seed, use_ema=not args.no_ema), out, nrow=args.nrow or 8)
+    elif args.class_grid:
         seeds = args.seeds if args.seeds is not None else DEFAULT_GRID_SEEDS
         out = args.out or os.path.join(args.run_dir, f"class-grid-seed{args.seed}.png")
         save_samples(run, run.class_grid(seeds, args.seed, use_ema=not args.no_ema), out, nrow=seeds)

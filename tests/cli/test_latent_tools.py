@@ -42,6 +42,7 @@ def runs(tmp_path_factory):
         "plain": tiny("digits-dcgan", tmp),
         "info": tiny_recipe("digits-dcgan", tmp, "infogan", f"recipe.categorical={CAT}", "recipe.continuous=2"),
         "mrgan": mrgan_cfg(tmp, "train.ema_decay=0.9", preset="digits-dcgan"),
+        "cogan": tiny_recipe("digits-dcgan", tmp, "cogan", "recipe.domain_b=negative"),
     }
     return {name: _trained_run(cfg, tmp / name) for name, cfg in cfgs.items()}
 
@@ -168,6 +169,8 @@ def test_bad_inputs_exit_2_with_one_line_and_write_nothing(runs, tmp_path, capsy
         (["sample", cond, "--class-grid", "--seeds", "0"], "--seeds must be >= 1"),
         (["sample", cond, "--class-grid", "--n", "5"], "takes neither --n nor --class"),
         (["sample", cond, "--seeds", "3"], "--seeds goes with --class-grid"),
+        (["sample", plain, "--pairs"], "pair grids need a cogan run"),
+        (["sample", runs["cogan"], "--pairs", "--class", "1"], "takes neither --class nor --class-grid"),
         (["traverse", plain, "--code", "0"], "need an infogan run"),
         (["traverse", info, "--code", "3"], "code_index must be in [0, 2]"),
         (["traverse", info, "--code", "0", "--values", "0,4"], "class indices in [0, 3]"),
@@ -193,3 +196,16 @@ def test_bad_inputs_exit_2_with_one_line_and_write_nothing(runs, tmp_path, capsy
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("gankit: error:") and fragment in lines[0], (argv, err)
         assert not out.exists(), argv
+
+
+def test_pairs_of_a_cogan_run_interleave_the_two_domains(runs, tmp_path):
+    run = load_run(runs["cogan"])
+    out = tmp_path / "pairs.npz"
+    assert main(["sample", runs["cogan"], "--pairs", "--n", "3", "--seed", "5", "--out", str(out)]) == 0
+    pairs = _npz(out)
+    z = run.recipe.latent(3, torch.Generator().manual_seed(5))
+    nets = _eval(run.nets())
+    with torch.no_grad():
+        xa, xb = run.recipe.generate_pair(nets, z)
+    torch.testing.assert_close(pairs[0::2], xa)
+    torch.testing.assert_close(pairs[1::2], xb)
