@@ -70,6 +70,7 @@ METHODS: dict[str, tuple[dict, list[str]]] = {
     "pacgan4": ({"name": "gan", "loss": "ns", "pack": 4}, []),
     "unrolled": ({"name": "unrolled", "loss": "ns", "unroll_steps": 5}, []),
     "mrgan": ({"name": "mrgan", "loss": "ns"}, []),
+    "madgan": ({"name": "madgan", "generators": 2, "diversity_weight": 1.0}, []),
 }
 
 

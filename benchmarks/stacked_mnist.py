@@ -40,7 +40,7 @@ METHODS: dict[str, tuple[dict, list[str]]] = {  # method -> (recipe table, extra
     "pacdcgan2": ({"name": "gan", "loss": "ns", "pack": 2}, []),
     "pacdcgan4": ({"name": "gan", "loss": "ns", "pack": 4}, []),
     "unrolled": ({"name": "unrolled", "loss": "ns", "unroll_steps": 5}, []),
-    "madgan": ({"name": "madgan", "generators": 4}, []),
+    "madgan": ({"name": "madgan", "generators": 2}, []),
 }
 SAMPLES = 26_000
 

@@ -8,6 +8,7 @@ from gankit.recipes import ss_infogan  # noqa: F401  (registers "ss-infogan")
 from gankit.recipes import mrgan, unrolled  # noqa: F401  (register themselves)
 from gankit.recipes import ssgan, triplegan  # noqa: F401  (register themselves)
 from gankit.recipes import vae, vaegan  # noqa: F401  (register themselves)
+from gankit.recipes import madgan  # noqa: F401  (registers "madgan")
 from gankit.recipes import coupled  # noqa: F401  (registers "cogan")
 
 __all__ = ["RECIPES", "DataInfo", "OptimizerSpec", "Recipe", "StepContext"]
