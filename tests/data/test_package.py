@@ -4,7 +4,7 @@ import gankit.data as data
 from gankit.config import DataConfig
 from gankit.errors import ConfigError
 
-NAMES = ["digits", "fashion-mnist", "grid", "image-folder", "mnist", "ring", "spiral"]
+NAMES = ["digits", "fashion-mnist", "grid", "image-folder", "mnist", "ring", "spiral", "stacked-mnist"]
 
 
 def test_all_datasets_registered_with_descriptions() -> None:
