@@ -25,15 +25,12 @@ usage: python benchmarks/image_models.py --models dcgan,cgan,acgan,infogan --dat
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import shutil
 import sys
 import time
 from collections import defaultdict
 
-import numpy as np
 import torch
 
 from gankit.metrics.classifier.load import load_classifier, predict
@@ -43,7 +40,7 @@ from gankit.presets import load_preset
 from gankit.runs import load_run, train
 
 sys.path.insert(0, os.path.dirname(__file__))
-from overhead import machine  # noqa: E402
+from records import append_record, log_invocation, mean_se, read_records, write_summary  # noqa: E402
 
 # model -> (MNIST preset, extra overrides, what else to measure)
 MODELS: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
@@ -110,21 +107,15 @@ COLUMNS = ["fid_clf", "fid_inception", "precision", "recall", "class_acc", "code
 
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    with open(path) as fh:
-        for r in map(json.loads, filter(str.strip, fh)):
-            groups[(r["dataset"], r["steps"], r["model"])].append(r)
+    for r in read_records(path):
+        groups[(r["dataset"], r["steps"], r["model"])].append(r)
     lines = ["| data | steps | model | seeds | " + " | ".join(COLUMNS) + " |", "|---" * (4 + len(COLUMNS)) + "|"]
     order = list(MODELS)
     for (dataset, steps, model), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], order.index(kv[0][2]))):
         cells = []
         for col in COLUMNS:
             v = [r[col] for r in rs if r.get(col) is not None]
-            if not v:
-                cells.append("–")
-                continue
-            m = sum(v) / len(v)
-            se = math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1) / len(v)) if len(v) > 1 else None
-            cells.append(f"{m:.4g}" + (f" ± {se:.2g}" if se is not None else ""))
+            cells.append(mean_se(v, ".4g") if v else "–")
         lines.append(f"| {dataset} | {steps} | {model} | {len(rs)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -144,24 +135,16 @@ def main() -> None:
     args = ap.parse_args()
     path = os.path.join(args.out, "runs.jsonl")
     if args.summarise:
-        table = summarise(path)
-        print(table)
-        with open(os.path.join(args.out, "summary.md"), "w") as fh:
-            fh.write(table + "\n")
+        write_summary(args.out, summarise(path))
         return
     models = args.models.split(",")
     if unknown := [m for m in models if m not in MODELS]:
         ap.error(f"unknown models {unknown}; known: {', '.join(MODELS)}")
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "commands.jsonl"), "a") as fh:
-        fh.write(json.dumps({"command": "python " + " ".join(sys.argv), "machine": machine()}) + "\n")
+    log_invocation(args.out)
     for dataset in args.datasets.split(","):
         for model in models:
             for seed in (int(s) for s in args.seeds.split(",")):
-                rec = run_one(model, dataset, seed, args)
-                print(json.dumps(rec), flush=True)
-                with open(path, "a") as fh:
-                    fh.write(json.dumps(rec) + "\n")
+                append_record(path, run_one(model, dataset, seed, args))
 
 
 if __name__ == "__main__":

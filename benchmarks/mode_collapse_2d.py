@@ -40,7 +40,8 @@ from gankit.presets import preset_tree
 from gankit.runs import load_run, train
 
 sys.path.insert(0, os.path.dirname(__file__))
-from overhead import machine  # noqa: E402
+from records import append_record, log_invocation, read_records, write_summary  # noqa: E402
+from records import mean_se as _mean_se  # noqa: E402  (kept importable under its old name)
 
 PRESETS = {"ring": "ring-gan", "grid": "grid-gan"}
 ARCHITECTURE = [  # the fixed comparison architecture and budget (besides --steps)
@@ -100,22 +101,10 @@ def run_one(method: str, dataset: str, seed: int, steps: int) -> dict:
     return {**rec, "modes": cov.modes, "high_quality": cov.high_quality_fraction, "reverse_kl": cov.reverse_kl}
 
 
-def _mean_se(values: list[float]) -> str:
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return f"{mean:.3g}"
-    se = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
-    return f"{mean:.3g} ± {se:.2g}"
-
-
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    with open(path) as fh:
-        for line in fh:
-            if line.strip():
-                r = json.loads(line)
-                groups[(r["dataset"], r["steps"], r["method"])].append(r)
+    for r in read_records(path):
+        groups[(r["dataset"], r["steps"], r["method"])].append(r)
     lines = ["| data | steps | method | seeds | modes | HQ % | reverse KL | CPU s / run |",
              "|---|---|---|---|---|---|---|---|"]
     order = list(METHODS)
@@ -144,19 +133,13 @@ def main() -> None:
     args = ap.parse_args()
     path = os.path.join(args.out, "runs.jsonl")
     if args.summarise:
-        table = summarise(path)
-        print(table)
-        with open(os.path.join(args.out, "summary.md"), "w") as fh:
-            fh.write(table + "\n")
+        write_summary(args.out, summarise(path))
         return
     methods = args.methods.split(",")
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         ap.error(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "commands.jsonl"), "a") as fh:  # every invocation that wrote runs.jsonl
-        fh.write(json.dumps({"command": "python " + " ".join(sys.argv), "machine": machine(),
-                             "torch_threads": torch.get_num_threads()}) + "\n")
+    log_invocation(args.out, torch_threads=torch.get_num_threads())
     done = set()
     if args.skip_done and os.path.exists(path):
         with open(path) as fh:
@@ -166,10 +149,7 @@ def main() -> None:
             for seed in (int(s) for s in args.seeds.split(",")):
                 if (method, dataset, seed, args.steps) in done:
                     continue
-                rec = run_one(method, dataset, seed, args.steps)
-                print(json.dumps(rec), flush=True)
-                with open(path, "a") as fh:
-                    fh.write(json.dumps(rec) + "\n")
+                append_record(path, run_one(method, dataset, seed, args.steps))
 
 
 if __name__ == "__main__":

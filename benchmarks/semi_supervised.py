@@ -21,7 +21,6 @@ usage: python benchmarks/semi_supervised.py --presets mnist-ssgan,mnist-triplega
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -36,8 +35,7 @@ from gankit.semi_supervised import classifier_error
 from gankit.train.trainer import Trainer, data_summary
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mode_collapse_2d import _mean_se  # noqa: E402
-from overhead import machine  # noqa: E402
+from records import append_record, log_invocation, mean_se, read_records, write_summary  # noqa: E402
 
 
 def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, data_dir: str, extra: list[str]) -> dict:
@@ -62,17 +60,14 @@ def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, 
 
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    with open(path) as fh:
-        for line in fh:
-            if line.strip():
-                r = json.loads(line)
-                groups[(r["preset"], r["labels"], r["steps"], r["cpu_budget_s"], " ".join(r["overrides"]))].append(r)
+    for r in read_records(path):
+        groups[(r["preset"], r["labels"], r["steps"], r["cpu_budget_s"], " ".join(r["overrides"]))].append(r)
     lines = ["| preset | labels | steps (done) | CPU budget s | overrides | seeds | test error % |",
              "|---|---|---|---|---|---|---|"]
     for (preset, labels, steps, budget, extra), rs in sorted(groups.items()):
-        done = _mean_se([r["steps_done"] for r in rs])
+        done = mean_se([r["steps_done"] for r in rs])
         lines.append(f"| {preset} | {labels} | {steps} ({done}) | {budget:g} | {extra or '-'} | {len(rs)} "
-                     f"| {_mean_se([100 * r['test_error'] for r in rs])} |")
+                     f"| {mean_se([100 * r['test_error'] for r in rs])} |")
     return "\n".join(lines)
 
 
@@ -88,24 +83,14 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "semi_supervised"))
     ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
     args = ap.parse_args()
-    path = os.path.join(args.out, "runs.jsonl")
     if args.summarise:
-        table = summarise(path)
-        print(table)
-        with open(os.path.join(args.out, "summary.md"), "w") as fh:
-            fh.write(table + "\n")
+        write_summary(args.out, summarise(os.path.join(args.out, "runs.jsonl")))
         return
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "commands.jsonl"), "a") as fh:  # every invocation that wrote runs.jsonl
-        fh.write(json.dumps({"command": "python " + " ".join(sys.argv), "machine": machine(),
-                             "torch_threads": torch.get_num_threads()}) + "\n")
+    path = log_invocation(args.out, torch_threads=torch.get_num_threads())
     for preset in args.presets.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
             rec = run_one(preset, args.labels, seed, args.steps, args.cpu_budget, args.data_dir, args.set)
-            print(f"{preset} labels={args.labels} seed={seed}: test error {100 * rec['test_error']:.2f} % "
-                  f"after {rec['steps_done']} steps ({rec['cpu_s']} CPU s)", flush=True)
-            with open(path, "a") as fh:
-                fh.write(json.dumps(rec) + "\n")
+            append_record(path, rec)
 
 
 if __name__ == "__main__":

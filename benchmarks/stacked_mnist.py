@@ -16,8 +16,6 @@ usage: python benchmarks/stacked_mnist.py --methods dcgan,pacdcgan2,unrolled,mad
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
 import tempfile
@@ -32,7 +30,7 @@ from gankit.presets import preset_tree
 from gankit.train.trainer import Trainer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from overhead import machine  # noqa: E402
+from records import append_record, log_invocation, mean_se, read_records, write_summary  # noqa: E402
 
 PRESET = "stacked-mnist-dcgan"
 METHODS: dict[str, tuple[dict, list[str]]] = {  # method -> (recipe table, extra overrides)
@@ -69,17 +67,12 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
 
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    with open(path) as fh:
-        for r in map(json.loads, filter(str.strip, fh)):
-            groups[(r["cpu_minutes_budget"], r["method"])].append(r)
+    for r in read_records(path):
+        groups[(r["cpu_minutes_budget"], r["method"])].append(r)
     lines = ["| CPU-min budget | method | seeds | steps | modes / 1000 | KL to uniform | CPU s |", "|---|---|---|---|---|---|---|"]
     for (budget, method), rs in sorted(groups.items()):
-        def ms(key: str) -> str:
-            v = [r[key] for r in rs]
-            m = sum(v) / len(v)
-            se = math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1) / len(v)) if len(v) > 1 else float("nan")
-            return f"{m:.4g}" + (f" ± {se:.2g}" if len(v) > 1 else "")
-        lines.append(f"| {budget} | {method} | {len(rs)} | {ms('steps')} | {ms('modes')} | {ms('kl')} | {ms('cpu_s')} |")
+        cells = " | ".join(mean_se([r[key] for r in rs], ".4g") for key in ("steps", "modes", "kl", "cpu_s"))
+        lines.append(f"| {budget} | {method} | {len(rs)} | {cells} |")
     return "\n".join(lines)
 
 
@@ -95,23 +88,15 @@ def main() -> None:
     args = ap.parse_args()
     path = os.path.join(args.out, "runs.jsonl")
     if args.summarise:
-        table = summarise(path)
-        print(table)
-        with open(os.path.join(args.out, "summary.md"), "w") as fh:
-            fh.write(table + "\n")
+        write_summary(args.out, summarise(path))
         return
     methods = args.methods.split(",")
     if unknown := [m for m in methods if m not in METHODS]:
         ap.error(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "commands.jsonl"), "a") as fh:
-        fh.write(json.dumps({"command": "python " + " ".join(sys.argv), "machine": machine()}) + "\n")
+    log_invocation(args.out)
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in methods:
-            rec = run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir)
-            print(json.dumps(rec), flush=True)
-            with open(path, "a") as fh:
-                fh.write(json.dumps(rec) + "\n")
+            append_record(path, run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir))
 
 
 if __name__ == "__main__":
