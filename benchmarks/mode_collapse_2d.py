@@ -41,7 +41,7 @@ from gankit.runs import load_run, train
 
 sys.path.insert(0, os.path.dirname(__file__))
 from records import append_record, log_invocation, read_records, write_summary  # noqa: E402
-from records import mean_se as _mean_se  # noqa: E402  (kept importable under its old name)
+from records import mean_se as _mean_se  # noqa: E402
 
 PRESETS = {"ring": "ring-gan", "grid": "grid-gan"}
 ARCHITECTURE = [  # the fixed comparison architecture and budget (besides --steps)
@@ -85,20 +85,26 @@ def build_config(method: str, dataset: str, seed: int, steps: int, out_dir: str)
     return config_from_dict(apply_overrides(tree, overrides))
 
 
+def train_and_score(cfg, seed: int) -> dict:
+    """Train ``cfg`` (process CPU and wall seconds) and score 2,500 EMA samples drawn with seed
+    ``10_000 + seed``; a run whose samples are not finite is scored as covering nothing."""
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    result = train(cfg)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    run = load_run(result.run_dir)
+    samples = run.sample(2500, seed=10_000 + seed).numpy()  # (2500, 2)
+    rec = {"of": len(run.data["mode_centres"]), "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
+           "torch_threads": torch.get_num_threads()}
+    if not np.isfinite(samples).all():  # training diverged
+        return {**rec, "modes": 0, "high_quality": 0.0, "reverse_kl": math.inf, "diverged": True}
+    cov = mode_coverage(samples, run.data["mode_centres"], run.data["mode_std"])
+    return {**rec, "modes": cov.modes, "high_quality": cov.high_quality_fraction, "reverse_kl": cov.reverse_kl}
+
+
 def run_one(method: str, dataset: str, seed: int, steps: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = build_config(method, dataset, seed, steps, tmp)
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        result = train(cfg)
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        run = load_run(result.run_dir)
-        samples = run.sample(2500, seed=10_000 + seed).numpy()  # (2500, 2)
-        rec = {"method": method, "dataset": dataset, "seed": seed, "steps": steps, "of": len(run.data["mode_centres"]),
-               "cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "torch_threads": torch.get_num_threads()}
-        if not np.isfinite(samples).all():  # training diverged: scored as covering nothing
-            return {**rec, "modes": 0, "high_quality": 0.0, "reverse_kl": math.inf, "diverged": True}
-        cov = mode_coverage(samples, run.data["mode_centres"], run.data["mode_std"])
-    return {**rec, "modes": cov.modes, "high_quality": cov.high_quality_fraction, "reverse_kl": cov.reverse_kl}
+        return {"method": method, "dataset": dataset, "seed": seed, "steps": steps, **train_and_score(cfg, seed)}
 
 
 def summarise(path: str) -> str:
