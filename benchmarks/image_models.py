@@ -79,7 +79,8 @@ def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> di
                                f"train.run_name={os.path.basename(run_dir)}", "train.progress=false",
                                f"train.sample_every={args.steps}", f"train.checkpoint_every={args.steps}"])
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    train(cfg)
+    if not train(cfg).completed:  # SIGINT/SIGTERM stopped the trainer early: never score a partial run
+        raise SystemExit("interrupted: this run is not recorded")
     rec = {"model": model, "dataset": dataset, "seed": seed, "steps": args.steps, "n": args.n,
            "cpu_s": round(time.process_time() - cpu0, 1), "wall_s": round(time.perf_counter() - wall0, 1)}
     run = load_run(run_dir)

@@ -91,6 +91,8 @@ def train_and_score(cfg, seed: int) -> dict:
     wall0, cpu0 = time.perf_counter(), time.process_time()
     result = train(cfg)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    if not result.completed:  # SIGINT/SIGTERM: the trainer stopped early; never score a partial run
+        raise SystemExit("interrupted: this run is not recorded")
     run = load_run(result.run_dir)
     samples = run.sample(2500, seed=10_000 + seed).numpy()  # (2500, 2)
     rec = {"of": len(run.data["mode_centres"]), "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
