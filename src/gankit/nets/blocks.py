@@ -53,8 +53,9 @@ class MinibatchDiscrimination(nn.Module):
         if f.dim() != 2 or f.shape[1] != self.in_features:
             raise ShapeError(f"MinibatchDiscrimination expects (N, {self.in_features}), got {tuple(f.shape)}")
         m = torch.einsum("na,abc->nbc", f, self.T)  # (N, B, C)
-        l1 = (m[:, None] - m[None, :]).abs().sum(dim=3)  # (N, N, B): ||M_i,b - M_j,b||_1
-        o = torch.exp(-l1).sum(dim=1)  # (N, B)
+        per_kernel = m.transpose(0, 1).contiguous()  # (B, N, C)
+        l1 = torch.cdist(per_kernel, per_kernel, p=1)  # (B, N, N): ||M_i,b - M_j,b||_1, no (N, N, B, C) tensor
+        o = torch.exp(-l1).sum(dim=2).T  # (N, B)
         if self.exclude_self:
             o = o - 1.0
         return torch.cat([f, o], dim=1)  # (N, A + B)
