@@ -12,8 +12,8 @@ ONE architecture and budget for every method (stated here, overridable only as a
 CPU seconds = process CPU time of the training call (all threads; torch threads as set).
 
 Each run appends one JSON line to ``<out>/runs.jsonl`` as soon as it finishes, so a partial
-sweep keeps its runs; ``--summarise`` prints the markdown table (mean ± s.e. over seeds; ring and grid side by side) of
-the lines in that file (and writes it to ``<out>/summary.md``).
+sweep keeps its runs; ``--summarise`` prints the markdown table (mean ± s.e. over seeds; ring
+and grid side by side) of the lines in that file (and writes it to ``<out>/summary.md``).
 
 usage: python benchmarks/mode_collapse_2d.py --methods ns,minimax,pacgan2,unrolled,wgan-gp \
            --datasets ring,grid --seeds 0,1,2 [--steps 2000] [--out benchmarks/results/mode_collapse_2d]
