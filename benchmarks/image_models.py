@@ -50,7 +50,8 @@ MODELS: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
     "hinge-sn": ("mnist-dcgan", ["recipe.loss=hinge", "model.d_spectral_norm=true"], ()),
     "cgan": ("mnist-cgan", [], ("class_acc",)),
     "cgan-concat": ("mnist-cgan", ["model.d_concat_labels=true"], ("class_acc",)),
-    "acgan": ("mnist-acgan", [], ("class_acc",)),
+    "acgan": ("mnist-acgan", [], ("class_acc",)),  # the preset: D's class loss on real data only
+    "acgan-paper": ("mnist-acgan", ["recipe.cls_fake_weight=1"], ("class_acc",)),  # Odena et al.: on fakes too
     "infogan": ("mnist-infogan", [], ("code_acc",)),
     "ss-infogan": ("mnist-ss-infogan", [], ("code_acc", "test_error")),
     "vae": ("mnist-vae", [], ()),
