@@ -15,7 +15,7 @@ Each run appends one JSON line to ``<out>/runs.jsonl`` as soon as it finishes, s
 sweep keeps its runs; ``--summarise`` prints the markdown table (mean ± s.e. over seeds; ring
 and grid side by side) of the lines in that file (and writes it to ``<out>/summary.md``).
 
-usage: python benchmarks/mode_collapse_2d.py --methods ns,minimax,pacgan2,unrolled,wgan-gp \
+usage: python benchmarks/mode_collapse_2d.py --methods all|ns,minimax,pacgan2,unrolled,wgan-gp \
            --datasets ring,grid --seeds 0,1,2 [--steps 2000] [--out benchmarks/results/mode_collapse_2d]
        python benchmarks/mode_collapse_2d.py --summarise
 """
@@ -141,7 +141,8 @@ def summarise(path: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--methods", default="ns,minimax,pacgan2,unrolled,wgan-gp", help=f"comma list of {', '.join(METHODS)}")
+    ap.add_argument("--methods", default="ns,minimax,pacgan2,unrolled,wgan-gp",
+                    help=f"'all' or a comma list of {', '.join(METHODS)}")
     ap.add_argument("--datasets", default="ring,grid")
     ap.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
     ap.add_argument("--steps", type=int, default=2000)
@@ -153,7 +154,7 @@ def main() -> None:
     if args.summarise:
         write_summary(args.out, summarise(path))
         return
-    methods = args.methods.split(",")
+    methods = list(METHODS) if args.methods == "all" else args.methods.split(",")
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         ap.error(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
