@@ -53,8 +53,10 @@ class MinibatchDiscrimination(nn.Module):
         if f.dim() != 2 or f.shape[1] != self.in_features:
             raise ShapeError(f"MinibatchDiscrimination expects (N, {self.in_features}), got {tuple(f.shape)}")
         m = torch.einsum("na,abc->nbc", f, self.T)  # (N, B, C)
-        per_kernel = m.transpose(0, 1).contiguous()  # (B, N, C)
-        l1 = torch.cdist(per_kernel, per_kernel, p=1)  # (B, N, N): ||M_i,b - M_j,b||_1, no (N, N, B, C) tensor
+        # ||M_i,b - M_j,b||_1 summed one kernel coordinate at a time: (B, N, N) tensors instead of one
+        # (N, N, B, C). Not torch.cdist: it has no double backward, which Unrolled GAN and penalties need.
+        per_coord = m.permute(2, 1, 0)  # (C, B, N)
+        l1 = sum((mc[:, :, None] - mc[:, None, :]).abs() for mc in per_coord)  # (B, N, N)
         o = torch.exp(-l1).sum(dim=2).T  # (N, B)
         if self.exclude_self:
             o = o - 1.0
