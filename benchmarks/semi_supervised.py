@@ -62,12 +62,12 @@ def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in read_records(path):
         groups[(r["preset"], r["labels"], r["steps"], r["cpu_budget_s"], " ".join(r["overrides"]))].append(r)
-    lines = ["| preset | labels | steps (done) | CPU budget s | overrides | seeds | test error % |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| preset | labels | steps (mean done) | CPU budget s | overrides | seeds | test error % | CPU s |",
+             "|---|---|---|---|---|---|---|---|"]
     for (preset, labels, steps, budget, extra), rs in sorted(groups.items()):
-        done = mean_se([r["steps_done"] for r in rs])
+        done = mean_se([r["steps_done"] for r in rs], ".0f")
         lines.append(f"| {preset} | {labels} | {steps} ({done}) | {budget:g} | {extra or '-'} | {len(rs)} "
-                     f"| {mean_se([100 * r['test_error'] for r in rs])} |")
+                     f"| {mean_se([100 * r['test_error'] for r in rs])} | {mean_se([r['cpu_s'] for r in rs], '.0f')} |")
     return "\n".join(lines)
 
 
