@@ -109,13 +109,15 @@ COLUMNS = ["fid_clf", "fid_inception", "precision", "recall", "class_acc", "code
 
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    for r in read_records(path):
+    records = read_records(path)
+    for r in records:
         groups[(r["dataset"], r["steps"], r["model"])].append(r)
-    lines = ["| data | steps | model | seeds | " + " | ".join(COLUMNS) + " |", "|---" * (4 + len(COLUMNS)) + "|"]
+    columns = [c for c in COLUMNS if any(r.get(c) is not None for r in records)]  # measured at least once
+    lines = ["| data | steps | model | seeds | " + " | ".join(columns) + " |", "|---" * (4 + len(columns)) + "|"]
     order = list(MODELS)
     for (dataset, steps, model), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], order.index(kv[0][2]))):
         cells = []
-        for col in COLUMNS:
+        for col in columns:
             v = [r[col] for r in rs if r.get(col) is not None]
             cells.append(mean_se(v, ".4g") if v else "–")
         lines.append(f"| {dataset} | {steps} | {model} | {len(rs)} | " + " | ".join(cells) + " |")
