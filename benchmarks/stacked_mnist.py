@@ -69,9 +69,11 @@ def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in read_records(path):
         groups[(r["cpu_minutes_budget"], r["method"])].append(r)
-    lines = ["| CPU-min budget | method | seeds | steps | modes / 1000 | KL to uniform | CPU s |", "|---|---|---|---|---|---|---|"]
+    lines = ["| CPU-min budget | method | seeds | steps | modes / 1000 | KL to uniform | CPU s |",
+             "|---|---|---|---|---|---|---|"]
     for (budget, method), rs in sorted(groups.items()):
-        cells = " | ".join(mean_se([r[key] for r in rs], ".4g") for key in ("steps", "modes", "kl", "cpu_s"))
+        cells = " | ".join(mean_se([r[key] for r in rs], fmt)
+                           for key, fmt in (("steps", ".0f"), ("modes", ".4g"), ("kl", ".3g"), ("cpu_s", ".0f")))
         lines.append(f"| {budget} | {method} | {len(rs)} | {cells} |")
     return "\n".join(lines)
 
