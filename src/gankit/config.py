@@ -50,6 +50,8 @@ class ModelConfig:
     ae_code_dim: int = 32  # autoencoder D: width of the encoder's code
     ae_energy: Literal["l2", "l1"] = "l2"  # autoencoder D: per-sample reconstruction error
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
+    d_weight_norm: bool = False  # weight normalisation of every D weight, W = g v/||v|| (Salimans & Kingma 2016)
+    d_hidden_noise: float = 0.0  # MLP D: std of Gaussian noise on every hidden layer while training (0 = off)
     d_minibatch: Literal["none", "discrimination", "stddev"] = "none"  # minibatch layer before D's head
     mbd_kernels: int = 100  # minibatch discrimination: kernels B (Salimans et al. 2016)
     mbd_kernel_dim: int = 5  # minibatch discrimination: kernel dimension C
@@ -61,6 +63,15 @@ class ModelConfig:
     q_continuous: int = 0  # D's InfoGAN Q head: Gaussian (mean, log-std) of this many continuous codes; 0 = none
 
     def validate(self) -> None:
+        if self.d_spectral_norm and self.d_weight_norm:
+            raise ConfigError("model.d_spectral_norm and model.d_weight_norm exclude each other: choose one")
+        if self.d_hidden_noise < 0:
+            raise ConfigError(f"model.d_hidden_noise must be >= 0, got {self.d_hidden_noise}")
+        if self.d_hidden_noise and (self.arch != "mlp" or self.d_arch != "default"):
+            raise ConfigError(
+                f"model.d_hidden_noise needs the MLP discriminator (model.arch=mlp, model.d_arch=default), "
+                f"got arch={self.arch}, d_arch={self.d_arch}"
+            )
         for key in ("d_layers", "ae_code_dim", "mbd_kernels", "mbd_kernel_dim", "mbstd_group"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"model.{key} must be >= 1, got {getattr(self, key)}")

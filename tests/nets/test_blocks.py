@@ -1,5 +1,5 @@
-"""Minibatch discrimination, minibatch stddev and spectral_norm_all against explicit
-NumPy loops / SVD references."""
+"""Minibatch discrimination, minibatch stddev, spectral_norm_all, weight_norm_all and
+GaussianNoise against explicit NumPy loops / SVD / hand-computed references."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from gankit.errors import ShapeError
-from gankit.nets.blocks import MinibatchDiscrimination, MinibatchStdDev, spectral_norm_all
+from gankit.nets.blocks import GaussianNoise, MinibatchDiscrimination, MinibatchStdDev, spectral_norm_all, weight_norm_all
 
 F64 = torch.float64
 
@@ -133,3 +133,50 @@ def test_spectral_norm_all_normalises_every_linear_and_conv():
             w = w.transpose(0, 1)  # torch normalises along dim 1 for transposed convs
         sigma = torch.linalg.svdvals(w.reshape(w.shape[0], -1)).max()
         assert_close(sigma, torch.tensor(1.0), rtol=0.0, atol=1e-4)
+
+
+# --------------------------------------------------------------------------- weight norm
+
+
+def test_weight_norm_all_keeps_the_function_and_factors_g_times_direction():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Conv2d(3, 4, 3), nn.ConvTranspose2d(4, 2, 4), nn.BatchNorm2d(2))
+    before = {i: net[i].weight.detach().clone() for i in (0, 2, 3)}
+    weight_norm_all(net)
+    weight_norm_all(net)  # idempotent
+    for i, w0 in before.items():
+        m = net[i]
+        assert len(m.parametrizations.weight) == 1
+        assert_close(m.weight.detach(), w0)  # initialised so that W is unchanged
+    assert not hasattr(net[4], "parametrizations")
+    # W = g v / ||v|| per output unit: dim 0 for Linear/Conv, dim 1 (out channels) for ConvTranspose
+    lin = net[0].parametrizations.weight
+    with torch.no_grad():
+        lin.original1.copy_(torch.arange(35, dtype=torch.float32).view(7, 5) - 17.0)  # v
+        lin.original0.copy_(torch.full((7, 1), 3.0))  # g
+    v = np.arange(35, dtype=np.float64).reshape(7, 5) - 17.0
+    expected = 3.0 * v / np.linalg.norm(v, axis=1, keepdims=True)
+    assert_close(net[0].weight.detach().double(), torch.from_numpy(expected), rtol=1e-6, atol=1e-6)
+    tr = net[3].parametrizations.weight  # ConvTranspose2d weight (in 4, out 2, 4, 4): g per output channel
+    assert tuple(tr.original0.shape) == (1, 2, 1, 1)
+    norms = net[3].weight.detach().double().pow(2).sum(dim=(0, 2, 3)).sqrt()
+    assert_close(norms, tr.original0.detach().double().flatten())
+
+
+# --------------------------------------------------------------------------- Gaussian noise
+
+
+def test_gaussian_noise_in_training_mode_only_with_its_std():
+    torch.manual_seed(0)
+    layer = GaussianNoise(0.5)
+    x = torch.full((200_000,), 2.0)
+    y = layer(x)
+    noise = (y - x).double()
+    # mean 0 and std 0.5 within ~5 standard errors of 200,000 draws
+    assert_close(noise.mean(), torch.tensor(0.0, dtype=F64), atol=5 * 0.5 / 447, rtol=0)
+    assert_close(noise.std(), torch.tensor(0.5, dtype=F64), atol=5 * 0.5 / 632, rtol=0)
+    layer.eval()
+    assert torch.equal(layer(x), x)
+    assert torch.equal(GaussianNoise(0.0)(x), x)
+    with pytest.raises(ValueError, match=">= 0"):
+        GaussianNoise(-0.1)

@@ -128,3 +128,37 @@ def test_pack_multiplies_d_input_channels(kw, shape, packed):
     assert g(torch.randn(2, kw["z_dim"])).shape == (2, *shape)  # G is not packed
     with pytest.raises(ConfigError, match="unconditional"):
         build_networks(ModelConfig(**kw, conditional=True), NetSpec(shape, 10, pack=2))
+
+
+def test_weight_norm_parametrizes_every_d_weight_and_excludes_spectral_norm():
+    _, d = build_networks(ModelConfig(**MLP, d_weight_norm=True, d_class_head=3), NetSpec((2,)))
+    linears = [m for m in d.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 4 and all(hasattr(m.parametrizations.weight, "original0") for m in linears)
+    with pytest.raises(ConfigError, match="exclude each other"):
+        build_dataclass(ModelConfig, {**MLP, "d_weight_norm": True, "d_spectral_norm": True}, "model")
+
+
+def test_hidden_noise_follows_the_authors_placement():
+    """Noise after every hidden layer in training mode; ``features`` are the last hidden layer
+    before its noise, the logit and the class head read the noisy copy; none in eval mode."""
+    torch.manual_seed(0)
+    _, d = build_networks(ModelConfig(**MLP, d_hidden_noise=0.5, d_class_head=3), NetSpec((2,)))
+    x = torch.randn(5, 2)
+    lin1, lin2 = d.body[0], d.body[4]  # Linear, Identity norm, LeakyReLU, GaussianNoise, Linear, ...
+    act = torch.nn.functional.leaky_relu
+    torch.manual_seed(1)
+    out = d(x)
+    torch.manual_seed(1)  # the same draws, in the same order, by hand
+    h1 = act(lin1(x), 0.2)
+    feats = act(lin2(h1 + 0.5 * torch.randn_like(h1)), 0.2)
+    noisy = feats + 0.5 * torch.randn_like(feats)
+    torch.testing.assert_close(out.features, feats)
+    torch.testing.assert_close(out.logits, d.head(noisy).squeeze(1))
+    torch.testing.assert_close(out.class_logits, d.aux.classes(noisy))
+    d.eval()
+    clean = d(x)
+    torch.testing.assert_close(clean.logits, d.head(act(lin2(act(lin1(x), 0.2)), 0.2)).squeeze(1))
+    with pytest.raises(ConfigError, match="d_hidden_noise needs the MLP"):
+        build_dataclass(ModelConfig, {**MLP, "arch": "dcgan", "d_hidden_noise": 0.5}, "model")
+    with pytest.raises(ConfigError, match=">= 0"):
+        build_dataclass(ModelConfig, {**MLP, "d_hidden_noise": -1.0}, "model")

@@ -119,6 +119,23 @@ def test_labelled_subset_is_balanced_and_fixed_across_resume(tmp_path):
     assert not any(key.startswith("labelled") or "pool" in key for key in b.state()[0])  # not in the checkpoint
 
 
+def test_weight_norm_d_gets_the_data_dependent_init(tmp_path):
+    """With ``model.d_weight_norm`` D's first layer is standardised on ``recipe.data_init``
+    training examples drawn with the seed (NumPy statistics of its pre-activations)."""
+    extra = ["model.d_weight_norm=true", "model.d_norm=none", "recipe.data_init=64", "train.seed=3"]
+    trainer, _ = _trainer(tmp_path, *extra)
+    x = trainer.dataset.x
+    idx = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(3))[:64]
+    first = next(m for m in trainer.recipe.modules["D"].modules() if isinstance(m, torch.nn.Conv2d))
+    with torch.no_grad():
+        t = first(x[idx]).double().numpy()  # (64, C, H, W)
+    np.testing.assert_allclose(t.mean(axis=(0, 2, 3)), 0.0, atol=1e-5)
+    np.testing.assert_allclose(t.std(axis=(0, 2, 3)), 1.0, atol=1e-4)
+    plain, _ = _trainer(tmp_path, *extra[:2], "recipe.data_init=0", "train.seed=3", name="p")
+    first_plain = next(m for m in plain.recipe.modules["D"].modules() if isinstance(m, torch.nn.Conv2d))
+    assert not torch.equal(first.parametrizations.weight.original0, first_plain.parametrizations.weight.original0)
+
+
 @pytest.mark.parametrize("extra, match", [
     (["model.conditional=true"], "model.conditional=false"),
     (["model.d_class_head=3"], "model.d_class_head"),
@@ -126,6 +143,7 @@ def test_labelled_subset_is_balanced_and_fixed_across_resume(tmp_path):
     (["model.d_minibatch=stddev"], "d_minibatch"),
     (["recipe.g_loss=hinge"], "recipe.g_loss"),
     (["recipe.unsup_weight=-1"], "unsup_weight"),
+    (["recipe.data_init=-1"], "data_init"),
     (["model.d_arch=patchgan"], "model.d_arch=default"),
 ])
 def test_config_errors(tmp_path, extra, match):

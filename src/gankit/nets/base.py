@@ -10,7 +10,7 @@ from torch import nn
 
 from gankit.config import ModelConfig
 from gankit.errors import ConfigError
-from gankit.nets.blocks import MinibatchDiscrimination, MinibatchStdDev, spectral_norm_all
+from gankit.nets.blocks import MinibatchDiscrimination, MinibatchStdDev, spectral_norm_all, weight_norm_all
 from gankit.registry import Registry
 
 
@@ -88,7 +88,8 @@ def build_discriminator(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> n
     """D of architecture ``cfg.d_arch`` for data ``spec``, called by the family builders.
 
     The D is built for ``spec.d_sample_shape`` (PacGAN packing) and gets spectral
-    normalisation of every layer when ``cfg.d_spectral_norm``. ``family_d(spec)`` builds the
+    normalisation of every layer when ``cfg.d_spectral_norm`` (weight normalisation when
+    ``cfg.d_weight_norm``). ``family_d(spec)`` builds the
     family's own D (``d_arch = "default"``).
     """
     if spec.pack > 1 and cfg.conditional:
@@ -107,6 +108,8 @@ def build_discriminator(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> n
         d = ConcatLabels(d, spec.num_classes)
     if cfg.d_spectral_norm:
         spectral_norm_all(d)
+    if cfg.d_weight_norm:
+        weight_norm_all(d)
     return d
 
 

@@ -1,17 +1,18 @@
 """Discriminator building blocks against mode collapse and for Lipschitz control:
 minibatch discrimination (Salimans et al. 2016), minibatch standard deviation (Karras et
-al. 2018) and spectral normalisation of every layer (Miyato et al. 2018)."""
+al. 2018), spectral normalisation (Miyato et al. 2018) or weight normalisation (Salimans &
+Kingma 2016) of every layer, and Gaussian noise on hidden activations."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
-from torch.nn.utils.parametrizations import spectral_norm
+from torch.nn.utils.parametrizations import spectral_norm, weight_norm
 
 from gankit.errors import ShapeError
 
-__all__ = ["MinibatchDiscrimination", "MinibatchStdDev", "spectral_norm_all"]
+__all__ = ["GaussianNoise", "MinibatchDiscrimination", "MinibatchStdDev", "spectral_norm_all", "weight_norm_all"]
 
 MBD_INIT_STD = 0.05  # init scale of the tensor T (improved-GAN code: Normal(0.05))
 STD_EPS = 1e-8  # inside the sqrt of the minibatch std (Karras et al. 2018)
@@ -110,3 +111,38 @@ def spectral_norm_all(module: nn.Module, n_power_iterations: int = 1, eps: float
         if isinstance(m, _SN_LAYERS) and not parametrize.is_parametrized(m, "weight"):
             spectral_norm(m, n_power_iterations=n_power_iterations, eps=eps)
     return module
+
+
+def weight_norm_all(module: nn.Module) -> nn.Module:
+    """Weight normalisation (Salimans & Kingma 2016, "Weight Normalization") of every
+    ``Linear`` / ``Conv*`` / ``ConvTranspose*`` weight in ``module``, in place, with
+    ``torch.nn.utils.parametrizations.weight_norm``: ``W = g · v / ||v||``, the norm taken per
+    output unit (``dim = 0``; ``dim = 1`` for transposed convs, whose output channels are the
+    weight's second axis), ``g`` and ``v`` both trained and initialised so that ``W`` is
+    unchanged. Layers that already carry a weight parametrization are left alone. Returns ``module``.
+    """
+    for m in list(module.modules()):
+        if isinstance(m, _SN_LAYERS) and not parametrize.is_parametrized(m, "weight"):
+            transposed = isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d))
+            weight_norm(m, dim=1 if transposed else 0)
+    return module
+
+
+class GaussianNoise(nn.Module):
+    """``x + ε``, ``ε ~ N(0, std²)`` elementwise, in training mode only (identity in eval mode
+    or with ``std = 0``): the noise layers of Salimans et al.'s (2016) semi-supervised MNIST
+    discriminator (0.5 after every hidden layer)."""
+
+    def __init__(self, std: float) -> None:
+        super().__init__()
+        if std < 0:
+            raise ValueError(f"noise std must be >= 0, got {std}")
+        self.std = float(std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.std == 0:
+            return x
+        return x + self.std * torch.randn_like(x)
+
+    def extra_repr(self) -> str:
+        return f"std={self.std}"

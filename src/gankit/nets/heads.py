@@ -71,15 +71,16 @@ class QHead(nn.Module):
 
 class AuxHeads(nn.Module):
     """The optional class and Q heads of one discriminator; ``fill(out)`` writes their
-    outputs into a ``DOutput`` computed from ``out.features``."""
+    outputs into a ``DOutput`` computed from ``out.features`` (or from ``features`` when given:
+    a D whose heads see a noisy copy of its reported features)."""
 
     def __init__(self, features: int, class_head: int = 0, q_categorical: int = 0, q_continuous: int = 0) -> None:
         super().__init__()
         self.classes = ClassHead(features, class_head) if class_head else None
         self.q = QHead(features, q_categorical, q_continuous) if q_categorical or q_continuous else None
 
-    def fill(self, out: DOutput) -> DOutput:
-        features = out.features  # (N, F)
+    def fill(self, out: DOutput, features: torch.Tensor | None = None) -> DOutput:
+        features = out.features if features is None else features  # (N, F)
         if self.classes is not None:
             out.class_logits = self.classes(features)  # (N, K)
         if self.q is not None:

@@ -17,6 +17,7 @@ from torch import nn
 from gankit.config import ModelConfig
 from gankit.errors import ConfigError
 from gankit.nets.base import NETWORKS, DOutput, MinibatchLogit, NetSpec, build_discriminator, minibatch_logit
+from gankit.nets.blocks import GaussianNoise
 from gankit.nets.heads import aux_heads
 from gankit.nets.conditioning import (
     LabelEmbedding,
@@ -119,6 +120,9 @@ class MLPDiscriminator(nn.Module):
     ``DOutput.extra["q_*"]``).
     ``norm``: ``"none"``, ``"batch"`` (BatchNorm1d) or ``"layer"`` (LayerNorm; per-sample,
     so valid with gradient penalties).
+    ``hidden_noise``: std of Gaussian noise added after every hidden layer in training mode
+    (Salimans et al. 2016's semi-supervised MNIST D: 0.5); ``features`` are the last hidden
+    layer before its noise, and every head reads the noisy copy, as in the authors' code.
     """
 
     def __init__(
@@ -132,6 +136,7 @@ class MLPDiscriminator(nn.Module):
         class_head: int = 0,
         q_categorical: int = 0,
         q_continuous: int = 0,
+        hidden_noise: float = 0.0,
     ) -> None:
         super().__init__()
         self.sample_shape = _check_sample_shape(sample_shape)
@@ -140,14 +145,17 @@ class MLPDiscriminator(nn.Module):
         _check_layers(hidden, layers)
         in_dim = math.prod(self.sample_shape)
         blocks: list[nn.Module] = []
-        for _ in range(layers):
+        for i in range(layers):
             blocks += [
                 nn.Linear(in_dim, hidden, bias=norm == "none"),  # a norm brings its own shift
                 _norm1d(norm, hidden),
                 nn.LeakyReLU(LEAK, inplace=True),
             ]
+            if hidden_noise and i < layers - 1:  # the last hidden layer's noise is self.noise
+                blocks.append(GaussianNoise(hidden_noise))
             in_dim = hidden
         self.body = nn.Sequential(*blocks)
+        self.noise = GaussianNoise(hidden_noise) if hidden_noise else None  # on the features, before the heads
         self.head = nn.Linear(hidden, 1)
         self.feature_dim = hidden
         self.projection = ProjectionHead(self.num_classes, hidden) if self.num_classes > 0 else None
@@ -158,13 +166,14 @@ class MLPDiscriminator(nn.Module):
         check_samples(x, self.sample_shape, type(self).__name__)
         check_labels(c, x.shape[0], self.num_classes, type(self).__name__)
         features = self.body(x.flatten(1))  # (N, hidden)
-        logits = self.head(features).squeeze(1)  # (N,)
+        h = self.noise(features) if self.noise is not None else features  # what the heads read
+        logits = self.head(h).squeeze(1)  # (N,)
         if self.minibatch is not None:
-            logits = logits + self.minibatch(features)  # (N,)
+            logits = logits + self.minibatch(h)  # (N,)
         if self.projection is not None:
-            logits = logits + self.projection(features, c)  # (N,)
+            logits = logits + self.projection(h, c)  # (N,)
         out = DOutput(logits=logits, features=features)
-        return self.aux.fill(out) if self.aux is not None else out
+        return self.aux.fill(out, h) if self.aux is not None else out
 
 
 @NETWORKS.register("mlp", "fully connected G and D (vectors or flattened images)")
@@ -172,7 +181,8 @@ def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscrim
     """MLP ``(G, D)``: hidden = ``cfg.g_width`` / ``cfg.d_width``, ``cfg.mlp_layers`` hidden
     layers, D normalisation ``cfg.d_norm`` as configured; D heads ``cfg.d_class_head``,
     ``cfg.q_categorical``, ``cfg.q_continuous``; projection unless ``cfg.d_projection=false``; D options (``cfg.d_arch``,
-    ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``spec.pack``) via ``build_discriminator``."""
+    ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``cfg.d_weight_norm``, ``spec.pack``) via ``build_discriminator``;
+    hidden-layer noise ``cfg.d_hidden_noise``."""
     num_classes = conditional_classes(cfg, spec)
     g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes)
 
@@ -180,7 +190,7 @@ def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscrim
         mb = minibatch_logit(cfg, cfg.d_width)
         d_classes = num_classes if cfg.d_projection and not cfg.d_concat_labels else 0
         return MLPDiscriminator(d_spec.sample_shape, cfg.d_width, cfg.mlp_layers, d_classes, cfg.d_norm, mb,
-                                cfg.d_class_head, cfg.q_categorical, cfg.q_continuous)
+                                cfg.d_class_head, cfg.q_categorical, cfg.q_continuous, cfg.d_hidden_noise)
 
     return g, build_discriminator(cfg, spec, family_d)
 

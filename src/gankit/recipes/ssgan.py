@@ -20,9 +20,12 @@ with ``recipe.g_loss = "ns"``, ``−E log D(G(z))``.
 Labelled minibatches come from a fixed class-balanced subset of ``recipe.num_labelled``
 training examples (``semi_supervised.LabelledPool``, chosen with ``train.seed``), of size
 ``min(train.batch_size, num_labelled)``; unlabelled batches are the trainer's (their labels
-are ignored). The paper's D also has weight normalisation and Gaussian noise on every layer;
-here ``recipe.input_noise`` adds Gaussian noise to D's inputs during training (0 = off), and
-D's normalisation is ``model.d_norm``. D's adversarial head (``DOutput.logits``) is unused.
+are ignored). The authors' D (their MNIST code) has weight normalisation with a data-dependent
+init and Gaussian noise on its input and after every hidden layer: here ``model.d_weight_norm``,
+``recipe.data_init`` (the number of training examples, chosen with ``train.seed``, that
+initialise D's weight-normalised layers before the first step, ``nets.init.weight_norm_data_init_``),
+``recipe.input_noise`` and ``model.d_hidden_noise``. D's adversarial head (``DOutput.logits``)
+is unused.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.losses import ns_d_loss, ns_g_loss
 from gankit.nets.base import DOutput
+from gankit.nets.init import weight_norm_data_init_
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import TwoPlayerRecipe
 from gankit.semi_supervised import LabelledPool
@@ -75,8 +79,11 @@ class SSGANConfig:
     input_noise: float = 0.0  # std of Gaussian noise added to every D input while training (paper, MNIST: 0.3)
     n_critic: int = 1  # D updates per G update
     reuse_fake: bool = True  # G step reuses the last D step's G(z)
+    data_init: int = 500  # with model.d_weight_norm: training examples for D's data-dependent init (0 = off)
 
     def validate(self) -> None:
+        if self.data_init < 0:
+            raise ConfigError(f"recipe.data_init must be >= 0, got {self.data_init}")
         if self.num_labelled < 1:
             raise ConfigError(f"recipe.num_labelled must be >= 1, got {self.num_labelled}")
         if self.n_critic < 1:
@@ -119,6 +126,15 @@ class SSGANRecipe(TwoPlayerRecipe):
             else None
         )
         self.labelled_batch = min(cfg.train.batch_size, self.rc.num_labelled)
+        if cfg.model.d_weight_norm and self.rc.data_init and data.train_set is not None:
+            self._data_init(data.train_set.x, cfg.train.seed)
+
+    def _data_init(self, x: torch.Tensor, seed: int) -> None:
+        """D's weight-normalised layers initialised on ``recipe.data_init`` random training
+        examples (the authors' code: 500); a resumed run's checkpoint then overwrites them."""
+        n = min(self.rc.data_init, x.shape[0])
+        idx = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed))[:n]
+        weight_norm_data_init_(self.modules["D"], x[idx])
 
     def class_logits(self, nets: Mapping[str, nn.Module], x: torch.Tensor) -> torch.Tensor:
         """D's K class logits ``(N, K)`` (``semi_supervised.Classifier``)."""
