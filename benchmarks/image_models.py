@@ -14,7 +14,8 @@ recorded), keep the run under ``--runs-dir``, then with the EMA generator and ``
 * ``test_error``: semi-supervised models (SSGAN, Triple-GAN, ss-InfoGAN): their classifier on the test split.
 
 Each run appends one JSON line to ``<out>/runs.jsonl`` and copies its final sample grid to
-``<out>/grids/<dataset>-<model>-seed<S>.png``; ``--summarise`` prints the table (mean ± s.e.).
+``<out>/grids/<dataset>-<model>-seed<S>.png``; ``--summarise`` prints the table (mean ± s.e.
+over seeds; a rerun of the same model, dataset, steps and seed replaces the earlier record).
 
 usage: python benchmarks/image_models.py --models dcgan,cgan,acgan,infogan --datasets mnist,fashion-mnist \
            --seeds 0 [--steps 3000] [--n 10000] [--inception] [--data-dir ../shared/data] \
@@ -107,9 +108,16 @@ def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> di
 COLUMNS = ["fid_clf", "fid_inception", "precision", "recall", "class_acc", "code_acc", "test_error", "cpu_s"]
 
 
+def latest_per_run(records: list[dict]) -> list[dict]:
+    """One record per (dataset, steps, model, seed): a rerun (e.g. with ``--inception``)
+    replaces the earlier record of the same run in the table; the raw file keeps both."""
+    runs = {(r["dataset"], r["steps"], r["model"], r["seed"]): r for r in records}
+    return list(runs.values())
+
+
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    records = read_records(path)
+    records = latest_per_run(read_records(path))
     for r in records:
         groups[(r["dataset"], r["steps"], r["model"])].append(r)
     columns = [c for c in COLUMNS if any(r.get(c) is not None for r in records)]  # measured at least once

@@ -43,6 +43,7 @@ class ModelConfig:
     g_width: int = 64  # generator width (DCGAN: channels of the last hidden layer; MLP: hidden units)
     d_width: int = 64  # discriminator width (same meaning)
     mlp_layers: int = 3  # hidden layers of MLP networks
+    mlp_g_norm: Literal["none", "batch"] = "none"  # MLP G: batch norm after every hidden linear layer
     d_norm: Literal["batch", "none", "layer"] = "batch"  # normalisation in D's hidden layers
     conditional: bool = False  # feed class labels c to G(z, c) and D(x, c)
     d_arch: str = "default"  # discriminator: default (the family's own) | patchgan | autoencoder

@@ -162,3 +162,16 @@ def test_hidden_noise_follows_the_authors_placement():
         build_dataclass(ModelConfig, {**MLP, "arch": "dcgan", "d_hidden_noise": 0.5}, "model")
     with pytest.raises(ConfigError, match=">= 0"):
         build_dataclass(ModelConfig, {**MLP, "d_hidden_noise": -1.0}, "model")
+
+
+def test_mlp_generator_batch_norm_option():
+    g, _ = build_networks(ModelConfig(**MLP, mlp_g_norm="batch"), NetSpec((2,)))
+    kinds = [type(m).__name__ for m in g.body]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU"] * 2 and g.body[0].bias is None
+    g.train()
+    z = torch.randn(64, 2)
+    h = g.body[1](g.body[0](z)).detach()  # batch statistics: mean 0, std 1 per unit (BN's affine at init)
+    torch.testing.assert_close(h.mean(0), torch.zeros(16), atol=1e-5, rtol=0)
+    torch.testing.assert_close(h.var(0, unbiased=False), torch.ones(16), atol=1e-3, rtol=0)
+    plain, _ = build_networks(ModelConfig(**MLP), NetSpec((2,)))
+    assert [type(m).__name__ for m in plain.body] == ["Linear", "ReLU"] * 2  # checkpoint keys unchanged

@@ -60,12 +60,13 @@ def _norm1d(norm: str, width: int) -> nn.Module:
 
 
 class MLPGenerator(nn.Module):
-    """``G(z, c) -> x``: ``layers`` × [Linear(hidden) + ReLU], then Linear(prod(sample_shape)).
+    """``G(z, c) -> x``: ``layers`` × [Linear(hidden) + norm + ReLU], then Linear(prod(sample_shape)).
 
     Image sample shapes ``(C, H, W)`` get a ``tanh`` (outputs in ``[-1, 1]``) and are reshaped;
     vector shapes ``(D,)`` are a plain linear output (unbounded, for real-valued data).
     With ``num_classes > 0`` a label embedding of width ``label_dim`` (default
-    ``num_classes``) is concatenated to ``z``.
+    ``num_classes``) is concatenated to ``z``. ``norm``: ``"none"`` or ``"batch"`` (BatchNorm1d,
+    as in Salimans et al.'s semi-supervised MNIST generator).
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class MLPGenerator(nn.Module):
         layers: int,
         num_classes: int = 0,
         label_dim: int | None = None,
+        norm: Norm = "none",
     ) -> None:
         super().__init__()
         self.z_dim = int(z_dim)
@@ -92,7 +94,10 @@ class MLPGenerator(nn.Module):
             in_dim += self.label.label_dim
         blocks: list[nn.Module] = []
         for _ in range(layers):
-            blocks += [nn.Linear(in_dim, hidden), nn.ReLU(inplace=True)]
+            blocks.append(nn.Linear(in_dim, hidden, bias=norm == "none"))
+            if norm != "none":  # (no Identity: the parameter names of plain G checkpoints stay as they were)
+                blocks.append(_norm1d(norm, hidden))
+            blocks.append(nn.ReLU(inplace=True))
             in_dim = hidden
         self.body = nn.Sequential(*blocks)
         self.out = nn.Linear(hidden, math.prod(self.sample_shape))
@@ -179,12 +184,12 @@ class MLPDiscriminator(nn.Module):
 @NETWORKS.register("mlp", "fully connected G and D (vectors or flattened images)")
 def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscriminator]:
     """MLP ``(G, D)``: hidden = ``cfg.g_width`` / ``cfg.d_width``, ``cfg.mlp_layers`` hidden
-    layers, D normalisation ``cfg.d_norm`` as configured; D heads ``cfg.d_class_head``,
+    layers, G normalisation ``cfg.mlp_g_norm``, D normalisation ``cfg.d_norm`` as configured; D heads ``cfg.d_class_head``,
     ``cfg.q_categorical``, ``cfg.q_continuous``; projection unless ``cfg.d_projection=false``; D options (``cfg.d_arch``,
     ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``cfg.d_weight_norm``, ``spec.pack``) via ``build_discriminator``;
     hidden-layer noise ``cfg.d_hidden_noise``."""
     num_classes = conditional_classes(cfg, spec)
-    g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes)
+    g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes, norm=cfg.mlp_g_norm)
 
     def family_d(d_spec: NetSpec) -> MLPDiscriminator:
         mb = minibatch_logit(cfg, cfg.d_width)
