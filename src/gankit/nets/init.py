@@ -40,7 +40,7 @@ def dcgan_init_(module: nn.Module, std: float = DCGAN_INIT_STD) -> nn.Module:
 
 
 @torch.no_grad()
-def weight_norm_data_init_(module: nn.Module, x: torch.Tensor, forward=None) -> nn.Module:
+def weight_norm_data_init_(module: nn.Module, x: torch.Tensor) -> nn.Module:
     """Data-dependent init of every weight-normalised layer of ``module`` (Salimans & Kingma
     2016, §3), in place, from one batch ``x``; returns ``module``.
 
@@ -48,18 +48,19 @@ def weight_norm_data_init_(module: nn.Module, x: torch.Tensor, forward=None) -> 
     per-output-channel mean ``μ`` and standard deviation ``σ`` of ``t = W x`` over the batch
     (and positions, for convolutions), ``g ← g / σ`` and ``b ← −μ / σ``: its outputs on this
     batch have mean 0 and variance 1, and the layers after it are initialised on those
-    outputs. Runs ``forward(x)`` (default ``module(x)``) once in eval mode (no noise or
-    dropout); layers without weight norm are untouched; a layer without a bias gets only ``g``.
+    outputs. Runs ``module(x)`` once in eval mode (no noise or dropout). Layers without
+    weight norm are untouched; a layer without a bias gets only ``g`` (variance 1, mean as is).
     """
     def hook(m: nn.Module, _inp, out: torch.Tensor) -> torch.Tensor:
-        t = out - m.bias.view(1, -1, *([1] * (out.dim() - 2))) if m.bias is not None else out
+        shape = (1, -1, *([1] * (out.dim() - 2)))  # broadcasts a per-channel vector over (N, C, ...)
+        t = out - m.bias.view(shape) if m.bias is not None else out  # W x
         per_channel = t.transpose(0, 1).reshape(t.shape[1], -1)  # (C, N·positions)
         mu, sigma = per_channel.mean(1), per_channel.std(1, unbiased=False).clamp_min(1e-8)
         g = m.parametrizations.weight.original0
         g.div_(sigma.view(g.shape))
-        if m.bias is not None:
-            m.bias.copy_(-mu / sigma)
-        shape = (1, -1, *([1] * (out.dim() - 2)))
+        if m.bias is None:
+            return t / sigma.view(shape)  # what the layer now outputs
+        m.bias.copy_(-mu / sigma)
         return (t - mu.view(shape)) / sigma.view(shape)
 
     layers = [m for m in module.modules() if isinstance(m, _WEIGHTED) and parametrize.is_parametrized(m, "weight")
@@ -68,7 +69,7 @@ def weight_norm_data_init_(module: nn.Module, x: torch.Tensor, forward=None) -> 
     was_training = module.training
     try:
         module.eval()
-        (forward or module)(x)
+        module(x)
     finally:
         module.train(was_training)
         for h in handles:
