@@ -10,7 +10,13 @@ from torch import nn
 from torch.testing import assert_close
 
 from gankit.errors import ShapeError
-from gankit.nets.blocks import GaussianNoise, MinibatchDiscrimination, MinibatchStdDev, spectral_norm_all, weight_norm_all
+from gankit.nets.blocks import (
+    GaussianNoise,
+    MinibatchDiscrimination,
+    MinibatchStdDev,
+    spectral_norm_all,
+    weight_norm_all,
+)
 
 F64 = torch.float64
 

@@ -184,10 +184,11 @@ class MLPDiscriminator(nn.Module):
 @NETWORKS.register("mlp", "fully connected G and D (vectors or flattened images)")
 def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscriminator]:
     """MLP ``(G, D)``: hidden = ``cfg.g_width`` / ``cfg.d_width``, ``cfg.mlp_layers`` hidden
-    layers, G normalisation ``cfg.mlp_g_norm``, D normalisation ``cfg.d_norm`` as configured; D heads ``cfg.d_class_head``,
-    ``cfg.q_categorical``, ``cfg.q_continuous``; projection unless ``cfg.d_projection=false``; D options (``cfg.d_arch``,
-    ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``cfg.d_weight_norm``, ``spec.pack``) via ``build_discriminator``;
-    hidden-layer noise ``cfg.d_hidden_noise``."""
+    layers, G normalisation ``cfg.mlp_g_norm``, D normalisation ``cfg.d_norm`` as configured;
+    D heads ``cfg.d_class_head``, ``cfg.q_categorical``, ``cfg.q_continuous``; projection unless
+    ``cfg.d_projection=false``; D hidden-layer noise ``cfg.d_hidden_noise``; D options
+    (``cfg.d_arch``, ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``cfg.d_weight_norm``,
+    ``spec.pack``) via ``build_discriminator``."""
     num_classes = conditional_classes(cfg, spec)
     g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes, norm=cfg.mlp_g_norm)
 
