@@ -11,14 +11,12 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm, weight_norm
 
 from gankit.errors import ShapeError
+from gankit.nets.init import WEIGHTED_LAYERS
 
 __all__ = ["GaussianNoise", "MinibatchDiscrimination", "MinibatchStdDev", "spectral_norm_all", "weight_norm_all"]
 
 MBD_INIT_STD = 0.05  # init scale of the tensor T (improved-GAN code: Normal(0.05))
 STD_EPS = 1e-8  # inside the sqrt of the minibatch std (Karras et al. 2018)
-_SN_LAYERS = (
-    nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
-)
 
 
 class MinibatchDiscrimination(nn.Module):
@@ -108,7 +106,7 @@ def spectral_norm_all(module: nn.Module, n_power_iterations: int = 1, eps: float
     Returns ``module``.
     """
     for m in list(module.modules()):
-        if isinstance(m, _SN_LAYERS) and not parametrize.is_parametrized(m, "weight"):
+        if isinstance(m, WEIGHTED_LAYERS) and not parametrize.is_parametrized(m, "weight"):
             spectral_norm(m, n_power_iterations=n_power_iterations, eps=eps)
     return module
 
@@ -122,7 +120,7 @@ def weight_norm_all(module: nn.Module) -> nn.Module:
     unchanged. Layers that already carry a weight parametrization are left alone. Returns ``module``.
     """
     for m in list(module.modules()):
-        if isinstance(m, _SN_LAYERS) and not parametrize.is_parametrized(m, "weight"):
+        if isinstance(m, WEIGHTED_LAYERS) and not parametrize.is_parametrized(m, "weight"):
             transposed = isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d))
             weight_norm(m, dim=1 if transposed else 0)
     return module

@@ -18,8 +18,9 @@ from torch.nn.utils import parametrize
 
 DCGAN_INIT_STD = 0.02  # Radford et al. 2016, §4
 
-_WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
-             nn.ConvTranspose3d, nn.Linear)
+WEIGHTED_LAYERS = (  # every layer with a weight matrix / kernel (init, spectral and weight norm)
+    nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Linear,
+)
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.GroupNorm, nn.LayerNorm,
           nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
 
@@ -27,7 +28,7 @@ _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.GroupNorm, nn.Layer
 def dcgan_init_(module: nn.Module, std: float = DCGAN_INIT_STD) -> nn.Module:
     """Initialise ``module`` and its children in place as in DCGAN; returns ``module``."""
     for m in module.modules():
-        if isinstance(m, _WEIGHTED):
+        if isinstance(m, WEIGHTED_LAYERS):
             nn.init.normal_(m.weight, 0.0, std)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
@@ -63,7 +64,7 @@ def weight_norm_data_init_(module: nn.Module, x: torch.Tensor) -> nn.Module:
         m.bias.copy_(-mu / sigma)
         return (t - mu.view(shape)) / sigma.view(shape)
 
-    layers = [m for m in module.modules() if isinstance(m, _WEIGHTED) and parametrize.is_parametrized(m, "weight")
+    layers = [m for m in module.modules() if isinstance(m, WEIGHTED_LAYERS) and parametrize.is_parametrized(m, "weight")
               and hasattr(m.parametrizations.weight, "original0")]  # weight norm's g (spectral norm has none)
     handles = [m.register_forward_hook(hook) for m in layers]
     was_training = module.training
