@@ -1,7 +1,9 @@
 """Semi-supervised classification error with few labels (Salimans et al. 2016 §5, Table 1;
 Li et al. 2017, Table 1): train a preset of a recipe that trains a classifier (``ssgan``,
 ``triplegan``) with ``--labels`` class-balanced labels, then score the classifier on the
-whole test split (``gankit.semi_supervised.classifier_error``).
+whole test split (``gankit.semi_supervised.classifier_error``): ``test_error`` with the
+averaged classifier weights where the recipe keeps an average (``ssgan``: ``recipe.classifier_ema``),
+``test_error_raw`` with the weights as last trained (records without it scored those).
 
 Budget: each run stops at ``--steps`` generator steps or when its process CPU time reaches
 ``--cpu-budget`` seconds, whichever comes first (the steps actually done are recorded; the
@@ -52,22 +54,27 @@ def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, 
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     ema = {name: e.module for name, e in trainer.ema.items()}
     run = LoadedRun(cfg, trainer.recipe, ema, trainer.step, data_summary(trainer.dataset), trainer.device)
-    error = classifier_error(run, "test")
+    error, raw = classifier_error(run, "test"), classifier_error(run, "test", use_ema=False)
     return {"preset": preset, "recipe": cfg.recipe.name, "labels": labels, "seed": seed, "steps": steps,
-            "steps_done": trainer.step, "cpu_budget_s": cpu_budget, "test_error": error, "cpu_s": round(cpu, 2),
+            "steps_done": trainer.step, "cpu_budget_s": cpu_budget, "test_error": error, "test_error_raw": raw,
+            "cpu_s": round(cpu, 2),
             "wall_s": round(wall, 2), "overrides": extra, "torch_threads": torch.get_num_threads()}
 
 
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in read_records(path):
-        groups[(r["preset"], r["labels"], r["steps"], r["cpu_budget_s"], " ".join(r["overrides"]))].append(r)
-    lines = ["| preset | labels | steps (mean done) | CPU budget s | overrides | seeds | test error % | CPU s |",
-             "|---|---|---|---|---|---|---|---|"]
-    for (preset, labels, steps, budget, extra), rs in sorted(groups.items()):
+        # records from before the averaged classifier scored the last weights: their own group
+        key = (r["preset"], r["labels"], r["steps"], r["cpu_budget_s"], " ".join(r["overrides"]), "test_error_raw" in r)
+        groups[key].append(r)
+    lines = ["| preset | labels | steps (mean done) | CPU budget s | overrides | seeds | test error % "
+             "| last weights' error % | CPU s |", "|---|---|---|---|---|---|---|---|---|"]
+    for (preset, labels, steps, budget, extra, _), rs in sorted(groups.items()):
         done = mean_se([r["steps_done"] for r in rs], ".0f")
+        raw = [100 * r.get("test_error_raw", r["test_error"]) for r in rs]
         lines.append(f"| {preset} | {labels} | {steps} ({done}) | {budget:g} | {extra or '-'} | {len(rs)} "
-                     f"| {mean_se([100 * r['test_error'] for r in rs])} | {mean_se([r['cpu_s'] for r in rs], '.0f')} |")
+                     f"| {mean_se([100 * r['test_error'] for r in rs])} | {mean_se(raw)} "
+                     f"| {mean_se([r['cpu_s'] for r in rs], '.0f')} |")
     return "\n".join(lines)
 
 

@@ -254,10 +254,10 @@ def load_run(run_dir: str, device: str = "cpu") -> LoadedRun:
     recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
     recipe.modules.to(dev)
     ckpt.load_module_tensors("modules", recipe.modules, tensors, path)
-    ema: dict[str, nn.Module] = {}
-    if any(k.startswith("ema/") for k in tensors):
-        ema = {name: copy.deepcopy(recipe.modules[name]) for name in recipe.ema_modules}
-        ckpt.load_module_tensors("ema", ema, tensors, path)
+    # the averaged modules the checkpoint holds (one written before a recipe averaged a module has none of it)
+    saved = [name for name in recipe.ema_decays() if any(k.startswith(f"ema/{name}/") for k in tensors)]
+    ema = {name: copy.deepcopy(recipe.modules[name]) for name in saved}
+    ckpt.load_module_tensors("ema", ema, tensors, path)
     return LoadedRun(cfg, recipe, ema, int(meta["step"]), data, dev)
 
 

@@ -89,11 +89,15 @@ def eval_mode(nets: Mapping[str, nn.Module]) -> Iterator[None]:
 
 
 @torch.no_grad()
-def classifier_error(run: Any, split: str = "test", batch_size: int = 500, dataset: Dataset | None = None) -> float:
+def classifier_error(
+    run: Any, split: str = "test", batch_size: int = 500, dataset: Dataset | None = None, use_ema: bool = True
+) -> float:
     """Error rate ``mean_i [argmax_k l_k(x_i) != y_i]`` of the classifier trained by ``run``
     (a ``runs.LoadedRun`` of a recipe that is a ``Classifier``) on ``split`` of the run's
     dataset, all of it (``data.limit`` is ignored), or on ``dataset`` when given. Batched,
-    without gradients, networks in eval mode (batch-norm running statistics)."""
+    without gradients, networks in eval mode (batch-norm running statistics). With
+    ``use_ema`` the averaged weights of every module the run keeps an average of (``ssgan``'s
+    D, ``recipe.classifier_ema``); without, the weights as last trained."""
     if not isinstance(run.recipe, Classifier):
         raise ConfigError(f"recipe {run.cfg.recipe.name!r} trains no classifier (ssgan, triplegan and ss-infogan do)")
     if batch_size < 1:
@@ -102,7 +106,7 @@ def classifier_error(run: Any, split: str = "test", batch_size: int = 500, datas
         dataset = build_dataset(dataclasses.replace(run.cfg.data, split=split, limit=0))
     if dataset.y is None:
         raise ConfigError(f"dataset {dataset.name!r} has no labels to score a classifier against")
-    nets = run.nets(use_ema=False)
+    nets = run.nets(use_ema)
     wrong = 0
     with eval_mode(nets):
         for start in range(0, len(dataset), batch_size):

@@ -1,7 +1,9 @@
 """Recipe ssgan (Salimans et al. 2016, §5): the K+1 loss against an explicit (K+1)-way
 softmax, one step's losses by hand, smoke, the supervised CE falling on 8x8 digits, the
-labelled subset (balanced, fixed across resume), exact resume, config errors, the preset."""
+labelled subset (balanced, fixed across resume), exact resume, the averaged classifier (its EMA rule,
+what classifier_error scores, old checkpoints), config errors, the preset."""
 
+import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -9,12 +11,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 
+from gankit.data.base import build_dataset
 from gankit.errors import ConfigError
 from gankit.presets import load_preset
 from gankit.recipes import RECIPES
 from gankit.recipes.ssgan import k_plus_one_d_loss, k_plus_one_g_loss, real_logit
-from gankit.runs import resume, train
+from gankit.runs import load_run, resume, train
+from gankit.semi_supervised import classifier_error
 from gankit.stabilizers import feature_matching_loss
 from gankit.train.trainer import Trainer
 from tests.recipes.test_new_recipes import tiny_recipe
@@ -144,6 +150,7 @@ def test_weight_norm_d_gets_the_data_dependent_init(tmp_path):
     (["recipe.g_loss=hinge"], "recipe.g_loss"),
     (["recipe.unsup_weight=-1"], "unsup_weight"),
     (["recipe.data_init=-1"], "data_init"),
+    (["recipe.classifier_ema=1"], "classifier_ema"),
     (["model.d_arch=patchgan"], "model.d_arch=default"),
 ])
 def test_config_errors(tmp_path, extra, match):
@@ -159,3 +166,55 @@ def test_mnist_preset_trains(tmp_path, shared_data):
     assert cfg.recipe.name == "ssgan" and cfg.recipe.g_loss == "feature_matching"
     result = train(cfg)
     assert result.steps == 2 and result.completed
+
+
+def _d_params(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def test_classifier_average_follows_the_ema_rule(tmp_path):
+    """``recipe.classifier_ema`` = β keeps an average of D beside G's: after step t the average
+    is β_t·avg + (1 − β_t)·θ_t with β_t = min(β, (1 + t)/(10 + t)), recomputed here by hand."""
+    beta = 0.5
+    trainer, _ = _trainer(tmp_path, f"recipe.classifier_ema={beta}", "train.ema_decay=0.9")
+    assert {name: ema.decay for name, ema in trainer.ema.items()} == {"G": 0.9, "D": beta}
+    D = trainer.recipe.modules["D"]
+    avg = _d_params(D)  # the average starts at D's initial weights
+    for t in range(3):
+        trainer.train_step()
+        b = min(beta, (1 + t) / (10 + t))
+        avg = [b * a + (1 - b) * p for a, p in zip(avg, _d_params(D))]
+    for got, want in zip(trainer.ema["D"].module.parameters(), avg):
+        torch.testing.assert_close(got, want)
+    assert not torch.equal(next(trainer.ema["D"].module.parameters()), next(D.parameters()))
+    off, _ = _trainer(tmp_path, "recipe.classifier_ema=0", name="off")
+    assert set(off.ema) == {"G"}
+
+
+def test_classifier_error_scores_the_averaged_d(tmp_path):
+    """``classifier_error`` uses the average of D by default and the last weights with
+    ``use_ema=False``; both against argmax predictions computed here; the average survives a
+    checkpoint, and a checkpoint written without it loads with D's last weights."""
+    run_dir = train(tiny_recipe("digits-dcgan", tmp_path, "ssgan", "train.steps=5", "recipe.classifier_ema=0.9",
+                                "optim.lr_d=5e-3", "train.run_name=avg")).run_dir
+    run = load_run(run_dir)
+    assert set(run.ema) == {"G", "D"}
+    test = build_dataset(dataclasses.replace(run.cfg.data, split="test", limit=0))
+
+    @torch.no_grad()
+    def logits_of(d):
+        return d.eval()(test.x).class_logits  # (N, 10)
+
+    averaged, last = logits_of(run.ema["D"]), logits_of(run.recipe.modules["D"])
+    assert not torch.allclose(averaged, last)  # two different classifiers: the test can tell which was scored
+    error = lambda logits: float((logits.argmax(1) != test.y).double().mean())  # noqa: E731
+    assert classifier_error(run, "test", batch_size=64) == pytest.approx(error(averaged), abs=1e-12)
+    assert classifier_error(run, "test", batch_size=64, use_ema=False) == pytest.approx(error(last), abs=1e-12)
+    # a checkpoint from before the classifier was averaged has no ema/D tensors
+    path = f"{run_dir}/checkpoint.safetensors"
+    with safe_open(path, "pt") as f:
+        meta = f.metadata()
+    save_file({k: v for k, v in load_file(path).items() if not k.startswith("ema/D/")}, path, metadata=meta)
+    old = load_run(run_dir)
+    assert set(old.ema) == {"G"}
+    assert classifier_error(old, "test", batch_size=64) == pytest.approx(error(last), abs=1e-12)

@@ -58,6 +58,13 @@ class Recipe:
         self.data = data
         self.modules = nn.ModuleDict()
 
+    def ema_decays(self) -> dict[str, float]:
+        """The modules that keep an exponential moving average of their weights, each with
+        its decay β: ``ema_modules`` with ``train.ema_decay`` (none when that is 0). A recipe
+        may add modules with decays of its own (``ssgan`` averages its classifier D)."""
+        decay = self.cfg.train.ema_decay
+        return {name: decay for name in self.ema_modules} if decay > 0 else {}
+
     # -- declared by each recipe
     def phases(self) -> list[Phase]:
         raise NotImplementedError

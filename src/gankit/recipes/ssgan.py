@@ -25,7 +25,9 @@ init and Gaussian noise on its input and after every hidden layer: here ``model.
 ``recipe.data_init`` (the number of training examples, chosen with ``train.seed``, that
 initialise D's weight-normalised layers before the first step, ``nets.init.weight_norm_data_init_``),
 ``recipe.input_noise`` and ``model.d_hidden_noise``. D's adversarial head (``DOutput.logits``)
-is unused.
+is unused. The classifier that is scored (``semi_supervised.classifier_error``) is the moving
+average of D's weights (``recipe.classifier_ema``, with the trainer's EMA warm-up), as the
+authors' code scores its test set with an average of D's parameters.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class SSGANConfig:
     n_critic: int = 1  # D updates per G update
     reuse_fake: bool = True  # G step reuses the last D step's G(z)
     data_init: int = 500  # with model.d_weight_norm: training examples for D's data-dependent init (0 = off)
+    classifier_ema: float = 0.9999  # decay of the moving average of D's weights that classifies (0 = the raw D)
 
     def validate(self) -> None:
         if self.data_init < 0:
@@ -91,6 +94,8 @@ class SSGANConfig:
         for key in ("unsup_weight", "input_noise"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
+        if not 0 <= self.classifier_ema < 1:
+            raise ConfigError(f"recipe.classifier_ema must be in [0, 1), got {self.classifier_ema}")
 
 
 def _ssgan_config(cfg: ExperimentConfig, data: DataInfo) -> ExperimentConfig:
@@ -135,6 +140,14 @@ class SSGANRecipe(TwoPlayerRecipe):
         n = min(self.rc.data_init, x.shape[0])
         idx = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed))[:n]
         weight_norm_data_init_(self.modules["D"], x[idx])
+
+    def ema_decays(self) -> dict[str, float]:
+        """G's average (``train.ema_decay``) and, with ``recipe.classifier_ema``, one of D: the
+        authors' code scores the test set with an average of D's weights (rate 1e-4)."""
+        decays = super().ema_decays()
+        if self.rc.classifier_ema > 0:
+            decays["D"] = self.rc.classifier_ema
+        return decays
 
     def class_logits(self, nets: Mapping[str, nn.Module], x: torch.Tensor) -> torch.Tensor:
         """D's K class logits ``(N, K)`` (``semi_supervised.Classifier``)."""

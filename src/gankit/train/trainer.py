@@ -64,11 +64,9 @@ class Trainer:
             for name, spec in self.recipe.optimizers().items()
         }
         self.base_lrs = {name: spec.lr for name, spec in self.recipe.optimizers().items()}
-        self.ema = (
-            {name: EMA(self.recipe.modules[name], tc.ema_decay, tc.ema_start) for name in self.recipe.ema_modules}
-            if tc.ema_decay > 0
-            else {}
-        )
+        self.ema = {
+            name: EMA(self.recipe.modules[name], decay, tc.ema_start) for name, decay in self.recipe.ema_decays().items()
+        }
         self.loader = EpochLoader(self.dataset, tc.batch_size, tc.seed, self.device)
         self.step = 0
         self.amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
