@@ -14,7 +14,7 @@ recorded), keep the run under ``--runs-dir``, then with the EMA generator and ``
 * ``test_error``: semi-supervised models (SSGAN, Triple-GAN, ss-InfoGAN): their classifier on the test split.
 
 Each run appends one JSON line to ``<out>/runs.jsonl`` and copies its final sample grid to
-``<out>/grids/<dataset>-<model>-seed<S>.png``; ``--summarise`` prints the table (mean ± s.e.
+``<out>/grids/<dataset>-<model>-seed<S>-steps<N>.png``; ``--summarise`` prints the table (mean ± s.e.
 over seeds; a rerun of the same model, dataset, steps and seed replaces the earlier record).
 
 usage: python benchmarks/image_models.py --models dcgan,cgan,acgan,infogan --datasets mnist,fashion-mnist \
@@ -101,7 +101,8 @@ def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> di
         rec["test_error"] = classifier_error(run, split="test")
     grids = os.path.join(args.out, "grids")
     os.makedirs(grids, exist_ok=True)
-    shutil.copy(os.path.join(run_dir, "samples_final.png"), os.path.join(grids, f"{dataset}-{model}-seed{seed}.png"))
+    grid = os.path.join(grids, f"{dataset}-{model}-seed{seed}-steps{args.steps}.png")
+    shutil.copy(os.path.join(run_dir, "samples_final.png"), grid)
     return rec
 
 

@@ -66,8 +66,8 @@ METHODS: dict[str, tuple[dict, list[str]]] = {
     "magan": ({"name": "magan"}, AE_D),
     "dragan": ({"name": "gan", "loss": "ns", "dragan_weight": 10.0}, []),
     "feature-matching": ({"name": "gan", "loss": "ns", "fm_weight": 1.0}, []),
-    # 16 kernels x 4, not Salimans et al.'s 100 x 5: at batch 256 the O(N^2 B C) layer made a 2,000-step run
-    # cost 1,400-2,200 CPU-s (the plain GAN: ~12 s); 16 x 4 costs ~115 s
+    # 16 kernels x 4, not Salimans et al.'s 100 x 5: the layer costs O(N^2 B C) at batch 256, and 100 x 5 made
+    # a run many times dearer than the other methods' (those aborted runs are not in the raw file)
     "minibatch-disc": ({"name": "gan", "loss": "ns"}, ["model.d_minibatch=discrimination", "model.mbd_kernels=16",
                                                        "model.mbd_kernel_dim=4"]),
     "pacgan2": ({"name": "gan", "loss": "ns", "pack": 2}, []),
