@@ -28,6 +28,7 @@ examples:
   gankit traverse runs/INFOGAN-RUN --code 1 --range=-2,2,9 --rows 5 --out code1.png
   gankit reconstruct runs/MRGAN-RUN --n 16 --split test --out recon.png    # real row above G(E(x)) row
   gankit interpolate runs/MRGAN-RUN --between-real 3,17 --steps 8 --out ab.png
+  gankit test-error runs/SSGAN-RUN --data-dir ../shared/data   # its classifier on the whole test split
   gankit classifier train --data mnist --data-dir ../shared/data --seed 0
   gankit eval runs/RUN --metrics fid,kid,pr,nn1 --n 10000   # real = the run's test split
   gankit eval runs/RUN --metrics fid,is --features classifier --real mnist --data-dir ../shared/data
@@ -118,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
     p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/reconstruction-SPLIT.png)")
     p.add_argument("--no-ema", action="store_true")
+    p.add_argument("--device", default="cpu")
+
+    p = add("test-error", "error rate of the classifier a semi-supervised run trains (ssgan, triplegan, ss-infogan)")
+    p.add_argument("run_dir")
+    p.add_argument("--split", default="test", help="data split scored, all of it (train | test | all)")
+    p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
+    p.add_argument("--no-ema", action="store_true", help="the weights as last trained, not their average "
+                   "(ssgan averages D: recipe.classifier_ema)")
     p.add_argument("--device", default="cpu")
 
     p = add("classifier", "domain classifiers used for in-domain metrics")
@@ -293,6 +302,18 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_test_error(args: argparse.Namespace) -> int:
+    from gankit.runs import load_run
+    from gankit.semi_supervised import classifier_error
+
+    run = load_run(args.run_dir, args.device)
+    dataset = run.dataset(args.split, args.data_dir)
+    error = classifier_error(run, dataset=dataset, use_ema=not args.no_ema)
+    wrong = round(error * len(dataset))
+    print(f"{args.split} error {error:.4f} ({wrong} of {len(dataset)} wrong)")
+    return 0
+
+
 def _cmd_classifier(args: argparse.Namespace) -> int:
     from gankit.metrics.classifier import train as classifier_train
 
@@ -360,6 +381,7 @@ COMMANDS = {
     "interpolate": _cmd_interpolate,
     "traverse": _cmd_traverse,
     "reconstruct": _cmd_reconstruct,
+    "test-error": _cmd_test_error,
     "classifier": _cmd_classifier,
     "eval": _cmd_eval,
     "presets": _cmd_presets,

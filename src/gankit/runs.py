@@ -182,11 +182,16 @@ class LoadedRun:
                 "real examples need one (e.g. mrgan)"
             )
 
+    def dataset(self, split: str = "test", data_dir: str | None = None) -> Dataset:
+        """``split`` of the run's dataset, all of it: its data config with ``split``, no
+        ``limit`` and, if given, ``path = data_dir``."""
+        table = {**to_dict(self.cfg.data), "split": split, "limit": 0, **({"path": data_dir} if data_dir else {})}
+        return build_dataset(build_dataclass(DataConfig, table, "data"))  # checks split like any config
+
     def real_examples(self, indices: Sequence[int], split: str = "test", data_dir: str | None = None) -> torch.Tensor:
-        """Examples ``indices`` ``(n, ...)`` of ``split`` of the run's dataset (its data config
-        with ``split`` and, if given, ``path = data_dir``), on the run's device."""
-        table = {**to_dict(self.cfg.data), "split": split, **({"path": data_dir} if data_dir else {})}
-        ds = build_dataset(build_dataclass(DataConfig, table, "data"))  # checks split like any config
+        """Examples ``indices`` ``(n, ...)`` of ``split`` of the run's dataset (``dataset``), on
+        the run's device."""
+        ds = self.dataset(split, data_dir)
         bad = [i for i in indices if not 0 <= i < len(ds)]
         if bad:
             raise ConfigError(f"example index {bad[0]} is out of range: the {split} split has {len(ds)} examples")

@@ -1,6 +1,7 @@
 """The CLI: dry runs, a few-step train per preset, sample/interpolate outputs, and every
 bad input exiting 2 with exactly one line on stderr and no traceback."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -11,10 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from gankit.cli import main
-from tests.helpers import TINY_DIGITS, TINY_RING
+from gankit.data import build_dataset
+from gankit.runs import load_run, train
+from tests.helpers import TINY_DIGITS, TINY_RING, tiny
+from tests.recipes.test_new_recipes import tiny_recipe
 
 MNIST_SMALL = ["data.limit=128", "model.g_width=8", "model.d_width=8", "model.z_dim=8", "train.batch_size=16",
                "train.progress=false", "train.sample_every=1", "train.log_every=1"]
@@ -244,3 +249,25 @@ def test_conditional_run_samples_the_requested_class(tmp_path):
     np.testing.assert_array_equal(np.load(out)["samples"], three.numpy())
     five = run.recipe.sample(run.nets(), z, torch.full((6,), 5))
     assert not torch.equal(three, five)
+
+
+def test_test_error_prints_the_error_of_the_averaged_or_last_classifier(tmp_path, capsys):
+    """`gankit test-error RUN`: the whole test split scored by ssgan's averaged D (default) or its
+    last weights (--no-ema), against argmax predictions computed here; bad input exits 2 with one line."""
+    run_dir = train(tiny_recipe("digits-dcgan", tmp_path, "ssgan", "train.steps=3", "recipe.classifier_ema=0.9",
+                                "optim.lr_d=5e-3", "train.run_name=ss")).run_dir
+    run = load_run(run_dir)
+    test = build_dataset(dataclasses.replace(run.cfg.data, split="test", limit=0))
+    for flags, d in (([], run.ema["D"]), (["--no-ema"], run.recipe.modules["D"])):
+        with torch.no_grad():
+            wrong = int((d.eval()(test.x).class_logits.argmax(1) != test.y).sum())
+        capsys.readouterr()
+        assert main(["test-error", run_dir, *flags]) == 0
+        assert capsys.readouterr().out.strip() == f"test error {wrong / len(test):.4f} ({wrong} of {len(test)} wrong)"
+    gan_dir = train(tiny("digits-dcgan", tmp_path, "train.steps=1", "train.run_name=gan")).run_dir
+    for argv, fragment in ((["test-error", gan_dir], "trains no classifier"),
+                           (["test-error", run_dir, "--split", "bogus"], "not one of train, test, all"),
+                           (["test-error", str(tmp_path / "missing")], "not found")):
+        assert main(argv) == 2, argv
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("gankit: error:") and fragment in lines[0], (argv, lines)
