@@ -57,8 +57,8 @@ def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, 
     error, raw = classifier_error(run, "test"), classifier_error(run, "test", use_ema=False)
     return {"preset": preset, "recipe": cfg.recipe.name, "labels": labels, "seed": seed, "steps": steps,
             "steps_done": trainer.step, "cpu_budget_s": cpu_budget, "test_error": error, "test_error_raw": raw,
-            "cpu_s": round(cpu, 2),
-            "wall_s": round(wall, 2), "overrides": extra, "torch_threads": torch.get_num_threads()}
+            "cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "overrides": extra,
+            "torch_threads": torch.get_num_threads()}
 
 
 def summarise(path: str) -> str:
