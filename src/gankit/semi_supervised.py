@@ -11,14 +11,13 @@ unlabelled data, the error of the trained classifier on the test set.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
 
 import torch
 from torch import nn
 
-from gankit.data.base import Dataset, build_dataset
+from gankit.data.base import Dataset
 from gankit.data.labelled import labelled_subset
 from gankit.errors import ConfigError
 
@@ -103,7 +102,7 @@ def classifier_error(
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if dataset is None:
-        dataset = build_dataset(dataclasses.replace(run.cfg.data, split=split, limit=0))
+        dataset = run.dataset(split)
     if dataset.y is None:
         raise ConfigError(f"dataset {dataset.name!r} has no labels to score a classifier against")
     nets = run.nets(use_ema)
