@@ -62,6 +62,9 @@ class ModelConfig:
     d_class_head: int = 0  # D's auxiliary classifier: K class logits over its features (ACGAN); 0 = none
     q_categorical: int = 0  # D's InfoGAN Q head: logits of one categorical code with this many values; 0 = none
     q_continuous: int = 0  # D's InfoGAN Q head: Gaussian (mean, log-std) of this many continuous codes; 0 = none
+    q_hidden: int = 0  # Q head: one hidden layer of this many units (BN, LeakyReLU; Chen et al.: 128); 0 = linear
+    g_fc: int = 0  # DCGAN G: z -> fully connected layer of this many units -> s0·s0 map (Chen et al.: 1024); 0 = off
+    d_fc: int = 0  # DCGAN D: conv trunk -> fully connected layer of this many units = features (Chen et al.: 1024)
 
     def validate(self) -> None:
         if self.d_spectral_norm and self.d_weight_norm:
@@ -76,9 +79,14 @@ class ModelConfig:
         for key in ("d_layers", "ae_code_dim", "mbd_kernels", "mbd_kernel_dim", "mbstd_group"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"model.{key} must be >= 1, got {getattr(self, key)}")
-        for key in ("d_class_head", "q_categorical", "q_continuous"):
+        for key in ("d_class_head", "q_categorical", "q_continuous", "q_hidden", "g_fc", "d_fc"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"model.{key} must be >= 0, got {getattr(self, key)}")
+        fc = [k for k in ("g_fc", "d_fc") if getattr(self, k)]
+        if fc and self.arch != "dcgan":
+            raise ConfigError(f"model.{fc[0]} is an option of the DCGAN networks (model.arch=dcgan), got {self.arch}")
+        if self.d_fc and self.d_arch != "default":
+            raise ConfigError(f"model.d_fc needs model.d_arch=default (got {self.d_arch})")
         heads = [k for k in ("d_class_head", "q_categorical", "q_continuous") if getattr(self, k)]
         if heads and self.d_arch != "default":
             raise ConfigError(f"model.{heads[0]} needs model.d_arch=default (got {self.d_arch})")

@@ -76,6 +76,28 @@ def test_head_shapes_and_values_are_linear_readouts_of_the_features(arch, shape)
 
 
 @pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+def test_q_hidden_layer_by_hand(arch):
+    """model.q_hidden: Q = Linear(LeakyReLU_0.1(BN(W_h φ))) (Chen et al. 2016, App. C), recomputed
+    from the layer's parameters in eval mode (BN with its running statistics)."""
+    d = _d(_cfg(arch, q_categorical=3, q_continuous=2, q_hidden=6), (1, 8, 8))
+    q = d.aux.q
+    with torch.no_grad():  # non-trivial running statistics, so the eval-mode BN is not the identity
+        q.hidden[1].running_mean.uniform_(-1, 1), q.hidden[1].running_var.uniform_(0.5, 2)
+        q.hidden[1].weight.uniform_(0.5, 1.5), q.hidden[1].bias.uniform_(-0.5, 0.5)
+    out = d.eval()(_x((1, 8, 8)))
+    f = out.features.detach().double()  # (N, F)
+    bn = q.hidden[1]
+    h = f @ q.hidden[0].weight.detach().double().T  # (N, 6), no bias
+    h = (h - bn.running_mean.double()) / torch.sqrt(bn.running_var.double() + bn.eps)
+    h = h * bn.weight.detach().double() + bn.bias.detach().double()
+    h = torch.where(h > 0, h, 0.1 * h)
+    o = h @ q.linear.weight.detach().double().T + q.linear.bias.detach().double()  # (N, 3 + 2·2)
+    torch.testing.assert_close(out.extra["q_categorical"].detach().double(), o[:, :3])
+    torch.testing.assert_close(out.extra["q_mean"].detach().double(), o[:, 3:5])
+    torch.testing.assert_close(out.extra["q_logstd"].detach().double(), o[:, 5:])
+
+
+@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
 def test_only_the_requested_heads_exist(arch):
     d = _d(_cfg(arch, d_class_head=4), (1, 8, 8))
     out = d.eval()(_x((1, 8, 8)))
@@ -95,8 +117,9 @@ def test_conditional_d_without_projection_ignores_labels(arch):
     assert with_proj.projection is not None
 
 
-@pytest.mark.parametrize("kw", [dict(d_class_head=-1), dict(q_continuous=-2),
-                                dict(d_class_head=3, d_arch="patchgan"), dict(d_projection=False, d_arch="patchgan")])
+@pytest.mark.parametrize("kw", [dict(d_class_head=-1), dict(q_continuous=-2), dict(q_hidden=-1), dict(g_fc=-1),
+                                dict(d_class_head=3, d_arch="patchgan"), dict(d_projection=False, d_arch="patchgan"),
+                                dict(arch="mlp", g_fc=8), dict(arch="mlp", d_fc=8), dict(d_fc=8, d_arch="patchgan")])
 def test_bad_head_options_are_config_errors(kw):
     with pytest.raises(ConfigError):
         ModelConfig(**kw).validate()

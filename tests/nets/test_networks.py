@@ -35,12 +35,14 @@ class Case:
     sample_shape: tuple[int, ...]
     num_classes: int = 0
     d_norm: str = "batch"
+    fc: int = 0  # DCGAN: fully connected layer in G and D (model.g_fc, model.d_fc)
 
     @property
     def id(self) -> str:
         shape = "x".join(map(str, self.sample_shape))
         cond = f"-cond{self.num_classes}" if self.num_classes else ""
-        return f"{self.arch}-{shape}-{self.d_norm}{cond}"
+        fc = f"-fc{self.fc}" if self.fc else ""
+        return f"{self.arch}-{shape}-{self.d_norm}{cond}{fc}"
 
     @property
     def is_image(self) -> bool:
@@ -49,7 +51,7 @@ class Case:
     def cfg(self) -> ModelConfig:
         return ModelConfig(
             arch=self.arch, z_dim=Z_DIM, g_width=4, d_width=4, mlp_layers=2,
-            d_norm=self.d_norm, conditional=self.num_classes > 0,  # type: ignore[arg-type]
+            d_norm=self.d_norm, conditional=self.num_classes > 0, g_fc=self.fc, d_fc=self.fc,  # type: ignore[arg-type]
         )
 
     def spec(self) -> NetSpec:
@@ -78,6 +80,10 @@ CASES = [
     Case("mlp", (1, 8, 8), num_classes=10),
     Case("dcgan", (1, 28, 28), num_classes=10),
     Case("dcgan", (3, 32, 32), num_classes=5, d_norm="layer"),
+    # fully connected layers between z / features and the convolutions (InfoGAN's MNIST nets)
+    Case("dcgan", (1, 28, 28), fc=16),
+    Case("dcgan", (1, 16, 16), d_norm="none", fc=8),
+    Case("dcgan", (1, 16, 16), num_classes=3, d_norm="layer", fc=8),
 ]
 COND_CASES = [c for c in CASES if c.num_classes]
 UNCOND_CASES = [c for c in CASES if not c.num_classes]
@@ -348,6 +354,27 @@ def test_dcgan64_layers_by_hand() -> None:
     assert isinstance(g.net[-1], nn.Tanh)
     assert [type(m) for m in d.body[:2]] == [nn.Conv2d, nn.LeakyReLU]  # no norm on layer 1
     assert all(m.negative_slope == 0.2 for m in d.modules() if isinstance(m, nn.LeakyReLU))
+
+
+def test_infogan_mnist_layers_by_hand() -> None:
+    """Chen et al. 2016, App. C, MNIST: G = FC 1024 → FC 7·7·128 → upconv 64 → upconv 1; D = conv 64 →
+    conv 128 → FC 1024 (= features) → 1 logit. DCGAN width 64 with g_fc = d_fc = 1024, z = 74."""
+    g = DCGANGenerator(z_dim=74, resolution=28, channels=1, width=64, fc=1024)
+    d = DCGANDiscriminator(resolution=28, channels=1, width=64, fc=1024)
+
+    def linears(net: nn.Module) -> list[tuple[int, int]]:
+        return [(m.in_features, m.out_features) for m in net.modules() if isinstance(m, nn.Linear)]
+
+    assert linears(g) == [(74, 1024), (1024, 128 * 7 * 7)]
+    assert conv_list(g, nn.ConvTranspose2d) == [(128, 64, 4, 2, 1), (64, 1, 4, 2, 1)]
+    assert spatial_sizes(g, nn.ConvTranspose2d, torch.randn(2, 74)) == [14, 28]
+    assert conv_list(d, nn.Conv2d) == [(1, 64, 4, 2, 1), (64, 128, 4, 2, 1)]
+    assert linears(d) == [(128 * 7 * 7, 1024), (1024, 1)]
+    assert d.feature_dim == 1024 and d(torch.randn(3, 1, 28, 28)).features.shape == (3, 1024)
+    # G: 74·1024 + BN 2·1024 + 1024·6272 + BN 2·6272 + 128·64·16 + BN 2·64 + 64·16 + 1
+    assert n_params(g) == 75_776 + 2_048 + 6_422_528 + 12_544 + 131_072 + 128 + 1_025 == 6_645_121
+    # D: 1·64·16 + 64 + 64·128·16 + BN 2·128 + 6272·1024 + BN 2·1024 + 1024 + 1
+    assert n_params(d) == 1_088 + 131_072 + 256 + 6_422_528 + 2_048 + 1_025 == 6_558_017
 
 
 def n_params(net: nn.Module) -> int:

@@ -38,6 +38,7 @@ from gankit.nets.conditioning import (
 )
 from gankit.nets.heads import aux_heads
 from gankit.nets.init import dcgan_init_
+from gankit.nets.norms import norm1d, norm2d
 
 Norm = Literal["batch", "none", "layer"]
 MIN_START, MAX_START = 3, 7  # allowed start sizes s0 of the s0 × s0 bottleneck
@@ -63,16 +64,6 @@ def dcgan_geometry(resolution: int) -> tuple[int, int]:
     return s0, k
 
 
-def _norm2d(norm: str, channels: int) -> nn.Module:
-    if norm == "batch":
-        return nn.BatchNorm2d(channels)
-    if norm == "layer":
-        return nn.GroupNorm(1, channels)  # per-sample, so valid with gradient penalties
-    if norm == "none":
-        return nn.Identity()
-    raise ConfigError(f"unknown norm {norm!r} (known: batch, layer, none)")
-
-
 def _check_sizes(channels: int, width: int) -> None:
     if channels <= 0 or width <= 0:
         raise ConfigError(f"DCGAN needs channels > 0 and width > 0, got {channels}, {width}")
@@ -85,6 +76,9 @@ class DCGANGenerator(nn.Module):
     ``(width·2^(k−1), s0, s0)`` → BN → ReLU → (k−1) × [ConvTranspose2d(4, 2, 1) halving the
     channels → BN → ReLU] → ConvTranspose2d(4, 2, 1) to ``channels`` → tanh. Exactly ``k``
     upsampling stages (Radford et al. 2016, Fig. 1). Convolutions followed by BN have no bias.
+    ``fc > 0`` replaces the first transposed convolution by two fully connected layers, ``z`` →
+    Linear(fc) → BN → ReLU → Linear(width·2^(k−1)·s0²) → BN → ReLU, reshaped to the
+    ``s0 × s0`` map (InfoGAN's MNIST G, Chen et al. 2016, App. C: fc 1024, width 64).
     """
 
     def __init__(
@@ -95,6 +89,7 @@ class DCGANGenerator(nn.Module):
         width: int,
         num_classes: int = 0,
         label_dim: int | None = None,
+        fc: int = 0,
     ) -> None:
         super().__init__()
         s0, k = dcgan_geometry(resolution)
@@ -112,11 +107,21 @@ class DCGANGenerator(nn.Module):
             self.label = LabelEmbedding(self.num_classes, label_dim)
             in_ch += self.label.label_dim
         ch = width * 2 ** (k - 1)
-        layers: list[nn.Module] = [
-            nn.ConvTranspose2d(in_ch, ch, kernel_size=s0, stride=1, padding=0, bias=False),
-            nn.BatchNorm2d(ch),
-            nn.ReLU(inplace=True),
-        ]
+        self.fc = None  # z -> (ch, s0, s0) by fully connected layers instead of the first transposed conv
+        layers: list[nn.Module] = []
+        if fc > 0:
+            self.fc = nn.Sequential(
+                nn.Linear(in_ch, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU(inplace=True),
+                nn.Linear(fc, ch * s0 * s0, bias=False), nn.BatchNorm1d(ch * s0 * s0), nn.ReLU(inplace=True),
+                nn.Unflatten(1, (ch, s0, s0)),
+            )
+            dcgan_init_(self.fc)
+        else:
+            layers += [
+                nn.ConvTranspose2d(in_ch, ch, kernel_size=s0, stride=1, padding=0, bias=False),
+                nn.BatchNorm2d(ch),
+                nn.ReLU(inplace=True),
+            ]
         for _ in range(k - 1):
             layers += [
                 nn.ConvTranspose2d(ch, ch // 2, KERNEL, STRIDE, PAD, bias=False),
@@ -132,6 +137,8 @@ class DCGANGenerator(nn.Module):
         check_latent(z, self.z_dim, type(self).__name__)
         check_labels(c, z.shape[0], self.num_classes, type(self).__name__)
         h = self.label(z, c) if self.label is not None else z  # (N, z_dim [+ L])
+        if self.fc is not None:
+            return self.net(self.fc(h))  # (N, C, H, W)
         return self.net(h[:, :, None, None])  # (N, C, H, W)
 
 
@@ -141,12 +148,16 @@ class DCGANDiscriminator(nn.Module):
     Mirror of the generator: Conv2d(4, 2, 1) to ``width`` + LeakyReLU(0.2) (no norm on the
     first layer, as in the paper) → (k−1) × [Conv2d(4, 2, 1) doubling the channels → norm →
     LeakyReLU(0.2)] down to ``(width·2^(k−1), s0, s0)``; ``features`` = that, flattened
-    ``(N, width·2^(k−1)·s0²)``; final Conv2d(kernel s0) → 1 logit ``(N,)``.
+    ``(N, width·2^(k−1)·s0²)``; final Conv2d(kernel s0) → 1 logit ``(N,)``. With ``fc > 0``
+    a fully connected layer Linear(fc) → norm → LeakyReLU(0.2) follows the convolutions, its
+    output ``(N, fc)`` is ``features`` and the head is Linear(fc, 1) (InfoGAN's MNIST D, Chen et
+    al. 2016, App. C: fc 1024, width 64).
     With ``num_classes > 0`` the logit gets ``⟨E[c], features⟩`` (projection discriminator,
     Miyato & Koyama 2018). ``minibatch``: a ``nets.base.MinibatchLogit`` over ``features``
     (or a factory ``feature_dim -> MinibatchLogit | None``) added before the head.
     ``class_head`` / ``q_categorical`` / ``q_continuous``: auxiliary linear heads over
-    ``features`` (``nets.heads``: ``DOutput.class_logits``, ``DOutput.extra["q_*"]``).
+    ``features`` (``nets.heads``: ``DOutput.class_logits``, ``DOutput.extra["q_*"]``;
+    ``q_hidden``: Q's hidden layer).
     ``norm``: ``"batch"`` (paper), ``"layer"`` = GroupNorm(1, C)
     (per-sample, valid with WGAN-GP), ``"none"``.
     """
@@ -162,6 +173,8 @@ class DCGANDiscriminator(nn.Module):
         class_head: int = 0,
         q_categorical: int = 0,
         q_continuous: int = 0,
+        fc: int = 0,
+        q_hidden: int = 0,
     ) -> None:
         super().__init__()
         s0, k = dcgan_geometry(resolution)
@@ -178,13 +191,21 @@ class DCGANDiscriminator(nn.Module):
         for _ in range(k - 1):
             layers += [
                 nn.Conv2d(ch, ch * 2, KERNEL, STRIDE, PAD, bias=norm == "none"),
-                _norm2d(norm, ch * 2),
+                norm2d(norm, ch * 2),
                 nn.LeakyReLU(LEAK, inplace=True),
             ]
             ch *= 2
         self.body = nn.Sequential(*layers)
-        self.head = nn.Conv2d(ch, 1, kernel_size=s0, stride=1, padding=0)
         self.feature_dim = ch * s0 * s0
+        self.fc = None
+        if fc > 0:
+            self.fc = nn.Sequential(nn.Flatten(), nn.Linear(self.feature_dim, fc, bias=norm == "none"),
+                                    norm1d(norm, fc), nn.LeakyReLU(LEAK, inplace=True))
+            self.head = nn.Linear(fc, 1)
+            self.feature_dim = fc
+            dcgan_init_(self.fc)
+        else:
+            self.head = nn.Conv2d(ch, 1, kernel_size=s0, stride=1, padding=0)
         dcgan_init_(self.body)
         dcgan_init_(self.head)
         self.projection = (
@@ -193,14 +214,18 @@ class DCGANDiscriminator(nn.Module):
         if minibatch is not None and not isinstance(minibatch, nn.Module):
             minibatch = minibatch(self.feature_dim)  # a factory: only here is F known
         self.minibatch = minibatch
-        self.aux = aux_heads(self.feature_dim, class_head, q_categorical, q_continuous)  # None: no extra heads
+        self.aux = aux_heads(self.feature_dim, class_head, q_categorical, q_continuous, q_hidden)  # None: no heads
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> DOutput:
         check_samples(x, self.sample_shape, type(self).__name__)
         check_labels(c, x.shape[0], self.num_classes, type(self).__name__)
         h = self.body(x)  # (N, width·2^(k−1), s0, s0)
-        logits = self.head(h).flatten()  # (N,)
-        features = h.flatten(1)  # (N, F)
+        if self.fc is not None:
+            features = self.fc(h)  # (N, fc)
+            logits = self.head(features).squeeze(1)  # (N,)
+        else:
+            logits = self.head(h).flatten()  # (N,)
+            features = h.flatten(1)  # (N, F)
         if self.minibatch is not None:
             logits = logits + self.minibatch(features)  # (N,)
         if self.projection is not None:
@@ -213,7 +238,8 @@ class DCGANDiscriminator(nn.Module):
 def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGANDiscriminator]:
     """DCGAN ``(G, D)`` for square images ``spec.sample_shape = (C, R, R)``; widths
     ``cfg.g_width`` / ``cfg.d_width``, D normalisation ``cfg.d_norm``; D heads
-    ``cfg.d_class_head``, ``cfg.q_categorical``, ``cfg.q_continuous``; projection unless
+    ``cfg.d_class_head``, ``cfg.q_categorical``, ``cfg.q_continuous``, ``cfg.q_hidden``; fully connected
+    layers ``cfg.g_fc`` / ``cfg.d_fc``; projection unless
     ``cfg.d_projection=false``; D options
     (``cfg.d_arch``, ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``spec.pack``) via
     ``build_discriminator``."""
@@ -222,12 +248,12 @@ def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGAND
         raise ConfigError(f"DCGAN needs square images (C, R, R), got sample shape {shape}")
     channels, resolution, _ = shape
     num_classes = conditional_classes(cfg, spec)
-    g = DCGANGenerator(cfg.z_dim, resolution, channels, cfg.g_width, num_classes)
+    g = DCGANGenerator(cfg.z_dim, resolution, channels, cfg.g_width, num_classes, fc=cfg.g_fc)
 
     def family_d(d_spec: NetSpec) -> DCGANDiscriminator:
         mb = lambda features: minibatch_logit(cfg, features)  # noqa: E731
         d_classes = num_classes if cfg.d_projection and not cfg.d_concat_labels else 0
         return DCGANDiscriminator(resolution, d_spec.sample_shape[0], cfg.d_width, d_classes, cfg.d_norm, mb,
-                                  cfg.d_class_head, cfg.q_categorical, cfg.q_continuous)
+                                  cfg.d_class_head, cfg.q_categorical, cfg.q_continuous, cfg.d_fc, cfg.q_hidden)
 
     return g, build_discriminator(cfg, spec, family_d)

@@ -10,9 +10,10 @@ forward signatures).
   ``extra["q_categorical"]``, and a factorised Gaussian over ``n`` continuous codes,
   ``extra["q_mean"]`` and ``extra["q_logstd"]`` ``(N, n)``.
 
-Both are single linear layers (the paper's Q adds one hidden layer; a linear head over D's
-last hidden layer keeps the head a pure readout of the shared trunk). A D built with no
-heads has no head parameters at all, so its ``state_dict`` is unchanged.
+Both are single linear layers by default (a pure readout of the shared trunk); ``hidden > 0``
+gives Q the paper's hidden layer (Chen et al., App. C: FC 128, BN, LeakyReLU 0.1 before Q's
+outputs). A D built with no heads has no head parameters at all, so its ``state_dict`` is
+unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gankit.errors import ConfigError
 from gankit.nets.base import DOutput
 
 Q_CATEGORICAL, Q_MEAN, Q_LOGSTD = "q_categorical", "q_mean", "q_logstd"  # DOutput.extra keys
+Q_LEAK = 0.1  # LeakyReLU slope of Q's hidden layer (Chen et al. 2016, App. C)
 
 
 class ClassHead(nn.Module):
@@ -43,11 +45,12 @@ class ClassHead(nn.Module):
 class QHead(nn.Module):
     """``φ (N, F) -> {q_categorical (N, K_cat), q_mean (N, n), q_logstd (N, n)}``.
 
-    One linear layer ``F -> K_cat + 2n`` whose outputs are split in that order (categorical
-    logits, means, log standard deviations). Keys with a zero size are left out.
+    One linear layer ``F -> K_cat + 2n`` (after ``Linear(F, hidden)`` → BatchNorm → LeakyReLU
+    when ``hidden > 0``) whose outputs are split in that order (categorical logits, means, log
+    standard deviations). Keys with a zero size are left out.
     """
 
-    def __init__(self, features: int, categorical: int = 0, continuous: int = 0) -> None:
+    def __init__(self, features: int, categorical: int = 0, continuous: int = 0, hidden: int = 0) -> None:
         super().__init__()
         if features <= 0 or categorical < 0 or continuous < 0 or categorical + continuous == 0:
             raise ConfigError(
@@ -55,9 +58,16 @@ class QHead(nn.Module):
             )
         self.categorical = categorical
         self.continuous = continuous
+        self.hidden = None
+        if hidden > 0:
+            self.hidden = nn.Sequential(nn.Linear(features, hidden, bias=False), nn.BatchNorm1d(hidden),
+                                        nn.LeakyReLU(Q_LEAK))
+            features = hidden
         self.linear = nn.Linear(features, categorical + 2 * continuous)
 
     def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.hidden is not None:
+            features = self.hidden(features)  # (N, hidden)
         out = self.linear(features)  # (N, K_cat + 2n)
         k, n = self.categorical, self.continuous
         result: dict[str, torch.Tensor] = {}
@@ -74,10 +84,11 @@ class AuxHeads(nn.Module):
     outputs into a ``DOutput`` computed from ``out.features`` (or from ``features`` when given:
     a D whose heads see a noisy copy of its reported features)."""
 
-    def __init__(self, features: int, class_head: int = 0, q_categorical: int = 0, q_continuous: int = 0) -> None:
+    def __init__(self, features: int, class_head: int = 0, q_categorical: int = 0, q_continuous: int = 0,
+                 q_hidden: int = 0) -> None:
         super().__init__()
         self.classes = ClassHead(features, class_head) if class_head else None
-        self.q = QHead(features, q_categorical, q_continuous) if q_categorical or q_continuous else None
+        self.q = QHead(features, q_categorical, q_continuous, q_hidden) if q_categorical or q_continuous else None
 
     def fill(self, out: DOutput, features: torch.Tensor | None = None) -> DOutput:
         features = out.features if features is None else features  # (N, F)
@@ -88,8 +99,9 @@ class AuxHeads(nn.Module):
         return out
 
 
-def aux_heads(features: int, class_head: int = 0, q_categorical: int = 0, q_continuous: int = 0) -> AuxHeads | None:
+def aux_heads(features: int, class_head: int = 0, q_categorical: int = 0, q_continuous: int = 0,
+              q_hidden: int = 0) -> AuxHeads | None:
     """The heads a D asks for, or None when it asks for none (so it gets no extra parameters)."""
     if not (class_head or q_categorical or q_continuous):
         return None
-    return AuxHeads(features, class_head, q_categorical, q_continuous)
+    return AuxHeads(features, class_head, q_categorical, q_continuous, q_hidden)

@@ -19,6 +19,7 @@ from gankit.errors import ConfigError
 from gankit.nets.base import NETWORKS, DOutput, MinibatchLogit, NetSpec, build_discriminator, minibatch_logit
 from gankit.nets.blocks import GaussianNoise
 from gankit.nets.heads import aux_heads
+from gankit.nets.norms import norm1d
 from gankit.nets.conditioning import (
     LabelEmbedding,
     ProjectionHead,
@@ -47,16 +48,6 @@ def _check_layers(hidden: int, layers: int) -> None:
         raise ConfigError(f"MLP hidden width must be > 0, got {hidden}")
     if layers < 1:
         raise ConfigError(f"MLP networks need at least one hidden layer, got {layers}")
-
-
-def _norm1d(norm: str, width: int) -> nn.Module:
-    if norm == "batch":
-        return nn.BatchNorm1d(width)
-    if norm == "layer":
-        return nn.LayerNorm(width)
-    if norm == "none":
-        return nn.Identity()
-    raise ConfigError(f"unknown norm {norm!r} (known: batch, layer, none)")
 
 
 class MLPGenerator(nn.Module):
@@ -96,7 +87,7 @@ class MLPGenerator(nn.Module):
         for _ in range(layers):
             blocks.append(nn.Linear(in_dim, hidden, bias=norm == "none"))
             if norm != "none":  # (no Identity: the parameter names of plain G checkpoints stay as they were)
-                blocks.append(_norm1d(norm, hidden))
+                blocks.append(norm1d(norm, hidden))
             blocks.append(nn.ReLU(inplace=True))
             in_dim = hidden
         self.body = nn.Sequential(*blocks)
@@ -122,7 +113,7 @@ class MLPDiscriminator(nn.Module):
     (``nets.base.minibatch_logit``) adds a minibatch discrimination / stddev term computed
     from ``features`` before the head. ``class_head`` / ``q_categorical`` / ``q_continuous``
     add auxiliary linear heads over ``features`` (``nets.heads``: ``DOutput.class_logits``,
-    ``DOutput.extra["q_*"]``).
+    ``DOutput.extra["q_*"]``; ``q_hidden``: Q's hidden layer).
     ``norm``: ``"none"``, ``"batch"`` (BatchNorm1d) or ``"layer"`` (LayerNorm; per-sample,
     so valid with gradient penalties).
     ``hidden_noise``: std of Gaussian noise added after every hidden layer in training mode
@@ -142,6 +133,7 @@ class MLPDiscriminator(nn.Module):
         q_categorical: int = 0,
         q_continuous: int = 0,
         hidden_noise: float = 0.0,
+        q_hidden: int = 0,
     ) -> None:
         super().__init__()
         self.sample_shape = _check_sample_shape(sample_shape)
@@ -153,7 +145,7 @@ class MLPDiscriminator(nn.Module):
         for i in range(layers):
             blocks += [
                 nn.Linear(in_dim, hidden, bias=norm == "none"),  # a norm brings its own shift
-                _norm1d(norm, hidden),
+                norm1d(norm, hidden),
                 nn.LeakyReLU(LEAK, inplace=True),
             ]
             if hidden_noise and i < layers - 1:  # the last hidden layer's noise is self.noise
@@ -165,7 +157,7 @@ class MLPDiscriminator(nn.Module):
         self.feature_dim = hidden
         self.projection = ProjectionHead(self.num_classes, hidden) if self.num_classes > 0 else None
         self.minibatch = minibatch  # over the last hidden layer (None: no minibatch layer)
-        self.aux = aux_heads(hidden, class_head, q_categorical, q_continuous)  # None: no extra heads
+        self.aux = aux_heads(hidden, class_head, q_categorical, q_continuous, q_hidden)  # None: no extra heads
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> DOutput:
         check_samples(x, self.sample_shape, type(self).__name__)
@@ -185,7 +177,7 @@ class MLPDiscriminator(nn.Module):
 def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscriminator]:
     """MLP ``(G, D)``: hidden = ``cfg.g_width`` / ``cfg.d_width``, ``cfg.mlp_layers`` hidden
     layers, G normalisation ``cfg.mlp_g_norm``, D normalisation ``cfg.d_norm`` as configured;
-    D heads ``cfg.d_class_head``, ``cfg.q_categorical``, ``cfg.q_continuous``; projection unless
+    D heads ``cfg.d_class_head``, ``cfg.q_categorical``, ``cfg.q_continuous``, ``cfg.q_hidden``; projection unless
     ``cfg.d_projection=false``; D hidden-layer noise ``cfg.d_hidden_noise``; D options
     (``cfg.d_arch``, ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``cfg.d_weight_norm``,
     ``spec.pack``) via ``build_discriminator``."""
@@ -196,7 +188,8 @@ def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscrim
         mb = minibatch_logit(cfg, cfg.d_width)
         d_classes = num_classes if cfg.d_projection and not cfg.d_concat_labels else 0
         return MLPDiscriminator(d_spec.sample_shape, cfg.d_width, cfg.mlp_layers, d_classes, cfg.d_norm, mb,
-                                cfg.d_class_head, cfg.q_categorical, cfg.q_continuous, cfg.d_hidden_noise)
+                                cfg.d_class_head, cfg.q_categorical, cfg.q_continuous, cfg.d_hidden_noise,
+                                cfg.q_hidden)
 
     return g, build_discriminator(cfg, spec, family_d)
 
