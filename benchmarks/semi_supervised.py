@@ -2,7 +2,7 @@
 Li et al. 2017, Table 1): train a preset of a recipe that trains a classifier (``ssgan``,
 ``triplegan``) with ``--labels`` class-balanced labels, then score the classifier on the
 whole test split (``gankit.semi_supervised.classifier_error``): ``test_error`` with the
-averaged classifier weights where the recipe keeps an average (``ssgan``: ``recipe.classifier_ema``),
+averaged classifier weights where the recipe keeps an average (``recipe.classifier_ema``),
 ``test_error_raw`` with the weights as last trained (records without it scored those).
 
 Budget: each run stops at ``--steps`` generator steps or when its process CPU time reaches

@@ -96,7 +96,7 @@ def classifier_error(
     dataset, all of it (``data.limit`` is ignored), or on ``dataset`` when given. Batched,
     without gradients, networks in eval mode (batch-norm running statistics). With
     ``use_ema`` the averaged weights of every module the run keeps an average of (``ssgan``'s
-    D, ``recipe.classifier_ema``); without, the weights as last trained."""
+    D, ``triplegan``'s C: ``recipe.classifier_ema``); without, the weights as last trained."""
     if not isinstance(run.recipe, Classifier):
         raise ConfigError(f"recipe {run.cfg.recipe.name!r} trains no classifier (ssgan, triplegan and ss-infogan do)")
     if batch_size < 1:

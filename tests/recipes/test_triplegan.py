@@ -140,8 +140,37 @@ def test_classifier_error_scores_c(tmp_path):
     assert classifier_error(run, "test", batch_size=100) == pytest.approx(expected, abs=1e-12)
 
 
+def test_classifier_average_of_c_is_scored(tmp_path):
+    """``recipe.classifier_ema`` = β keeps an average of C (the trainer's EMA rule after step t:
+    β_t·avg + (1 − β_t)·θ_t, β_t = min(β, (1 + t)/(10 + t)), recomputed here), and
+    ``classifier_error`` scores it by default and C's last weights with ``use_ema=False``."""
+    beta = 0.5
+    trainer, _ = _trainer(tmp_path, f"recipe.classifier_ema={beta}", "train.ema_decay=0.9", "recipe.lr_c=5e-3")
+    assert {name: ema.decay for name, ema in trainer.ema.items()} == {"G": 0.9, "C": beta}
+    C = trainer.recipe.modules["C"]
+    avg = [p.detach().clone() for p in C.parameters()]  # the average starts at C's initial weights
+    for t in range(3):
+        trainer.train_step()
+        b = min(beta, (1 + t) / (10 + t))
+        avg = [b * a + (1 - b) * p.detach() for a, p in zip(avg, C.parameters())]
+    for got, want in zip(trainer.ema["C"].module.parameters(), avg):
+        torch.testing.assert_close(got, want)
+    run_dir = train(_cfg(tmp_path, f"recipe.classifier_ema={beta}", "recipe.lr_c=5e-3", "train.steps=3",
+                         "train.run_name=avg")).run_dir
+    run = load_run(run_dir)
+    test = Trainer(_cfg(tmp_path, "data.split=test", "data.limit=0"), str(tmp_path / "t")).dataset
+    with torch.no_grad():
+        averaged, last = run.ema["C"].eval()(test.x).class_logits, run.recipe.modules["C"].eval()(test.x).class_logits
+    assert not torch.allclose(averaged, last)  # two different classifiers: the test can tell which was scored
+    error = lambda logits: float((logits.argmax(1) != test.y).double().mean())  # noqa: E731
+    assert classifier_error(run, "test", batch_size=100) == pytest.approx(error(averaged), abs=1e-12)
+    assert classifier_error(run, "test", batch_size=100, use_ema=False) == pytest.approx(error(last), abs=1e-12)
+    assert set(Trainer(_cfg(tmp_path), str(tmp_path / "off")).ema) == {"G"}  # default: C is not averaged
+
+
 @pytest.mark.parametrize("extra, match", [
     ([], "model.conditional=true"),
+    (COND + ["recipe.classifier_ema=1"], "recipe.classifier_ema"),
     (COND + ["model.d_class_head=10"], "model.d_class_head"),
     (COND + ["model.d_projection=false"], "model.d_projection=true"),
     (COND + ["recipe.alpha=1.5"], "recipe.alpha"),

@@ -86,6 +86,7 @@ class TripleGANConfig:
     pseudo_start: int = 0  # step from which R_P is used (G's samples are poor early on)
     loss: Literal["ns", "minimax"] = "ns"  # C's and G's cost: -log D (authors' code) | log(1 - D) (Eq. 1)
     lr_c: float = 2e-4  # learning rate of C (optim.lr_d is D's, optim.lr_g G's)
+    classifier_ema: float = 0.0  # decay of a moving average of C's weights that classifies (0 = the raw C)
 
     def validate(self) -> None:
         if self.num_labelled < 1:
@@ -97,6 +98,8 @@ class TripleGANConfig:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
         if self.lr_c <= 0:
             raise ConfigError(f"recipe.lr_c must be > 0, got {self.lr_c}")
+        if not 0 <= self.classifier_ema < 1:
+            raise ConfigError(f"recipe.classifier_ema must be in [0, 1), got {self.classifier_ema}")
 
 
 def _check_model(cfg: ExperimentConfig, data: DataInfo) -> None:
@@ -155,6 +158,14 @@ class TripleGANRecipe(Recipe):
             "C": OptimizerSpec(("C",), self.rc.lr_c),
             "G": OptimizerSpec(("G",), self.cfg.optim.lr_g),
         }
+
+    def ema_decays(self) -> dict[str, float]:
+        """G's average (``train.ema_decay``) and, with ``recipe.classifier_ema``, one of C, which
+        ``semi_supervised.classifier_error`` then scores (as ``ssgan`` does with D)."""
+        decays = super().ema_decays()
+        if self.rc.classifier_ema > 0:
+            decays["C"] = self.rc.classifier_ema
+        return decays
 
     def class_logits(self, nets: Mapping[str, nn.Module], x: torch.Tensor) -> torch.Tensor:
         """C's K class logits ``(N, K)`` (``semi_supervised.Classifier``)."""
