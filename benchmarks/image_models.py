@@ -16,9 +16,11 @@ recorded), keep the run under ``--runs-dir``, then with the EMA generator and ``
 Each run appends one JSON line to ``<out>/runs.jsonl`` and copies its final sample grid to
 ``<out>/grids/<dataset>-<model>-seed<S>-steps<N>.png``; ``--summarise`` prints the table (mean ± s.e.
 over seeds; a rerun of the same model, dataset, steps and seed replaces the earlier record).
+``--reuse`` scores the runs kept under ``--runs-dir`` again instead of training them (e.g. to add
+``--inception`` later); the record keeps the training time of the run's earlier record.
 
 usage: python benchmarks/image_models.py --models dcgan,cgan,acgan,infogan --datasets mnist,fashion-mnist \
-           --seeds 0 [--steps 3000] [--n 10000] [--inception] [--data-dir ../shared/data] \
+           --seeds 0 [--steps 3000] [--n 10000] [--inception] [--reuse] [--data-dir ../shared/data] \
            [--out benchmarks/results/image_models] [--runs-dir /tmp/gankit-image-models]
        python benchmarks/image_models.py --summarise [--out ...]
 """
@@ -71,9 +73,9 @@ def code_accuracy(run, classifier: str, n: int, seed: int) -> float:
     return matched_accuracy(codes.cat.numpy(), labels).accuracy
 
 
-def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
-    preset, extra, measures = MODELS[model]
-    run_dir = os.path.join(args.runs_dir, f"{dataset}-{model}-seed{seed}-steps{args.steps}")
+def train_one(run_dir: str, model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
+    """Train one run into ``run_dir`` (replacing an earlier one); the training part of its record."""
+    preset, extra, _ = MODELS[model]
     if os.path.exists(run_dir):
         shutil.rmtree(run_dir)
     cfg = load_preset(preset, [*extra, f"data.name={dataset}", f"data.path={args.data_dir}", f"train.seed={seed}",
@@ -83,8 +85,29 @@ def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> di
     wall0, cpu0 = time.perf_counter(), time.process_time()
     if not train(cfg).completed:  # SIGINT/SIGTERM stopped the trainer early: never score a partial run
         raise SystemExit("interrupted: this run is not recorded")
-    rec = {"model": model, "dataset": dataset, "seed": seed, "steps": args.steps, "n": args.n,
-           "cpu_s": round(time.process_time() - cpu0, 1), "wall_s": round(time.perf_counter() - wall0, 1)}
+    return {"model": model, "dataset": dataset, "seed": seed, "steps": args.steps,
+            "cpu_s": round(time.process_time() - cpu0, 1), "wall_s": round(time.perf_counter() - wall0, 1)}
+
+
+def reused_record(run_dir: str, model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
+    """``--reuse``: score the run an earlier invocation kept in ``run_dir`` again (runs are
+    deterministic, so retraining would give the same weights); its training time is that
+    invocation's record's."""
+    key = (dataset, args.steps, model, seed)
+    earlier = [r for r in read_records(os.path.join(args.out, "runs.jsonl"))
+               if (r["dataset"], r["steps"], r["model"], r["seed"]) == key]
+    if not earlier or not os.path.exists(os.path.join(run_dir, "checkpoint.safetensors")):
+        raise SystemExit(f"--reuse: no kept run and record for {key} (train it first, without --reuse)")
+    if load_run(run_dir).step != args.steps:
+        raise SystemExit(f"--reuse: {run_dir} is not a finished {args.steps}-step run")
+    return {k: earlier[-1][k] for k in ("model", "dataset", "seed", "steps", "cpu_s", "wall_s")} | {"reused": True}
+
+
+def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
+    measures = MODELS[model][2]
+    run_dir = os.path.join(args.runs_dir, f"{dataset}-{model}-seed{seed}-steps{args.steps}")
+    make = reused_record if args.reuse else train_one
+    rec = make(run_dir, model, dataset, seed, args) | {"n": args.n}
     run = load_run(run_dir)
     common = dict(real=dataset, split="test", n=args.n, seed=seed, data_dir=args.data_dir, classifier=dataset)
     res = evaluate(fake=run, metrics=["fid", "pr"], features="classifier", **common)
@@ -141,6 +164,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--inception", action="store_true", help="also Inception FID (slow on CPU)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="score the runs an earlier invocation kept under --runs-dir instead of training them again")
     ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "image_models"))
     ap.add_argument("--runs-dir", default="/tmp/gankit-image-models")
