@@ -55,7 +55,10 @@ MODELS: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
     "cgan-concat": ("mnist-cgan", ["model.d_concat_labels=true"], ("class_acc",)),
     "acgan": ("mnist-acgan", [], ("class_acc",)),  # the preset: D's class loss on real data only
     "acgan-paper": ("mnist-acgan", ["recipe.cls_fake_weight=1"], ("class_acc",)),  # Odena et al.: on fakes too
-    "infogan": ("mnist-infogan", [], ("code_acc",)),
+    # InfoGAN on DCGAN-28 of width 32 with a linear Q (the preset's networks until Chen et al.'s replaced them)
+    "infogan": ("mnist-infogan", ["model.g_width=32", "model.d_width=32", "model.g_fc=0", "model.d_fc=0",
+                                  "model.q_hidden=0"], ("code_acc",)),
+    "infogan-chen": ("mnist-infogan", [], ("code_acc",)),  # the preset: Chen et al.'s networks (App. C)
     "ss-infogan": ("mnist-ss-infogan", [], ("code_acc", "test_error")),
     "vae": ("mnist-vae", [], ()),
     "vaegan": ("mnist-vaegan", [], ()),
