@@ -11,7 +11,7 @@ forward signatures).
   ``extra["q_mean"]`` and ``extra["q_logstd"]`` ``(N, n)``.
 
 Both are single linear layers by default (a pure readout of the shared trunk); ``hidden > 0``
-gives Q the paper's hidden layer (Chen et al., App. C: FC 128, BN, LeakyReLU 0.1 before Q's
+gives Q the paper's hidden layer (Chen et al., App. C: FC 128, BN, leaky ReLU before Q's
 outputs). A D built with no heads has no head parameters at all, so its ``state_dict`` is
 unchanged.
 """
@@ -25,7 +25,7 @@ from gankit.errors import ConfigError
 from gankit.nets.base import DOutput
 
 Q_CATEGORICAL, Q_MEAN, Q_LOGSTD = "q_categorical", "q_mean", "q_logstd"  # DOutput.extra keys
-Q_LEAK = 0.1  # LeakyReLU slope of Q's hidden layer (Chen et al. 2016, App. C)
+Q_LEAK = 0.1  # LeakyReLU slope of Q's hidden layer (the authors' InfoGAN code uses 0.01; D's layers 0.2)
 
 
 class ClassHead(nn.Module):
