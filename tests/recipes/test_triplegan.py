@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from gankit.errors import ConfigError
 from gankit.presets import load_preset
 from gankit.recipes import RECIPES
-from gankit.recipes.triplegan import reinforce_loss
+from gankit.recipes.triplegan import expected_cost, reinforce_loss
 from gankit.runs import load_run, resume, train
 from gankit.semi_supervised import classifier_error
 from gankit.train.trainer import Trainer
@@ -51,6 +51,41 @@ def test_reinforce_surrogate_is_an_unbiased_gradient():
     torch.testing.assert_close(theta.grad.double(), torch.from_numpy(exact), rtol=0, atol=0.02)  # ~5 s.e.
 
 
+def test_expected_cost_gradient_is_exact():
+    # d/dθ Σ_k softmax(θ)_k f_k = p ⊙ (f − <p, f>), per example; the cost carries no gradient
+    theta = torch.tensor([[0.3, -0.5, 1.1], [2.0, 0.0, -1.0]], dtype=torch.float64, requires_grad=True)
+    f = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.4, -0.3]], dtype=torch.float64, requires_grad=True)
+    value = expected_cost(F.softmax(theta, 1), f)
+    value.backward()
+    p, fn = F.softmax(theta.detach(), 1).numpy(), f.detach().numpy()
+    assert float(value) == pytest.approx(float((p * fn).sum(1).mean()), rel=1e-12)
+    exact = p * (fn - (p * fn).sum(1, keepdims=True)) / 2  # the mean over the 2 examples
+    torch.testing.assert_close(theta.grad, torch.from_numpy(exact))
+    assert f.grad is None
+
+
+@pytest.mark.parametrize("loss", ["ns", "minimax"])
+def test_c_adversarial_term_sums_d_over_every_label(tmp_path, loss):
+    """``recipe.c_gradient = "exact"`` (default): Loss/C/adv = α mean_i Σ_k p_c(k | x_i) f(D(x_i, k)),
+    with D and C evaluated here on the batch the C phase saw."""
+    alpha = 0.4
+    trainer, stats = _trainer(tmp_path, f"recipe.alpha={alpha}", f"recipe.loss={loss}")
+    modules = trainer.recipe.modules
+    c_inputs = []
+    modules["C"].register_forward_hook(lambda m, a, out: c_inputs.append(a[0].detach().clone()))
+    D, C = modules["D"], modules["C"]
+    c_state = {k: v.clone() for k, v in C.state_dict().items()}
+    trainer.train_step()
+    x_u = c_inputs[1]  # D phase: C(x_u) for ŷ; C phase: C(x_u) first
+    # phases D, C, G: D now is the D of the C phase (only its own phase steps it); C goes back to before its step
+    C.load_state_dict(c_state)
+    with torch.no_grad():
+        p = F.softmax(C(x_u).class_logits, 1).double().numpy()  # (B, K)
+        d = np.stack([D(x_u, torch.full((len(x_u),), k)).logits.double().numpy() for k in range(10)], 1)
+    cost = -_softplus(d) if loss == "minimax" else _softplus(-d)
+    assert stats["Loss/C/adv"][0] == pytest.approx(alpha * (p * cost).sum(1).mean(), rel=1e-5)
+
+
 @pytest.mark.parametrize("loss", ["ns", "minimax"])
 def test_one_step_smoke(tmp_path, loss):
     assert "triplegan" in RECIPES.names()
@@ -67,7 +102,8 @@ def test_one_step_smoke(tmp_path, loss):
 @pytest.mark.parametrize("loss", ["ns", "minimax"])
 def test_losses_of_one_step_by_hand(tmp_path, loss):
     alpha, alpha_p = 0.3, 0.2
-    trainer, stats = _trainer(tmp_path, f"recipe.alpha={alpha}", f"recipe.alpha_p={alpha_p}", f"recipe.loss={loss}")
+    trainer, stats = _trainer(tmp_path, f"recipe.alpha={alpha}", f"recipe.alpha_p={alpha_p}", f"recipe.loss={loss}",
+                              "recipe.c_gradient=reinforce")
     d_calls, c_calls, g_labels = [], [], []
     modules = trainer.recipe.modules
     modules["D"].register_forward_hook(lambda m, a, out: d_calls.append((a[1], out.logits.detach().double())))
@@ -171,6 +207,7 @@ def test_classifier_average_of_c_is_scored(tmp_path):
 @pytest.mark.parametrize("extra, match", [
     ([], "model.conditional=true"),
     (COND + ["recipe.classifier_ema=1"], "recipe.classifier_ema"),
+    (COND + ["recipe.c_gradient=sampled"], "recipe.c_gradient"),
     (COND + ["model.d_class_head=10"], "model.d_class_head"),
     (COND + ["model.d_projection=false"], "model.d_projection=true"),
     (COND + ["recipe.alpha=1.5"], "recipe.alpha"),
