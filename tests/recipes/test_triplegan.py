@@ -66,10 +66,10 @@ def test_expected_cost_gradient_is_exact():
 
 @pytest.mark.parametrize("loss", ["ns", "minimax"])
 def test_c_adversarial_term_sums_d_over_every_label(tmp_path, loss):
-    """``recipe.c_gradient = "exact"`` (default): Loss/C/adv = α mean_i Σ_k p_c(k | x_i) f(D(x_i, k)),
-    with D and C evaluated here on the batch the C phase saw."""
+    """``recipe.c_gradient = "exact"``: Loss/C/adv = α mean_i Σ_k p_c(k | x_i) f(D(x_i, k)), with D and
+    C evaluated here on the batch the C phase saw."""
     alpha = 0.4
-    trainer, stats = _trainer(tmp_path, f"recipe.alpha={alpha}", f"recipe.loss={loss}")
+    trainer, stats = _trainer(tmp_path, f"recipe.alpha={alpha}", f"recipe.loss={loss}", "recipe.c_gradient=exact")
     modules = trainer.recipe.modules
     c_inputs = []
     modules["C"].register_forward_hook(lambda m, a, out: c_inputs.append(a[0].detach().clone()))
@@ -102,8 +102,7 @@ def test_one_step_smoke(tmp_path, loss):
 @pytest.mark.parametrize("loss", ["ns", "minimax"])
 def test_losses_of_one_step_by_hand(tmp_path, loss):
     alpha, alpha_p = 0.3, 0.2
-    trainer, stats = _trainer(tmp_path, f"recipe.alpha={alpha}", f"recipe.alpha_p={alpha_p}", f"recipe.loss={loss}",
-                              "recipe.c_gradient=reinforce")
+    trainer, stats = _trainer(tmp_path, f"recipe.alpha={alpha}", f"recipe.alpha_p={alpha_p}", f"recipe.loss={loss}")
     d_calls, c_calls, g_labels = [], [], []
     modules = trainer.recipe.modules
     modules["D"].register_forward_hook(lambda m, a, out: d_calls.append((a[1], out.logits.detach().double())))
