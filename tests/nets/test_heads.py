@@ -77,8 +77,8 @@ def test_head_shapes_and_values_are_linear_readouts_of_the_features(arch, shape)
 
 @pytest.mark.parametrize("arch", ["mlp", "dcgan"])
 def test_q_hidden_layer_by_hand(arch):
-    """model.q_hidden: Q = Linear(LeakyReLU_0.1(BN(W_h φ))) (Chen et al. 2016, App. C), recomputed
-    from the layer's parameters in eval mode (BN with its running statistics)."""
+    """model.q_hidden: Q = Linear(LeakyReLU_0.1(BN(W_h φ))) (the hidden layer of Chen et al.'s Q),
+    recomputed from the layer's parameters in eval mode (BN with its running statistics)."""
     d = _d(_cfg(arch, q_categorical=3, q_continuous=2, q_hidden=6), (1, 8, 8))
     q = d.aux.q
     with torch.no_grad():  # non-trivial running statistics, so the eval-mode BN is not the identity
