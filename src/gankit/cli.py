@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="data split scored, all of it (train | test | all)")
     p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
     p.add_argument("--no-ema", action="store_true", help="the weights as last trained, not their average "
-                   "(ssgan averages D: recipe.classifier_ema)")
+                   "(recipe.classifier_ema: ssgan's D, triplegan's C)")
     p.add_argument("--device", default="cpu")
 
     p = add("classifier", "domain classifiers used for in-domain metrics")

@@ -115,8 +115,6 @@ class TripleGANConfig:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
         if self.lr_c <= 0:
             raise ConfigError(f"recipe.lr_c must be > 0, got {self.lr_c}")
-        if self.c_gradient not in ("exact", "reinforce"):
-            raise ConfigError(f"recipe.c_gradient must be exact or reinforce, got {self.c_gradient!r}")
         if not 0 <= self.classifier_ema < 1:
             raise ConfigError(f"recipe.classifier_ema must be in [0, 1), got {self.classifier_ema}")
 
