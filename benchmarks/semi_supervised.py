@@ -23,6 +23,7 @@ usage: python benchmarks/semi_supervised.py --presets mnist-ssgan,mnist-triplega
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import tempfile
@@ -31,13 +32,20 @@ from collections import defaultdict
 
 import torch
 
-from gankit.presets import load_preset
+from gankit.presets import load_preset, preset_path
 from gankit.runs import LoadedRun
 from gankit.semi_supervised import classifier_error
 from gankit.train.trainer import Trainer, data_summary
 
 sys.path.insert(0, os.path.dirname(__file__))
 from records import append_record, log_invocation, mean_se, read_records, write_summary  # noqa: E402
+
+
+def preset_digest(preset: str) -> str:
+    """First 12 hex digits of the SHA-256 of the preset's TOML file: tells records of a preset
+    apart after the preset changed (records without one predate the field)."""
+    with open(preset_path(preset), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
 def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, data_dir: str, extra: list[str]) -> dict:
@@ -55,8 +63,9 @@ def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, 
     ema = {name: e.module for name, e in trainer.ema.items()}
     run = LoadedRun(cfg, trainer.recipe, ema, trainer.step, data_summary(trainer.dataset), trainer.device)
     error, raw = classifier_error(run, "test"), classifier_error(run, "test", use_ema=False)
-    return {"preset": preset, "recipe": cfg.recipe.name, "labels": labels, "seed": seed, "steps": steps,
-            "steps_done": trainer.step, "cpu_budget_s": cpu_budget, "test_error": error, "test_error_raw": raw,
+    return {"preset": preset, "preset_sha256": preset_digest(preset), "recipe": cfg.recipe.name, "labels": labels,
+            "seed": seed, "steps": steps, "steps_done": trainer.step, "cpu_budget_s": cpu_budget, "test_error": error,
+            "test_error_raw": raw,
             "cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "overrides": extra,
             "torch_threads": torch.get_num_threads()}
 
@@ -65,14 +74,15 @@ def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in read_records(path):
         # records from before the averaged classifier scored the last weights: their own group
-        key = (r["preset"], r["labels"], r["steps"], r["cpu_budget_s"], " ".join(r["overrides"]), "test_error_raw" in r)
+        key = (r["preset"], r.get("preset_sha256", "-"), r["labels"], r["steps"], r["cpu_budget_s"],
+               " ".join(r["overrides"]), "test_error_raw" in r)
         groups[key].append(r)
-    lines = ["| preset | labels | steps (mean done) | CPU budget s | overrides | seeds | test error % "
-             "| last weights' error % | CPU s |", "|---|---|---|---|---|---|---|---|---|"]
-    for (preset, labels, steps, budget, extra, _), rs in sorted(groups.items()):
+    lines = ["| preset | preset file | labels | steps (mean done) | CPU budget s | overrides | seeds | test error % "
+             "| last weights' error % | CPU s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for (preset, digest, labels, steps, budget, extra, _), rs in sorted(groups.items()):
         done = mean_se([r["steps_done"] for r in rs], ".0f")
         raw = [100 * r.get("test_error_raw", r["test_error"]) for r in rs]
-        lines.append(f"| {preset} | {labels} | {steps} ({done}) | {budget:g} | {extra or '-'} | {len(rs)} "
+        lines.append(f"| {preset} | {digest} | {labels} | {steps} ({done}) | {budget:g} | {extra or '-'} | {len(rs)} "
                      f"| {mean_se([100 * r['test_error'] for r in rs])} | {mean_se(raw)} "
                      f"| {mean_se([r['cpu_s'] for r in rs], '.0f')} |")
     return "\n".join(lines)

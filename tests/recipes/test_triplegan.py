@@ -1,6 +1,8 @@
-"""Recipe triplegan (Li et al. 2017): the REINFORCE surrogate's gradient, one step's losses by
-hand, smoke, C's labelled CE falling on 8x8 digits, exact resume with a fixed labelled
-subset, classifier_error scoring C, config errors, the preset."""
+"""Recipe triplegan (Li et al. 2017): the REINFORCE surrogate's gradient, the authors' code's
+argmax cost, entropy and balance terms by hand, one step's losses by hand (Eq. 1 and with the
+authors' terms), C's pre-training leaving D and G idle, smoke, C's labelled CE falling on 8x8
+digits, exact resume with a fixed labelled subset, classifier_error scoring C, config errors,
+the preset."""
 
 import math
 from types import SimpleNamespace
@@ -13,7 +15,7 @@ import torch.nn.functional as F
 from gankit.errors import ConfigError
 from gankit.presets import load_preset
 from gankit.recipes import RECIPES
-from gankit.recipes.triplegan import expected_cost, reinforce_loss
+from gankit.recipes.triplegan import argmax_cost, balance_loss, expected_cost, prediction_entropy, reinforce_loss
 from gankit.runs import load_run, resume, train
 from gankit.semi_supervised import classifier_error
 from gankit.train.trainer import Trainer
@@ -62,6 +64,37 @@ def test_expected_cost_gradient_is_exact():
     exact = p * (fn - (p * fn).sum(1, keepdims=True)) / 2  # the mean over the 2 examples
     torch.testing.assert_close(theta.grad, torch.from_numpy(exact))
     assert f.grad is None
+
+
+def test_argmax_cost_gradient_by_hand():
+    # d/dθ_j p_m = p_m (δ_mj − p_j) at m = argmax p, so the gradient of mean_i p_{i,m} f_i is
+    # f_i p_{i,m} (δ_mj − p_{i,j}) / N; the cost carries none
+    theta = torch.tensor([[0.3, -0.5, 1.1], [2.0, 0.0, -1.0]], dtype=torch.float64, requires_grad=True)
+    f = torch.tensor([0.7, -1.5], dtype=torch.float64, requires_grad=True)
+    value = argmax_cost(F.softmax(theta, 1), f)
+    value.backward()
+    p, fn = F.softmax(theta.detach(), 1).numpy(), f.detach().numpy()
+    m = [2, 0]
+    assert float(value) == pytest.approx((p[0, 2] * fn[0] + p[1, 0] * fn[1]) / 2, rel=1e-12)
+    exact = np.stack([fn[i] * p[i, m[i]] * (np.eye(3)[m[i]] - p[i]) / 2 for i in range(2)])
+    torch.testing.assert_close(theta.grad, torch.from_numpy(exact))
+    assert f.grad is None
+
+
+def test_entropy_and_balance_terms_by_hand():
+    from scipy.special import softmax
+    from scipy.stats import entropy
+
+    logits = torch.from_numpy(np.random.default_rng(0).normal(size=(6, 4)) * 2)
+    p = softmax(logits.numpy(), axis=1)
+    assert float(prediction_entropy(logits)) == pytest.approx(entropy(p, axis=1).mean(), rel=1e-12)
+    assert float(balance_loss(logits)) == pytest.approx(-np.log(p.mean(0)).mean(), rel=1e-12)
+    even = torch.log(torch.eye(4, dtype=torch.float64) * 0.97 + 0.01)  # one confident prediction per class
+    assert float(balance_loss(even)) == pytest.approx(math.log(4), rel=1e-12)  # the minimum, log K
+    assert float(balance_loss(even[[0, 0, 0, 0]])) > math.log(4) + 1  # all predictions in one class
+    # confident beyond float32's softmax range: p̄ = (1, e^-200, e^-200) underflows, its log does not
+    extreme = torch.tensor([[200.0, 0.0, 0.0], [200.0, 0.0, 0.0]])
+    torch.testing.assert_close(balance_loss(extreme), torch.tensor(400 / 3))
 
 
 @pytest.mark.parametrize("loss", ["ns", "minimax"])
@@ -130,6 +163,58 @@ def test_losses_of_one_step_by_hand(tmp_path, loss):
     assert stats["Loss/C"][0] == pytest.approx(adv + r_l + alpha_p * r_p, rel=1e-5)
     g_cost = -sp(d_gg) if loss == "minimax" else sp(-d_gg)
     assert stats["Loss/G"][0] == pytest.approx((1 - alpha) * g_cost.mean(), rel=1e-5)
+
+
+def test_losses_with_the_authors_terms_by_hand(tmp_path):
+    """``recipe.real_pseudo`` λ: D's real term (1 − λ) E_l + λ E over the batch's first half labelled
+    by C's argmax, the fake pseudo pairs from the second half; ``c_gradient=argmax``: C's
+    adversarial term α mean(max p_c · f(D(x, argmax p_c))); ``c_entropy``, ``c_balance``: C's
+    terms on its unlabelled batch."""
+    alpha, lam, ent, bal = 0.3, 0.7, 0.4, 0.2
+    trainer, stats = _trainer(tmp_path, f"recipe.alpha={alpha}", f"recipe.real_pseudo={lam}", "recipe.alpha_p=0",
+                              "recipe.c_gradient=argmax", f"recipe.c_entropy={ent}", f"recipe.c_balance={bal}")
+    d_calls, c_calls = [], []
+    modules = trainer.recipe.modules
+    modules["D"].register_forward_hook(lambda m, a, out: d_calls.append((a[0], a[1], out.logits.detach().double())))
+    modules["C"].register_forward_hook(lambda m, a, out: c_calls.append((a[0], out.class_logits.detach().double())))
+    trainer.train_step()
+    # D phase: C(x_c) to sample ŷ, D(x_l), D(x_c, ŷ), D(G(z, y), y), C(x_r), D(x_r, argmax); C phase: C(x_u),
+    # D(x_u, argmax), C(x_l); G phase: D(G(z, y), y)
+    (x_c, c_c), (x_r, c_r), (x_u, c_u), (_, c_l) = c_calls
+    (_, _, d_l), (_, _, d_c), (_, _, d_g), (_, y_r, d_r), (_, y_a, d_a), _ = d_calls
+    half = len(x_u) // 2
+    assert len(x_r) == half and len(x_c) == len(x_u) - half
+    assert torch.equal(y_r, c_r.argmax(1)) and torch.equal(y_a, c_u.argmax(1))
+    sp = lambda t: _softplus(t.numpy())  # noqa: E731
+    expected_d = (1 - lam) * sp(-d_l).mean() + lam * sp(-d_r).mean() + alpha * sp(d_c).mean() + (1 - alpha) * sp(
+        d_g).mean()
+    assert stats["Loss/D"][0] == pytest.approx(expected_d, rel=1e-5)
+    p_u = F.softmax(c_u, 1).numpy()
+    adv = alpha * (p_u.max(1) * sp(-d_a)).mean()  # ns: f = −log D
+    assert stats["Loss/C/adv"][0] == pytest.approx(adv, rel=1e-5)
+    r_l = stats["Loss/C/R_L"][0]
+    entropy = -(p_u * np.log(p_u)).sum(1).mean()
+    balance = -np.log(p_u.mean(0)).mean()
+    assert stats["Loss/C"][0] == pytest.approx(adv + r_l + ent * entropy + bal * balance, rel=1e-5)
+
+
+def test_pretraining_trains_c_alone(tmp_path):
+    """``recipe.pretrain_steps`` = 2: the first two steps step C only (R_L and its entropy term);
+    D's and G's weights and optimizer states stay untouched until the third step."""
+    trainer, stats = _trainer(tmp_path, "recipe.pretrain_steps=2", "recipe.c_entropy=0.5")
+    params = lambda name: [p.detach().clone() for p in trainer.recipe.modules[name].parameters()]  # noqa: E731
+    d0, g0, c0 = params("D"), params("G"), params("C")
+    for _ in range(2):
+        trainer.train_step()
+    assert all(torch.equal(a, b) for a, b in zip(d0, params("D")))
+    assert all(torch.equal(a, b) for a, b in zip(g0, params("G")))
+    assert not all(torch.equal(a, b) for a, b in zip(c0, params("C")))
+    assert not trainer.optimizers["D"].state and not trainer.optimizers["G"].state
+    assert len(stats["Loss/C"]) == 2 and not {"Loss/D", "Loss/G", "Loss/C/adv", "Loss/C/R_P"} & set(stats)
+    trainer.train_step()
+    assert not all(torch.equal(a, b) for a, b in zip(d0, params("D")))
+    assert not all(torch.equal(a, b) for a, b in zip(g0, params("G")))
+    assert len(stats["Loss/D"]) == len(stats["Loss/G"]) == len(stats["Loss/C/adv"]) == 1
 
 
 def test_pseudo_loss_waits_for_pseudo_start(tmp_path):
@@ -207,6 +292,9 @@ def test_classifier_average_of_c_is_scored(tmp_path):
     ([], "model.conditional=true"),
     (COND + ["recipe.classifier_ema=1"], "recipe.classifier_ema"),
     (COND + ["recipe.c_gradient=sampled"], "recipe.c_gradient"),
+    (COND + ["recipe.real_pseudo=1.5"], "recipe.real_pseudo"),
+    (COND + ["recipe.c_entropy=-0.1"], "recipe.c_entropy"),
+    (COND + ["recipe.pretrain_steps=-1"], "recipe.pretrain_steps"),
     (COND + ["model.d_class_head=10"], "model.d_class_head"),
     (COND + ["model.d_projection=false"], "model.d_projection=true"),
     (COND + ["recipe.alpha=1.5"], "recipe.alpha"),

@@ -25,13 +25,20 @@ or ``f(d) = −log D = softplus(−d)`` (``"ns"``, the non-saturating form of th
 ``ŷ`` is discrete: Algorithm 1 estimates C's adversarial gradient by REINFORCE,
 ``∇ E_{ŷ~p_c}[f] = E[f · ∇ log p_c(ŷ | x)]`` (``f`` held fixed; ``recipe.c_gradient =
 "reinforce"``, the default). With K labels the expectation is also a sum, ``Σ_k p_c(k | x) f(x,
-k)``, whose gradient is exact (``"exact"``: K passes of D over ``x_u``, no sampling noise). On
-MNIST with 100 labels neither makes C better than C trained on the labels alone
-(``benchmarks/semi_supervised.py``: 41.9 % test error with REINFORCE, 70.2 % exact, 26.9 % with
-``recipe.alpha=0 recipe.alpha_p=0``, 3,000 steps), and the exact gradient is the worse of the
-two. The authors' "biased
-techniques" (pre-training C, entropy regularisation, C-labelled data as real pairs) are not
-used.
+k)``, whose gradient is exact (``"exact"``: K passes of D over ``x_u``, no sampling noise); the
+authors' code uses the argmax label weighted by its probability, ``max_k p_c · f(x, argmax p_c)``
+(``"argmax"``).
+
+Eq. 1 alone does not train C on MNIST's 100 labels (``benchmarks/semi_supervised.py``, MLP
+nets: C ends worse than on its labels alone). The authors' code adds what the paper calls
+biased techniques, each an option here (0 = off): C pre-trained alone for
+``recipe.pretrain_steps`` steps (D and G idle); C's prediction entropy on unlabelled data
+(``c_entropy``, Grandvalet & Bengio 2005) and the class balance of its mean prediction
+(``c_balance``); and C-labelled unlabelled pairs counted as real by D (``real_pseudo`` λ: D's
+real term is ``(1 − λ) E_l softplus(−d) + λ E softplus(−d(x_u, argmax p_c))``, the code's ratio
+of 400 such pairs to 1 labelled pair being λ ≈ 1). The preset uses them with the DCGAN family's
+nets (C is then a convolutional classifier): C reaches 4.2 % test error after 20,000 steps (3
+seeds), against 7.1 % for the same C trained alone on the same schedule.
 
 Labelled minibatches: ``semi_supervised.LabelledPool`` (``recipe.num_labelled`` examples,
 chosen with ``train.seed``), ``min(train.batch_size, num_labelled)`` per draw; unlabelled
@@ -41,6 +48,7 @@ batches are the trainer's (their labels are ignored).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Literal, Mapping
 
@@ -91,6 +99,31 @@ def expected_cost(probs: torch.Tensor, costs: torch.Tensor) -> torch.Tensor:
     return (probs * costs.detach()).sum(1).mean()
 
 
+def argmax_cost(probs: torch.Tensor, costs: torch.Tensor) -> torch.Tensor:
+    """``E_x[max_k p_c(k | x) · f(x, argmax_k p_c(k | x))]``, the authors' code's deterministic
+    stand-in for ``E_{ŷ~p_c}[f(x, ŷ)]`` (``objective_flag = 'argmax'``): ``probs`` ``(N, K)``
+    carries the gradient (through the largest probability only), ``costs`` ``(N,)``, the cost at
+    the argmax label, is held fixed."""
+    return (probs.max(dim=1).values * costs.detach()).mean()
+
+
+def prediction_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """``E_x H(p(· | x)) = −E_x Σ_k p_k log p_k`` of class logits ``(N, K)``: entropy
+    minimisation on unlabelled data (Grandvalet & Bengio 2005), a regulariser of C in the
+    Triple-GAN authors' code (weight 0.3)."""
+    log_p = F.log_softmax(logits, dim=1)
+    return -(log_p.exp() * log_p).sum(1).mean()
+
+
+def balance_loss(logits: torch.Tensor) -> torch.Tensor:
+    """``−(1/K) Σ_k log p̄_k`` with ``p̄ = E_x p(· | x)``: the cross-entropy of the mean
+    prediction against the uniform distribution over the K classes (its minimum, ``log K``,
+    when C spreads its predictions evenly); the Triple-GAN authors' code's class-balance term."""
+    n = logits.shape[0]
+    log_mean_p = torch.logsumexp(F.log_softmax(logits, dim=1), dim=0) - math.log(n)  # (K,) log p̄, no underflow
+    return -log_mean_p.mean()
+
+
 @dataclass(frozen=True)
 class TripleGANConfig:
     name: str = "triplegan"
@@ -102,17 +135,25 @@ class TripleGANConfig:
     lr_c: float = 2e-4  # learning rate of C (optim.lr_d is D's, optim.lr_g G's)
     classifier_ema: float = 0.0  # decay of a moving average of C's weights that classifies (0 = the raw C)
     # C's adversarial gradient: "reinforce" samples ŷ ~ p_c, the score-function estimate of Algorithm 1;
-    # "exact" sums f(x, k) p_c(k | x) over the K labels (one D pass per label, no sampling noise)
-    c_gradient: Literal["reinforce", "exact"] = "reinforce"
+    # "exact" sums f(x, k) p_c(k | x) over the K labels (one D pass per label, no sampling noise);
+    # "argmax" weights f(x, argmax p_c) by max p_c (the authors' code)
+    c_gradient: Literal["reinforce", "exact", "argmax"] = "reinforce"
+    # the authors' code's "biased techniques" (not in Eq. 1; 0 = off):
+    c_entropy: float = 0.0  # weight of C's prediction entropy on unlabelled data (code: 0.3)
+    c_balance: float = 0.0  # weight of the class balance of C's mean prediction (code: 0.3 pre-training, 1e-3 after)
+    pretrain_steps: int = 0  # first steps train C alone on R_L and the two terms above (D and G wait)
+    real_pseudo: float = 0.0  # weight λ of C-labelled (argmax) unlabelled pairs in D's real term (code: ~1)
 
     def validate(self) -> None:
         if self.num_labelled < 1:
             raise ConfigError(f"recipe.num_labelled must be >= 1, got {self.num_labelled}")
         if not 0.0 <= self.alpha <= 1.0:
             raise ConfigError(f"recipe.alpha must be in [0, 1], got {self.alpha}")
-        for key in ("alpha_p", "pseudo_start"):
+        for key in ("alpha_p", "pseudo_start", "c_entropy", "c_balance", "pretrain_steps"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
+        if not 0.0 <= self.real_pseudo <= 1.0:
+            raise ConfigError(f"recipe.real_pseudo must be in [0, 1], got {self.real_pseudo}")
         if self.lr_c <= 0:
             raise ConfigError(f"recipe.lr_c must be > 0, got {self.lr_c}")
         if not 0 <= self.classifier_ema < 1:
@@ -213,6 +254,10 @@ class TripleGANRecipe(Recipe):
             with torch.no_grad():
                 cost = fooling_cost(D(x_u, y_hat).logits, self.rc.loss)  # (B,)
             return reinforce_loss(cost, log_p)
+        if self.rc.c_gradient == "argmax":
+            with torch.no_grad():
+                cost = fooling_cost(D(x_u, logits_u.argmax(1)).logits, self.rc.loss)  # (B,)
+            return argmax_cost(F.softmax(logits_u, dim=1), cost)
         b = x_u.shape[0]
         labels = torch.arange(self.k, device=x_u.device).repeat_interleave(b)  # (K·B,) label k for block k
         with torch.no_grad():
@@ -220,42 +265,71 @@ class TripleGANRecipe(Recipe):
             costs = fooling_cost(d, self.rc.loss).view(self.k, b).T  # (B, K): f(x_i, k)
         return expected_cost(F.softmax(logits_u, dim=1), costs)
 
-    def accumulate_gradients(self, phase: str, batch: Batch, ctx: StepContext) -> None:
-        x_u, dev = batch.x, batch.x.device
-        D, C = self.modules["D"], self.modules["C"]
-        if phase == "D":
-            x_l, y_l = self._labelled(ctx.step, dev)
-            with torch.no_grad():
-                y_hat = torch.multinomial(F.softmax(C(x_u).class_logits, dim=1), 1).squeeze(1)  # (B,) ŷ ~ p_c
-                x_g, y_g = self._generated(x_u.shape[0], dev)
-            d_l, d_u, d_g = D(x_l, y_l).logits, D(x_u, y_hat).logits, D(x_g, y_g).logits
-            loss = triple_d_loss(d_l, d_u, d_g, self.rc.alpha)
-            ctx.report("D/real", d_l.mean())
-            ctx.report("D/pseudo", d_u.mean())
-            ctx.report("D/fake", d_g.mean())
-            ctx.report("Loss/D", loss)
-        elif phase == "C":
-            x_l, y_l = self._labelled(ctx.step, dev)
-            logits_u = C(x_u).class_logits  # (B, K)
-            adv = self.rc.alpha * self._c_adversarial(D, x_u, logits_u)
-            logits_l = C(x_l).class_logits
-            r_l = F.cross_entropy(logits_l, y_l)
-            loss = adv + r_l
-            if self.rc.alpha_p > 0 and ctx.step >= self.rc.pseudo_start:
-                with torch.no_grad():
-                    x_g, y_g = self._generated(x_u.shape[0], dev)
-                r_p = F.cross_entropy(C(x_g).class_logits, y_g)
-                ctx.report("Loss/C/R_P", r_p)
-                loss = loss + self.rc.alpha_p * r_p
-            with torch.no_grad():
-                acc = (logits_l.argmax(1) == y_l).float().mean()
-            ctx.report("Loss/C/adv", adv)
-            ctx.report("Loss/C/R_L", r_l)
-            ctx.report("TripleGAN/acc_labelled", acc)
-            ctx.report("Loss/C", loss)
-        elif phase == "G":
+    def _d_loss(self, x_u: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        """D's loss. With ``recipe.real_pseudo`` λ > 0 the first half of ``x_u``, labelled by C's
+        argmax, joins the real pairs (weight λ, the labelled pairs 1 − λ), and the second half
+        makes the fake pseudo-labelled pairs."""
+        D, C, dev, lam = self.modules["D"], self.modules["C"], x_u.device, self.rc.real_pseudo
+        x_l, y_l = self._labelled(ctx.step, dev)
+        half = x_u.shape[0] // 2 if lam > 0 else 0
+        x_r, x_c = x_u[:half], x_u[half:]
+        with torch.no_grad():
+            y_c = torch.multinomial(F.softmax(C(x_c).class_logits, dim=1), 1).squeeze(1)  # (B - half,) ŷ ~ p_c
             x_g, y_g = self._generated(x_u.shape[0], dev)
-            loss = (1 - self.rc.alpha) * fooling_cost(D(x_g, y_g).logits, self.rc.loss).mean()
+        d_l, d_c, d_g = D(x_l, y_l).logits, D(x_c, y_c).logits, D(x_g, y_g).logits
+        loss = triple_d_loss(d_l, d_c, d_g, self.rc.alpha)
+        if lam > 0:
+            with torch.no_grad():
+                y_r = C(x_r).class_logits.argmax(1)  # (half,)
+            d_r = D(x_r, y_r).logits
+            loss = loss + lam * (F.softplus(-d_r).mean() - F.softplus(-d_l).mean())
+            ctx.report("D/real_pseudo", d_r.mean())
+        ctx.report("D/real", d_l.mean())
+        ctx.report("D/pseudo", d_c.mean())
+        ctx.report("D/fake", d_g.mean())
+        ctx.report("Loss/D", loss)
+        return loss
+
+    def _c_loss(self, x_u: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        """C's loss: ``R_L`` and the entropy and balance terms on ``x_u``; after pre-training
+        also its adversarial term and ``α_P R_P``."""
+        C, dev, rc = self.modules["C"], x_u.device, self.rc
+        x_l, y_l = self._labelled(ctx.step, dev)
+        logits_u = C(x_u).class_logits  # (B, K)
+        loss = torch.zeros((), device=dev)
+        if ctx.step >= rc.pretrain_steps:
+            loss = rc.alpha * self._c_adversarial(self.modules["D"], x_u, logits_u)
+            ctx.report("Loss/C/adv", loss)
+        logits_l = C(x_l).class_logits  # (L, K)
+        r_l = F.cross_entropy(logits_l, y_l)
+        loss = loss + r_l
+        if rc.c_entropy > 0:
+            loss = loss + rc.c_entropy * prediction_entropy(logits_u)
+        if rc.c_balance > 0:
+            loss = loss + rc.c_balance * balance_loss(logits_u)
+        if rc.alpha_p > 0 and ctx.step >= max(rc.pseudo_start, rc.pretrain_steps):
+            with torch.no_grad():
+                x_g, y_g = self._generated(x_u.shape[0], dev)
+            r_p = F.cross_entropy(C(x_g).class_logits, y_g)
+            ctx.report("Loss/C/R_P", r_p)
+            loss = loss + rc.alpha_p * r_p
+        with torch.no_grad():
+            acc = (logits_l.argmax(1) == y_l).float().mean()
+        ctx.report("Loss/C/R_L", r_l)
+        ctx.report("TripleGAN/acc_labelled", acc)
+        ctx.report("Loss/C", loss)
+        return loss
+
+    def accumulate_gradients(self, phase: str, batch: Batch, ctx: StepContext) -> None:
+        if phase != "C" and ctx.step < self.rc.pretrain_steps:
+            return  # C pre-trains alone: D and G stay idle (no backward, so no optimizer step)
+        if phase == "D":
+            loss = self._d_loss(batch.x, ctx)
+        elif phase == "C":
+            loss = self._c_loss(batch.x, ctx)
+        elif phase == "G":
+            x_g, y_g = self._generated(batch.x.shape[0], batch.x.device)
+            loss = (1 - self.rc.alpha) * fooling_cost(self.modules["D"](x_g, y_g).logits, self.rc.loss).mean()
             ctx.report("Loss/G", loss)
         else:  # pragma: no cover - phases() declares only D, C and G
             raise ValueError(f"unknown phase {phase}")

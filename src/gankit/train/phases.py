@@ -11,7 +11,8 @@ class Phase:
 
     The trainer gives each phase its own fresh batch per repeat, enables gradients only
     for ``modules`` (and ``track`` modules), zeroes and steps ``optimizer``; the recipe's
-    ``accumulate_gradients(phase.name, batch)`` supplies the loss and calls backward.
+    ``accumulate_gradients(phase.name, batch)`` supplies the loss and calls backward (one
+    that calls none leaves the phase idle at that step: its optimizer is not stepped).
 
     name:      label used by the recipe and in stats ("D", "G", "E", ...)
     modules:   recipe modules whose parameters this phase's optimizer updates

@@ -77,6 +77,7 @@ class Trainer:
         self.grid_c = torch.arange(tc.n_grid, device=self.device) % k if k else None
         self.reporter: Reporter | None = None
         self._grad_owner: frozenset[str] | None = None
+        self._backward_calls = 0  # counts ctx.backward; a phase update without one leaves its optimizer idle
 
     # ------------------------------------------------------------------ one step
 
@@ -89,6 +90,7 @@ class Trainer:
 
     def _backward(self, loss: torch.Tensor) -> None:
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+        self._backward_calls += 1
 
     def train_step(self) -> None:
         """One step: every phase due at this step, each ``repeats`` times, then EMA."""
@@ -111,8 +113,11 @@ class Trainer:
             for _ in range(phase.repeats):
                 batch = self.loader.next()
                 opt.zero_grad(set_to_none=True)
+                calls = self._backward_calls
                 with autocast:
                     self.recipe.accumulate_gradients(phase.name, batch, ctx)
+                if self._backward_calls == calls:  # the recipe left this phase idle at this step
+                    continue
                 if self.scaler is not None:
                     self.scaler.step(opt)
                     self.scaler.update()
