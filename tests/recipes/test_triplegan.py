@@ -293,6 +293,7 @@ def test_classifier_average_of_c_is_scored(tmp_path):
     (COND + ["recipe.classifier_ema=1"], "recipe.classifier_ema"),
     (COND + ["recipe.c_gradient=sampled"], "recipe.c_gradient"),
     (COND + ["recipe.real_pseudo=1.5"], "recipe.real_pseudo"),
+    (COND + ["recipe.real_pseudo=0.5", "train.batch_size=1"], "train.batch_size >= 2"),
     (COND + ["recipe.c_entropy=-0.1"], "recipe.c_entropy"),
     (COND + ["recipe.pretrain_steps=-1"], "recipe.pretrain_steps"),
     (COND + ["model.d_class_head=10"], "model.d_class_head"),

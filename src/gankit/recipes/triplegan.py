@@ -173,6 +173,8 @@ def _check_model(cfg: ExperimentConfig, data: DataInfo) -> None:
         raise ConfigError(f"recipe triplegan builds C and D from model.arch: set model.d_arch=default (got {m.d_arch})")
     if not m.d_projection:
         raise ConfigError("recipe triplegan's D(x, y) needs the label: set model.d_projection=true")
+    if cfg.recipe.real_pseudo > 0 and cfg.train.batch_size < 2:
+        raise ConfigError("recipe.real_pseudo splits each unlabelled batch in two: set train.batch_size >= 2")
 
 
 @RECIPES.register("triplegan", "Triple-GAN (Li et al. 2017): classifier C, conditional G, D on (x, y) pairs")
