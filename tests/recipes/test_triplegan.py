@@ -180,7 +180,7 @@ def test_losses_with_the_authors_terms_by_hand(tmp_path):
     trainer.train_step()
     # D phase: C(x_c) to sample ŷ, D(x_l), D(x_c, ŷ), D(G(z, y), y), C(x_r), D(x_r, argmax); C phase: C(x_u),
     # D(x_u, argmax), C(x_l); G phase: D(G(z, y), y)
-    (x_c, c_c), (x_r, c_r), (x_u, c_u), (_, c_l) = c_calls
+    (x_c, c_c), (x_r, c_r), (x_u, c_u), (x_l, c_l) = c_calls
     (_, _, d_l), (_, _, d_c), (_, _, d_g), (_, y_r, d_r), (_, y_a, d_a), _ = d_calls
     half = len(x_u) // 2
     assert len(x_r) == half and len(x_c) == len(x_u) - half
@@ -192,7 +192,9 @@ def test_losses_with_the_authors_terms_by_hand(tmp_path):
     p_u = F.softmax(c_u, 1).numpy()
     adv = alpha * (p_u.max(1) * sp(-d_a)).mean()  # ns: f = −log D
     assert stats["Loss/C/adv"][0] == pytest.approx(adv, rel=1e-5)
-    r_l = stats["Loss/C/R_L"][0]
+    pool = trainer.recipe.pool
+    y_l = pool.y[[int(torch.nonzero((pool.x == x).flatten(1).all(1))[0]) for x in x_l]]  # labels of C's x_l
+    r_l = float(F.cross_entropy(c_l, y_l))
     entropy = -(p_u * np.log(p_u)).sum(1).mean()
     balance = -np.log(p_u.mean(0)).mean()
     assert stats["Loss/C"][0] == pytest.approx(adv + r_l + ent * entropy + bal * balance, rel=1e-5)
