@@ -53,7 +53,7 @@ def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, 
                  "train.progress=false", "train.sample_every=0", "train.checkpoint_every=0", *extra]
     if data_dir:
         overrides += [f"data.path={data_dir}", "data.download=false"]
-    cfg = load_preset(preset, overrides)
+    cfg, digest = load_preset(preset, overrides), preset_digest(preset)  # the file as this run reads it
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(cfg, tmp)
         wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -63,10 +63,9 @@ def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, 
     ema = {name: e.module for name, e in trainer.ema.items()}
     run = LoadedRun(cfg, trainer.recipe, ema, trainer.step, data_summary(trainer.dataset), trainer.device)
     error, raw = classifier_error(run, "test"), classifier_error(run, "test", use_ema=False)
-    return {"preset": preset, "preset_sha256": preset_digest(preset), "recipe": cfg.recipe.name, "labels": labels,
-            "seed": seed, "steps": steps, "steps_done": trainer.step, "cpu_budget_s": cpu_budget, "test_error": error,
-            "test_error_raw": raw,
-            "cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "overrides": extra,
+    return {"preset": preset, "preset_sha256": digest, "recipe": cfg.recipe.name, "labels": labels, "seed": seed,
+            "steps": steps, "steps_done": trainer.step, "cpu_budget_s": cpu_budget, "test_error": error,
+            "test_error_raw": raw, "cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "overrides": extra,
             "torch_threads": torch.get_num_threads()}
 
 

@@ -36,6 +36,12 @@ def _trainer(tmp_path, *extra):
     return trainer, stats
 
 
+def _pool_labels(trainer, x):
+    """The labels of the labelled-pool examples ``x`` (each looked up by its pixels)."""
+    pool = trainer.recipe.pool
+    return pool.y[[int(torch.nonzero((pool.x == xi).flatten(1).all(1))[0]) for xi in x]]
+
+
 def _softplus(v):
     return np.logaddexp(0.0, v)
 
@@ -154,8 +160,7 @@ def test_losses_of_one_step_by_hand(tmp_path, loss):
     log_p = F.log_softmax(c_u, 1).numpy()[np.arange(len(y_hat)), y_hat.numpy()]
     adv = alpha * (cost * log_p).mean()
     assert stats["Loss/C/adv"][0] == pytest.approx(adv, rel=1e-5)
-    pool = trainer.recipe.pool
-    y_l = pool.y[[int(torch.nonzero((pool.x == x).flatten(1).all(1))[0]) for x in x_l]]  # labels of C's x_l
+    y_l = _pool_labels(trainer, x_l)
     r_l = float(F.cross_entropy(c_l, y_l))
     r_p = float(F.cross_entropy(c_g, y_gen_c))
     assert stats["Loss/C/R_L"][0] == pytest.approx(r_l, rel=1e-5)
@@ -192,8 +197,7 @@ def test_losses_with_the_authors_terms_by_hand(tmp_path):
     p_u = F.softmax(c_u, 1).numpy()
     adv = alpha * (p_u.max(1) * sp(-d_a)).mean()  # ns: f = −log D
     assert stats["Loss/C/adv"][0] == pytest.approx(adv, rel=1e-5)
-    pool = trainer.recipe.pool
-    y_l = pool.y[[int(torch.nonzero((pool.x == x).flatten(1).all(1))[0]) for x in x_l]]  # labels of C's x_l
+    y_l = _pool_labels(trainer, x_l)
     r_l = float(F.cross_entropy(c_l, y_l))
     entropy = -(p_u * np.log(p_u)).sum(1).mean()
     balance = -np.log(p_u.mean(0)).mean()
