@@ -10,6 +10,12 @@ Budget: each run stops at ``--steps`` generator steps or when its process CPU ti
 learning-rate schedule is the preset's, over ``--steps``). CPU seconds = process CPU time
 of the training loop (all threads; torch threads as set).
 
+With ``--eval-every N`` the averaged classifier is also scored on the test split every N steps
+(recorded as ``curve``: [step, training CPU s, test error]); the evaluations do not touch the
+training (no RNG draws, modes restored) and their time is left out of the budget and of
+``cpu_s`` / ``wall_s``. The
+reported error is always the one at the end of the budget, never the curve's best.
+
 Each run appends one JSON line to ``<out>/runs.jsonl`` as soon as it finishes (so a partial
 sweep keeps its runs) and prints its test error; ``--summarise`` prints the markdown table
 (mean ± s.e. over seeds) of that file and writes it to ``<out>/summary.md``.
@@ -32,6 +38,7 @@ from collections import defaultdict
 
 import torch
 
+from gankit.config import ExperimentConfig
 from gankit.presets import load_preset, preset_path
 from gankit.runs import LoadedRun
 from gankit.semi_supervised import classifier_error
@@ -48,7 +55,14 @@ def preset_digest(preset: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
-def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, data_dir: str, extra: list[str]) -> dict:
+def scored_run(cfg: ExperimentConfig, trainer: Trainer) -> LoadedRun:
+    """The trainer's state as a run ``classifier_error`` can score (averaged weights included)."""
+    ema = {name: e.module for name, e in trainer.ema.items()}
+    return LoadedRun(cfg, trainer.recipe, ema, trainer.step, data_summary(trainer.dataset), trainer.device)
+
+
+def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, data_dir: str, extra: list[str],
+            eval_every: int = 0) -> dict:
     overrides = [f"recipe.num_labelled={labels}", f"train.seed={seed}", f"train.steps={steps}",
                  "train.progress=false", "train.sample_every=0", "train.checkpoint_every=0", *extra]
     if data_dir:
@@ -56,17 +70,24 @@ def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, 
     cfg, digest = load_preset(preset, overrides), preset_digest(preset)  # the file as this run reads it
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(cfg, tmp)
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        while trainer.step < steps and time.process_time() - cpu0 < cpu_budget:
+        test_set = scored_run(cfg, trainer).dataset("test") if eval_every else None
+        curve: list[list[float]] = []
+        wall0, cpu0, eval_wall, eval_cpu = time.perf_counter(), time.process_time(), 0.0, 0.0
+        while trainer.step < steps and time.process_time() - cpu0 - eval_cpu < cpu_budget:
             trainer.train_step()
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    ema = {name: e.module for name, e in trainer.ema.items()}
-    run = LoadedRun(cfg, trainer.recipe, ema, trainer.step, data_summary(trainer.dataset), trainer.device)
+            if eval_every and trainer.step % eval_every == 0:
+                w, t = time.perf_counter(), time.process_time()
+                error = classifier_error(scored_run(cfg, trainer), dataset=test_set)
+                curve.append([trainer.step, round(t - cpu0 - eval_cpu, 1), error])
+                eval_wall, eval_cpu = eval_wall + time.perf_counter() - w, eval_cpu + time.process_time() - t
+        wall = time.perf_counter() - wall0 - eval_wall
+        cpu = time.process_time() - cpu0 - eval_cpu
+    run = scored_run(cfg, trainer)
     error, raw = classifier_error(run, "test"), classifier_error(run, "test", use_ema=False)
     return {"preset": preset, "preset_sha256": digest, "recipe": cfg.recipe.name, "labels": labels, "seed": seed,
             "steps": steps, "steps_done": trainer.step, "cpu_budget_s": cpu_budget, "test_error": error,
             "test_error_raw": raw, "cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "overrides": extra,
-            "torch_threads": torch.get_num_threads()}
+            "torch_threads": torch.get_num_threads()} | ({"curve": curve} if eval_every else {})
 
 
 def summarise(path: str) -> str:
@@ -95,6 +116,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20000, help="generator steps (the lr schedule's length)")
     ap.add_argument("--cpu-budget", type=float, default=3600.0, help="CPU seconds per run (training loop)")
     ap.add_argument("--data-dir", default="", help="directory with MNIST-format files (data.path)")
+    ap.add_argument("--eval-every", type=int, default=0, help="also score the test split every N steps (0 = off)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "semi_supervised"))
     ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
@@ -105,7 +127,8 @@ def main() -> None:
     path = log_invocation(args.out, torch_threads=torch.get_num_threads())
     for preset in args.presets.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
-            rec = run_one(preset, args.labels, seed, args.steps, args.cpu_budget, args.data_dir, args.set)
+            rec = run_one(preset, args.labels, seed, args.steps, args.cpu_budget, args.data_dir, args.set,
+                         args.eval_every)
             append_record(path, rec)
 
 

@@ -3,6 +3,7 @@ softmax, one step's losses by hand, smoke, the supervised CE falling on 8x8 digi
 labelled subset (balanced, fixed across resume), exact resume, the averaged classifier (its EMA rule,
 what classifier_error scores, old checkpoints), config errors, the preset."""
 
+import copy
 import dataclasses
 import math
 from types import SimpleNamespace
@@ -94,6 +95,30 @@ def test_losses_of_one_step_by_hand(tmp_path):
     fm = (g_real.features.detach().double().mean(0) - g_fake.features.detach().double().mean(0)).square().sum()
     assert stats["Loss/G"][0] == pytest.approx(float(fm), rel=1e-4)
     assert float(feature_matching_loss(g_real.features, g_fake.features.detach())) == pytest.approx(float(fm), rel=1e-4)
+
+
+def test_weight_norm_d_gradients_with_cached_weights(tmp_path):
+    """D's phase computes its weight-normalised weights once for its three forwards
+    (``parametrize.cached``): its gradients equal those of three plain forwards of a copy."""
+    trainer, _ = _trainer(tmp_path, "model.d_weight_norm=true", "model.d_norm=none", "recipe.unsup_weight=0.7")
+    D = trainer.recipe.modules["D"]
+    before = copy.deepcopy(D)
+    inputs = []
+    hook = D.register_forward_hook(lambda m, a, out: inputs.append(a[0].detach().clone()))
+    trainer.train_step()
+    hook.remove()
+    x_lab, x_real, x_fake = inputs[:3]  # the D phase's inputs, noise included
+    pool = trainer.recipe.pool
+    y_lab = pool.y[[int(torch.nonzero((pool.x == x).flatten(1).all(1))[0]) for x in x_lab]]
+    lab, real, fake = (before(x).class_logits for x in (x_lab, x_real, x_fake))
+    loss = F.cross_entropy(lab, y_lab) + 0.7 * k_plus_one_d_loss(real, fake)
+    expected = torch.autograd.grad(loss, list(before.parameters()), allow_unused=True)  # the adversarial head: None
+    assert sum(g is not None for g in expected) > 4
+    for (name, p), g in zip(D.named_parameters(), expected):
+        if g is None:
+            assert p.grad is None, name
+        else:
+            torch.testing.assert_close(p.grad, g, rtol=1e-4, atol=1e-6, msg=name)
 
 
 def test_supervised_loss_falls_on_digits(tmp_path):

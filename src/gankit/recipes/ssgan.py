@@ -39,6 +39,7 @@ from typing import Literal, Mapping
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import parametrize
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
@@ -161,8 +162,9 @@ class SSGANRecipe(TwoPlayerRecipe):
         if self.pool is None:
             raise ConfigError("recipe ssgan trains only with its training set (DataInfo.train_set)")
         x_lab, y_lab = self.pool.draw(ctx.step, self.labelled_batch, batch.x.device)
-        lab = self._d(x_lab).class_logits  # (B_lab, K)
-        real, fake_l = self._d(batch.x).class_logits, self._d(fake).class_logits  # (B, K)
+        with parametrize.cached():  # D's (weight-normalised) weights computed once for its three forwards
+            lab = self._d(x_lab).class_logits  # (B_lab, K)
+            real, fake_l = self._d(batch.x).class_logits, self._d(fake).class_logits  # (B, K)
         sup = F.cross_entropy(lab, y_lab)
         unsup = k_plus_one_d_loss(real, fake_l)
         loss = sup + self.rc.unsup_weight * unsup
@@ -177,12 +179,13 @@ class SSGANRecipe(TwoPlayerRecipe):
         return loss
 
     def g_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
-        fake_out = self._d(fake)
-        if self.rc.g_loss == "ns":
-            loss = k_plus_one_g_loss(fake_out.class_logits)
-        else:
-            with torch.no_grad():
-                real_features = self._d(batch.x).features  # (B, F), a fixed target
-            loss = feature_matching_loss(real_features, fake_out.features)
+        with parametrize.cached():
+            fake_out = self._d(fake)
+            if self.rc.g_loss == "ns":
+                loss = k_plus_one_g_loss(fake_out.class_logits)
+            else:
+                with torch.no_grad():
+                    real_features = self._d(batch.x).features  # (B, F), a fixed target
+                loss = feature_matching_loss(real_features, fake_out.features)
         ctx.report("Loss/G", loss)
         return loss
