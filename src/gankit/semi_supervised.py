@@ -66,6 +66,12 @@ class LabelledPool:
         return self.x.index_select(0, idx), self.y.index_select(0, idx)
 
 
+def check_classifier_ema(decay: float) -> None:
+    """``recipe.classifier_ema``, the decay of the classifier's weight average, must be in [0, 1)."""
+    if not 0 <= decay < 1:
+        raise ConfigError(f"recipe.classifier_ema must be in [0, 1), got {decay}")
+
+
 @runtime_checkable
 class Classifier(Protocol):
     """A recipe that trains a classifier: ``class_logits(nets, x)`` gives its ``K`` logits

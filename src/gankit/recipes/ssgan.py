@@ -48,7 +48,7 @@ from gankit.nets.base import DOutput
 from gankit.nets.init import weight_norm_data_init_
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import TwoPlayerRecipe
-from gankit.semi_supervised import LabelledPool
+from gankit.semi_supervised import LabelledPool, check_classifier_ema
 from gankit.stabilizers import add_instance_noise, feature_matching_loss
 from gankit.train.loader import Batch
 
@@ -95,8 +95,7 @@ class SSGANConfig:
         for key in ("unsup_weight", "input_noise"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
-        if not 0 <= self.classifier_ema < 1:
-            raise ConfigError(f"recipe.classifier_ema must be in [0, 1), got {self.classifier_ema}")
+        check_classifier_ema(self.classifier_ema)
 
 
 def _ssgan_config(cfg: ExperimentConfig, data: DataInfo) -> ExperimentConfig:

@@ -60,7 +60,7 @@ from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.nets import NetSpec, build_networks
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
-from gankit.semi_supervised import LabelledPool
+from gankit.semi_supervised import LabelledPool, check_classifier_ema
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
 
@@ -156,8 +156,7 @@ class TripleGANConfig:
             raise ConfigError(f"recipe.real_pseudo must be in [0, 1], got {self.real_pseudo}")
         if self.lr_c <= 0:
             raise ConfigError(f"recipe.lr_c must be > 0, got {self.lr_c}")
-        if not 0 <= self.classifier_ema < 1:
-            raise ConfigError(f"recipe.classifier_ema must be in [0, 1), got {self.classifier_ema}")
+        check_classifier_ema(self.classifier_ema)
 
 
 def _check_model(cfg: ExperimentConfig, data: DataInfo) -> None:
