@@ -55,6 +55,8 @@ MODELS: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
     "cgan-concat": ("mnist-cgan", ["model.d_concat_labels=true"], ("class_acc",)),
     "acgan": ("mnist-acgan", [], ("class_acc",)),  # the preset: D's class loss on real data only
     "acgan-paper": ("mnist-acgan", ["recipe.cls_fake_weight=1"], ("class_acc",)),  # Odena et al.: on fakes too
+    # a (K+1)-th fake class in D's classifier (AM-GAN, Zhou et al. 2018); its CE on fakes targets that class
+    "acgan-fakeclass": ("mnist-acgan", ["recipe.fake_class=true", "recipe.cls_fake_weight=1"], ("class_acc",)),
     # InfoGAN on DCGAN-28 of width 32 with a linear Q (the preset's networks until Chen et al.'s replaced them)
     "infogan": ("mnist-infogan", ["model.g_width=32", "model.d_width=32", "model.g_fc=0", "model.d_fc=0",
                                   "model.q_hidden=0"], ("code_acc",)),

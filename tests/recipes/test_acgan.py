@@ -4,6 +4,7 @@ on real data falling, exact resume, and the mnist-acgan preset."""
 import math
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -74,6 +75,32 @@ def test_losses_of_one_step_by_hand(tmp_path):
     assert stats["ACGAN/acc_real"][0] == pytest.approx(float(acc))
 
 
+def _k_plus_one_ce(logits: torch.Tensor, target: torch.Tensor) -> float:
+    """Mean CE of an explicit (K+1)-way softmax over [l_1..l_K, 0] (NumPy, float64)."""
+    full = np.concatenate([logits.detach().double().numpy(), np.zeros((logits.shape[0], 1))], axis=1)
+    log_p = full - full.max(1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(1, keepdims=True))
+    return float(-log_p[np.arange(len(full)), target.numpy()].mean())
+
+
+def test_fake_class_losses_of_one_step_by_hand(tmp_path):
+    wf = 0.6
+    trainer, stats = _trainer(tmp_path, "recipe.fake_class=true", f"recipe.cls_fake_weight={wf}")
+    outs, batches = _record(trainer)
+    trainer.train_step()
+    y = batches[0].y
+    real, fake, g_fake = outs
+    fake_target = torch.full_like(y, 10)  # the fake class K
+    assert stats["Loss/D/cls_real"][0] == pytest.approx(_k_plus_one_ce(real.class_logits, y), rel=1e-5)
+    assert stats["Loss/D/cls_fake"][0] == pytest.approx(_k_plus_one_ce(fake.class_logits, fake_target), rel=1e-5)
+    assert stats["Loss/G/cls"][0] == pytest.approx(_k_plus_one_ce(g_fake.class_logits, y), rel=1e-5)
+    adv_d = stats["Loss/D/adv"][0]
+    assert stats["Loss/D"][0] == pytest.approx(adv_d + stats["Loss/D/cls_real"][0] + wf * stats["Loss/D/cls_fake"][0],
+                                               rel=1e-5)
+    adv_g = float((-torch.log(torch.sigmoid(g_fake.logits.detach().double()))).mean())
+    assert stats["Loss/G"][0] == pytest.approx(adv_g + _k_plus_one_ce(g_fake.class_logits, y), rel=1e-5)
+
+
 def test_class_loss_on_real_data_falls(tmp_path):
     # 50 steps on 8x8 digits with tiny nets: the class CE on real batches starts at ~log 10 = 2.30
     # and falls to ~1.3 (seeds 0-5: the mean of the last 10 steps is 0.87-1.06 below the first 10)
@@ -87,7 +114,9 @@ def test_class_loss_on_real_data_falls(tmp_path):
 
 
 @pytest.mark.parametrize("extra, match", [([], "model.conditional=true"),
-                                          (COND + ["model.d_class_head=3"], "model.d_class_head")])
+                                          (COND + ["model.d_class_head=3"], "model.d_class_head"),
+                                          (COND + ["recipe.fake_class=true", "recipe.cls_fake_weight=0"],
+                                           "recipe.cls_fake_weight > 0")])
 def test_config_errors(tmp_path, extra, match):
     with pytest.raises(ConfigError, match=match):
         Trainer(tiny_recipe("digits-dcgan", tmp_path, "acgan", *extra), str(tmp_path / "r"))

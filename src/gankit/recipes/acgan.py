@@ -10,6 +10,13 @@ trunk: the adversarial logit and class logits ``(N, K)`` (``DOutput.class_logits
     L_G = L_adv,G(x_fake) + w_g · CE(D_cls(x_fake), c)
 
 (the paper's L_S + L_C for D and L_C − L_S for G, with the usual non-saturating G term).
+
+With ``recipe.fake_class = true`` the class head gets a (K+1)-th class "fake" with its logit
+fixed at 0, as in AM-GAN's classifier (Zhou et al. 2018, "Activation Maximization Generative
+Adversarial Nets"): every CE above is over ``[l_1..l_K, 0]``, and D's class term on fakes
+targets the fake class, ``CE_{K+1}(D_cls(x_fake)) = softplus(logsumexp_k l_k)``. G's class term
+then asks for images that D's classifier calls class c *and* real, so G cannot satisfy it with
+off-class images that a K-way head trained on real data alone would still call c.
 The fake labels ``c`` are the labels of the real batch, so fakes follow the data's class
 frequencies. The recipe builds D with ``model.d_class_head = K`` (the number of classes; 0
 in the config means "set it for me") and without the projection term
@@ -41,6 +48,7 @@ class ACGANConfig:
     cls_real_weight: float = 1.0  # w_real: D's class CE on real data
     cls_fake_weight: float = 1.0  # w_fake: D's class CE on fakes (paper: 1; 0 = D learns classes from real only)
     cls_g_weight: float = 1.0  # w_g: G's class CE on its fakes
+    fake_class: bool = False  # a (K+1)-th "fake" class (logit 0): D's class CE on fakes targets it (AM-GAN)
 
     def validate(self) -> None:
         LOSSES.get(self.loss)
@@ -49,6 +57,8 @@ class ACGANConfig:
         for key in ("cls_real_weight", "cls_fake_weight", "cls_g_weight"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
+        if self.fake_class and self.cls_fake_weight == 0:
+            raise ConfigError("recipe.fake_class learns the fake class from fakes: set recipe.cls_fake_weight > 0")
 
 
 def _acgan_config(cfg: ExperimentConfig, data: DataInfo) -> ExperimentConfig:
@@ -66,6 +76,11 @@ def _acgan_config(cfg: ExperimentConfig, data: DataInfo) -> ExperimentConfig:
     return dataclasses.replace(cfg, model=dataclasses.replace(m, d_class_head=k, d_projection=False))
 
 
+def with_fake_class(class_logits: torch.Tensor) -> torch.Tensor:
+    """``[l_1..l_K, 0]`` ``(N, K+1)``: class logits ``(N, K)`` with a fake class of logit 0."""
+    return F.pad(class_logits, (0, 1))
+
+
 @RECIPES.register("acgan", "ACGAN (Odena et al. 2017): conditional G, D with an auxiliary classifier head")
 class ACGANRecipe(TwoPlayerRecipe):
     config_class = ACGANConfig
@@ -80,8 +95,12 @@ class ACGANRecipe(TwoPlayerRecipe):
         D = self.modules["D"]
         real_out, fake_out = D(batch.x), D(fake)  # D ignores labels; its class head predicts them
         adv = self.loss.d_loss(real_out.logits, fake_out.logits)
-        cls_real = F.cross_entropy(real_out.class_logits, batch.y)  # (B, K) vs (B,)
-        cls_fake = F.cross_entropy(fake_out.class_logits, c)
+        if self.rc.fake_class:  # (B, K+1); the fakes' target is the fake class K
+            cls_real = F.cross_entropy(with_fake_class(real_out.class_logits), batch.y)
+            cls_fake = F.softplus(torch.logsumexp(fake_out.class_logits, dim=1)).mean()  # CE with target K
+        else:
+            cls_real = F.cross_entropy(real_out.class_logits, batch.y)  # (B, K) vs (B,)
+            cls_fake = F.cross_entropy(fake_out.class_logits, c)
         loss = adv + self.rc.cls_real_weight * cls_real + self.rc.cls_fake_weight * cls_fake
         with torch.no_grad():
             acc = (real_out.class_logits.argmax(1) == batch.y).float().mean()
@@ -97,7 +116,7 @@ class ACGANRecipe(TwoPlayerRecipe):
     def g_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
         out = self.modules["D"](fake)
         adv = self.loss.g_loss(out.logits)
-        cls = F.cross_entropy(out.class_logits, c)
+        cls = F.cross_entropy(with_fake_class(out.class_logits) if self.rc.fake_class else out.class_logits, c)
         loss = adv + self.rc.cls_g_weight * cls
         ctx.report("Loss/G/adv", adv)
         ctx.report("Loss/G/cls", cls)
