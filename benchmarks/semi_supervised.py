@@ -13,8 +13,8 @@ of the training loop (all threads; torch threads as set).
 With ``--eval-every N`` the averaged classifier is also scored on the test split every N steps
 (recorded as ``curve``: [step, training CPU s, test error]); the evaluations do not touch the
 training (no RNG draws, modes restored) and their time is left out of the budget and of
-``cpu_s`` / ``wall_s``. The
-reported error is always the one at the end of the budget, never the curve's best.
+``cpu_s`` / ``wall_s``. The reported error is always the one at the end of the budget, never
+the curve's best.
 
 Each run appends one JSON line to ``<out>/runs.jsonl`` as soon as it finishes (so a partial
 sweep keeps its runs) and prints its test error; ``--summarise`` prints the markdown table

@@ -10,6 +10,10 @@ trunk: the adversarial logit and class logits ``(N, K)`` (``DOutput.class_logits
     L_G = L_adv,G(x_fake) + w_g · CE(D_cls(x_fake), c)
 
 (the paper's L_S + L_C for D and L_C − L_S for G, with the usual non-saturating G term).
+The fake labels ``c`` are the labels of the real batch, so fakes follow the data's class
+frequencies. The recipe builds D with ``model.d_class_head = K`` (the number of classes; 0
+in the config means "set it for me") and without the projection term
+(``model.d_projection`` is forced to false: ACGAN's D classifies instead of projecting).
 
 With ``recipe.fake_class = true`` the class head gets a (K+1)-th class "fake" with its logit
 fixed at 0, as in AM-GAN's classifier (Zhou et al. 2018, "Activation Maximization Generative
@@ -17,10 +21,6 @@ Adversarial Nets"): every CE above is over ``[l_1..l_K, 0]``, and D's class term
 targets the fake class, ``CE_{K+1}(D_cls(x_fake)) = softplus(logsumexp_k l_k)``. G's class term
 then asks for images that D's classifier calls class c *and* real, so G cannot satisfy it with
 off-class images that a K-way head trained on real data alone would still call c.
-The fake labels ``c`` are the labels of the real batch, so fakes follow the data's class
-frequencies. The recipe builds D with ``model.d_class_head = K`` (the number of classes; 0
-in the config means "set it for me") and without the projection term
-(``model.d_projection`` is forced to false: ACGAN's D classifies instead of projecting).
 """
 
 from __future__ import annotations
