@@ -4,7 +4,8 @@ For each kept run (``benchmarks/image_models.py`` keeps them under ``/tmp/gankit
 and each class c: ``n`` EMA samples G(z, c) (z from ``torch.Generator().manual_seed(seed)``,
 one stream for all classes in order), then
 
-* ``d_cls``: the share D's class head assigns to c (what G's class loss optimises),
+* ``d_cls``: the share D's class head assigns to c (what G's class loss optimises; argmax over
+  the K real classes, so with ``recipe.fake_class`` its fake class is left out),
 * ``clf``: the share gankit's classifier for the dataset assigns to c (``class_acc``'s measure),
 * ``clf_top``: the class gankit's classifier gives most of them,
 * ``d_real``: D's mean probability that they are real (σ of its adversarial logit).

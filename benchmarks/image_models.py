@@ -53,10 +53,12 @@ MODELS: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
     "hinge-sn": ("mnist-dcgan", ["recipe.loss=hinge", "model.d_spectral_norm=true"], ()),
     "cgan": ("mnist-cgan", [], ("class_acc",)),
     "cgan-concat": ("mnist-cgan", ["model.d_concat_labels=true"], ("class_acc",)),
-    "acgan": ("mnist-acgan", [], ("class_acc",)),  # the preset: D's class loss on real data only
-    "acgan-paper": ("mnist-acgan", ["recipe.cls_fake_weight=1"], ("class_acc",)),  # Odena et al.: on fakes too
-    # a (K+1)-th fake class in D's classifier (AM-GAN, Zhou et al. 2018); its CE on fakes targets that class
-    "acgan-fakeclass": ("mnist-acgan", ["recipe.fake_class=true", "recipe.cls_fake_weight=1"], ("class_acc",)),
+    # K-way class head trained on real data only (the presets until the fake class)
+    "acgan": ("mnist-acgan", ["recipe.fake_class=false", "recipe.cls_fake_weight=0"], ("class_acc",)),
+    # Odena et al.: the K-way head also learns the fakes' intended labels
+    "acgan-paper": ("mnist-acgan", ["recipe.fake_class=false", "recipe.cls_fake_weight=1"], ("class_acc",)),
+    # the preset: a (K+1)-th fake class in D's classifier (AM-GAN, Zhou et al. 2018) that fakes are taught
+    "acgan-fakeclass": ("mnist-acgan", [], ("class_acc",)),
     # InfoGAN on DCGAN-28 of width 32 with a linear Q (the preset's networks until Chen et al.'s replaced them)
     "infogan": ("mnist-infogan", ["model.g_width=32", "model.d_width=32", "model.g_fc=0", "model.d_fc=0",
                                   "model.q_hidden=0"], ("code_acc",)),
