@@ -1,5 +1,5 @@
-"""Recipe acgan (Odena et al. 2017): smoke, the losses of one step by hand, the class loss
-on real data falling, exact resume, and the mnist-acgan preset."""
+"""Recipe acgan (Odena et al. 2017): smoke, the losses of one step by hand (K-way head and with
+the fake class), the class loss on real data falling, exact resume, and the mnist-acgan preset."""
 
 import math
 from types import SimpleNamespace

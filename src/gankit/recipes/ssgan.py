@@ -161,7 +161,7 @@ class SSGANRecipe(TwoPlayerRecipe):
         if self.pool is None:
             raise ConfigError("recipe ssgan trains only with its training set (DataInfo.train_set)")
         x_lab, y_lab = self.pool.draw(ctx.step, self.labelled_batch, batch.x.device)
-        with parametrize.cached():  # D's (weight-normalised) weights computed once for its three forwards
+        with parametrize.cached():  # D's parametrized weights (weight norm) computed once for its three forwards
             lab = self._d(x_lab).class_logits  # (B_lab, K)
             real, fake_l = self._d(batch.x).class_logits, self._d(fake).class_logits  # (B, K)
         sup = F.cross_entropy(lab, y_lab)
