@@ -25,6 +25,7 @@ import sys
 
 import torch
 
+from gankit.atomic import atomic_write
 from gankit.metrics.classifier.load import load_classifier, predict
 from gankit.runs import load_run
 
@@ -65,10 +66,8 @@ def main() -> None:
         lines += ["", *class_report(run_dir, args.n, args.seed)]
     text = "\n".join(lines) + "\n"
     print(text, end="")
-    tmp = args.out + ".tmp"
-    with open(tmp, "w") as fh:
+    with atomic_write(args.out, "w") as fh:
         fh.write(text)
-    os.replace(tmp, args.out)
 
 
 if __name__ == "__main__":

@@ -96,8 +96,9 @@ class ACGANRecipe(TwoPlayerRecipe):
         real_out, fake_out = D(batch.x), D(fake)  # D ignores labels; its class head predicts them
         adv = self.loss.d_loss(real_out.logits, fake_out.logits)
         if self.rc.fake_class:  # (B, K+1); the fakes' target is the fake class K
+            fake_class = torch.full_like(c, fake_out.class_logits.shape[1])
             cls_real = F.cross_entropy(with_fake_class(real_out.class_logits), batch.y)
-            cls_fake = F.softplus(torch.logsumexp(fake_out.class_logits, dim=1)).mean()  # CE with target K
+            cls_fake = F.cross_entropy(with_fake_class(fake_out.class_logits), fake_class)
         else:
             cls_real = F.cross_entropy(real_out.class_logits, batch.y)  # (B, K) vs (B,)
             cls_fake = F.cross_entropy(fake_out.class_logits, c)
