@@ -11,7 +11,9 @@ recorded), keep the run under ``--runs-dir``, then with the EMA generator and ``
 * ``class_acc``: conditional models (CGAN, ACGAN, Triple-GAN): samples of class c classified as c;
 * ``code_acc``: InfoGAN / ss-InfoGAN: categorical code vs predicted class after the best
   one-to-one matching (``gankit.metrics.statistics.matched_accuracy``);
-* ``test_error``: semi-supervised models (SSGAN, Triple-GAN, ss-InfoGAN): their classifier on the test split.
+* ``test_error``: semi-supervised models (SSGAN, Triple-GAN, ss-InfoGAN): their classifier on the test split;
+* ``pair_mismatch``: CoGAN: how far ``--n`` pairs ``(G_A(z), G_B(z))`` are from corresponding
+  (``gankit.recipes.coupled.pair_mismatch``: 0 = B is exactly A's transform, ≈ 1 = no correspondence).
 
 Each run appends one JSON line to ``<out>/runs.jsonl`` and copies its final sample grid to
 ``<out>/grids/<dataset>-<model>-seed<S>-steps<N>.png``; ``--summarise`` prints the table (mean ± s.e.
@@ -68,7 +70,8 @@ MODELS: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
     "vaegan": ("mnist-vaegan", [], ()),
     "ssgan": ("mnist-ssgan", [], ("test_error",)),
     "triplegan": ("mnist-triplegan", [], ("class_acc", "test_error")),
-    "cogan": ("mnist-cogan", [], ()),
+    "cogan": ("mnist-cogan", [], ("pair_mismatch",)),  # domain A scored; B = Sobel edge maps
+    "cogan-unshared": ("mnist-cogan", ["recipe.shared_layers=0"], ("pair_mismatch",)),  # two independent GANs
 }
 
 
@@ -129,6 +132,10 @@ def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> di
         from gankit.semi_supervised import classifier_error
 
         rec["test_error"] = classifier_error(run, split="test")
+    if "pair_mismatch" in measures:
+        from gankit.recipes.coupled import pair_correspondence
+
+        rec["pair_mismatch"] = pair_correspondence(run, args.n, seed)
     grids = os.path.join(args.out, "grids")
     os.makedirs(grids, exist_ok=True)
     grid = os.path.join(grids, f"{dataset}-{model}-seed{seed}-steps{args.steps}.png")
@@ -136,7 +143,8 @@ def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> di
     return rec
 
 
-COLUMNS = ["fid_clf", "fid_inception", "precision", "recall", "class_acc", "code_acc", "test_error", "cpu_s"]
+COLUMNS = ["fid_clf", "fid_inception", "precision", "recall", "class_acc", "code_acc", "test_error", "pair_mismatch",
+           "cpu_s"]
 
 
 def latest_per_run(records: list[dict]) -> list[dict]:

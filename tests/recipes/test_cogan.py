@@ -4,6 +4,8 @@ into unpaired halves, correspondence emerges only with sharing, exact resume, pa
 and the mnist-cogan preset."""
 
 import math
+
+import numpy as np
 from types import SimpleNamespace
 
 import pytest
@@ -15,7 +17,7 @@ from gankit.errors import ConfigError
 from gankit.presets import load_preset
 from gankit.recipes import RECIPES
 from gankit.recipes.base import StepContext
-from gankit.recipes.coupled import pair_grid
+from gankit.recipes.coupled import pair_correspondence, pair_grid, pair_mismatch
 from gankit.run_artifacts import save_samples
 from gankit.runs import load_run, resume, train
 from gankit.train.loader import Batch
@@ -201,6 +203,35 @@ def test_pair_grid_interleaves_the_domains(tmp_path):
     plain = load_run(train(tiny_recipe("digits-dcgan", tmp_path, "gan", "train.steps=1", "train.run_name=g")).run_dir)
     with pytest.raises(ConfigError, match="pair grids need a cogan run"):
         pair_grid(plain, 3, seed=4)
+
+
+def test_pair_mismatch_by_hand():
+    a = torch.rand(5, 1, 3, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    noise = torch.randn(5, 1, 3, 3, generator=torch.Generator().manual_seed(1))
+    assert pair_mismatch(a, -a, lambda x: -x) == 0.0  # every B is its partner's negative
+    b = -a + 0.3 * noise
+    an, bn = a.numpy().reshape(5, -1), b.numpy().reshape(5, -1)
+    matched = ((-an - bn) ** 2).sum(1).mean()
+    shifted = ((-an - bn[[1, 2, 3, 4, 0]]) ** 2).sum(1).mean()  # b_{i+1 mod 5}
+    assert pair_mismatch(a, b, lambda x: -x) == pytest.approx(matched / shifted, rel=1e-6)
+    e = edges(a)
+    assert pair_mismatch(a, e, edges) == 0.0
+    with pytest.raises(ConfigError, match="n >= 2 pairs"):
+        pair_mismatch(a[:1], -a[:1], lambda x: -x)
+    with pytest.raises(ConfigError, match="same shape"):
+        pair_mismatch(a, -a[:4], lambda x: -x)
+
+
+def test_pair_correspondence_of_a_run(tmp_path):
+    result = train(tiny_recipe("digits-dcgan", tmp_path, "cogan", "train.steps=2", "train.run_name=p",
+                               "recipe.domain_b=edges"))
+    run = load_run(result.run_dir)
+    grid = pair_grid(run, 6, seed=4)  # the same latents, drawn in one batch
+    expected = pair_mismatch(grid[0::2], grid[1::2], edges)
+    assert pair_correspondence(run, 6, seed=4, batch=4) == pytest.approx(expected, rel=1e-5)
+    plain = load_run(train(tiny_recipe("digits-dcgan", tmp_path, "gan", "train.steps=1", "train.run_name=g")).run_dir)
+    with pytest.raises(ConfigError, match="pair correspondence needs a cogan run"):
+        pair_correspondence(plain, 6, seed=4)
 
 
 def test_mnist_preset_trains(tmp_path, shared_data):

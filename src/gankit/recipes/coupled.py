@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from gankit.config import ExperimentConfig
-from gankit.data.domains import DOMAINS
+from gankit.data.domains import DOMAINS, DomainTransform
 from gankit.errors import ConfigError
 from gankit.losses import LOSSES
 from gankit.nets.base import NetSpec
@@ -152,3 +152,34 @@ def pair_grid(run, n: int, seed: int, use_ema: bool = True) -> torch.Tensor:
     z = run.recipe.latent(n, torch.Generator().manual_seed(seed), run.device)  # (n, z_dim)
     xa, xb = run.recipe.sample_pair(run.nets(use_ema), z)  # (n, *sample_shape) each
     return torch.stack((xa, xb), dim=1).reshape(2 * n, *xa.shape[1:])  # (2n, *sample_shape)
+
+
+def pair_mismatch(xa: torch.Tensor, xb: torch.Tensor, to_b: DomainTransform) -> float:
+    """How well generated pairs correspond, given the transform ``T`` that made domain B:
+
+        r = mean_i ‖T(a_i) − b_i‖² / mean_i ‖T(a_i) − b_{i+1 mod n}‖²
+
+    for pairs ``(a_i, b_i) = (G_A(z_i), G_B(z_i))``, each ``(n, *sample_shape)``, ``n ≥ 2``.
+    0: every B sample is exactly its partner's transform; ≈ 1: a B sample is no closer to its
+    partner's transform than to another pair's (no correspondence). The ratio makes it free of
+    the domains' scale; the denominator pairs each sample with its neighbour's partner."""
+    if xa.shape != xb.shape or xa.shape[0] < 2:
+        raise ConfigError(f"pair_mismatch needs two batches of the same shape with n >= 2 pairs, "
+                          f"got {tuple(xa.shape)} and {tuple(xb.shape)}")
+    target = to_b(xa).flatten(1)  # (n, D): T(a_i)
+    b = xb.flatten(1)  # (n, D)
+    matched = (target - b).square().sum(1).mean()
+    shifted = (target - b.roll(-1, dims=0)).square().sum(1).mean()  # b_{i+1}
+    return float(matched / shifted)
+
+
+def pair_correspondence(run, n: int, seed: int, use_ema: bool = True, batch: int = 500) -> float:
+    """``pair_mismatch`` of ``n`` pairs of a cogan run (``runs.LoadedRun``) from latents drawn with
+    ``seed``, sampled ``batch`` at a time, against the run's own ``recipe.domain_b`` transform."""
+    if not isinstance(run.recipe, CoGANRecipe):
+        raise ConfigError(f"pair correspondence needs a cogan run, got recipe {run.cfg.recipe.name!r}")
+    z = run.recipe.latent(n, torch.Generator().manual_seed(seed), run.device)  # (n, z_dim)
+    nets = run.nets(use_ema)
+    pairs = [run.recipe.sample_pair(nets, chunk) for chunk in z.split(batch)]
+    xa, xb = torch.cat([a for a, _ in pairs]), torch.cat([b for _, b in pairs])  # (n, *sample_shape) each
+    return pair_mismatch(xa, xb, run.recipe.to_domain_b)
