@@ -1,13 +1,12 @@
 """Recipe cogan (Liu & Tuzel 2016): shared layers are literally shared and get the sum of
 both domains' gradients, one step changes every head/stem/shared part, batches are split
-into unpaired halves, correspondence emerges only with sharing, exact resume, pair grids,
-and the mnist-cogan preset."""
+into unpaired halves, correspondence emerges only with sharing, exact resume, pair grids, the pair-mismatch
+measure and the mnist-cogan preset."""
 
 import math
-
-import numpy as np
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
