@@ -4,6 +4,7 @@ hand-checked structure of the DCGAN nets and the projection-discriminator identi
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass
 
 import pytest
@@ -24,6 +25,7 @@ from gankit.nets import (
     build_networks,
     dcgan_geometry,
 )
+from gankit.nets.base import mixes_samples
 
 N = 4  # batch size of every test forward (> 1 so BatchNorm can train)
 Z_DIM = 8
@@ -250,14 +252,20 @@ def test_conditional_config_needs_labelled_data(arch: str) -> None:
 
 def test_per_sample_norms_do_not_mix_the_batch() -> None:
     """"layer" (GroupNorm(1, C) / LayerNorm) and "none" keep D per-sample in train mode, as
-    gradient penalties require; "batch" does not."""
+    gradient penalties require; "batch" and the minibatch layers do not; ``mixes_samples``
+    says which, as measured here on the outputs."""
     for arch, shape in (("dcgan", (1, 16, 16)), ("mlp", (2,))):
-        for norm, per_sample in (("layer", True), ("none", True), ("batch", False)):
-            _, d = Case(arch, shape, d_norm=norm).build()
+        for norm, minibatch, per_sample in (("layer", "none", True), ("none", "none", True),
+                                            ("batch", "none", False), ("none", "stddev", False),
+                                            ("none", "discrimination", False)):
+            torch.manual_seed(0)
+            cfg = dataclasses.replace(Case(arch, shape, d_norm=norm).cfg(), d_minibatch=minibatch)
+            _, d = build_networks(cfg, NetSpec(shape))
             x = torch.randn(N, *shape)
             with torch.no_grad():
                 same = torch.allclose(d(x).logits[:2], d(x[:2]).logits, atol=1e-6)
-            assert same == per_sample, (arch, norm)
+            assert same == per_sample, (arch, norm, minibatch)
+            assert mixes_samples(d) == (not per_sample), (arch, norm, minibatch)
 
 
 # --------------------------------------------------------------------------- structure

@@ -75,20 +75,26 @@ def test_one_step_smoke(tmp_path, g_loss):
     assert any(n.startswith("D.aux.classes") for n in changed)
 
 
-def test_losses_of_one_step_by_hand(tmp_path):
+@pytest.mark.parametrize("resolution", [8, 16])  # D without batch norm (one joint forward), with it
+def test_losses_of_one_step_by_hand(tmp_path, resolution):
     w = 0.7
-    trainer, stats = _trainer(tmp_path, f"recipe.unsup_weight={w}")
+    trainer, stats = _trainer(tmp_path, f"recipe.unsup_weight={w}", f"data.resolution={resolution}")
     outs = []
     trainer.recipe.modules["D"].register_forward_hook(lambda m, a, out: outs.append((a[0], out)))
     trainer.train_step()
-    (x_lab, lab), (_, real), (_, fake), (_, g_fake), (_, g_real) = outs  # D phase: lab, real, fake; G: fake, real
+    *d_phase, (_, g_fake), (_, g_real) = outs  # D phase: labelled, unlabelled, generated; G phase: fake, real
+    if resolution == 8:
+        assert len(d_phase) == 1  # the three batches at once
+        x_lab, (lab, real, fake) = d_phase[0][0][:16], d_phase[0][1].class_logits.detach().double().split(16)
+    else:
+        assert len(d_phase) == 3
+        x_lab, (lab, real, fake) = d_phase[0][0], [o.class_logits.detach().double() for _, o in d_phase]
     pool = trainer.recipe.pool
     pos = [int(torch.nonzero((pool.x == x).flatten(1).all(1))[0]) for x in x_lab]  # where each x_lab sits in the pool
     y_lab = pool.y[pos]
     assert x_lab.shape[0] == 16 and len(set(pos)) == 16  # min(batch 16, 100 labels), distinct
-    sup = F.cross_entropy(lab.class_logits.detach().double(), y_lab)
-    lse = lambda o: torch.logsumexp(o.class_logits.detach().double(), 1)  # noqa: E731
-    unsup = F.softplus(-lse(real)).mean() + F.softplus(lse(fake)).mean()
+    sup = F.cross_entropy(lab, y_lab)
+    unsup = F.softplus(-torch.logsumexp(real, 1)).mean() + F.softplus(torch.logsumexp(fake, 1)).mean()
     assert stats["Loss/D/sup"][0] == pytest.approx(float(sup), rel=1e-5)
     assert stats["Loss/D/unsup"][0] == pytest.approx(float(unsup), rel=1e-5)
     assert stats["Loss/D"][0] == pytest.approx(float(sup + w * unsup), rel=1e-5)
@@ -97,9 +103,10 @@ def test_losses_of_one_step_by_hand(tmp_path):
     assert float(feature_matching_loss(g_real.features, g_fake.features.detach())) == pytest.approx(float(fm), rel=1e-4)
 
 
-def test_weight_norm_d_gradients_with_cached_weights(tmp_path):
-    """D's phase computes its weight-normalised weights once for its three forwards
-    (``parametrize.cached``): its gradients equal those of three plain forwards of a copy."""
+def test_weight_norm_d_gradients_of_the_joint_forward(tmp_path):
+    """D without batch norm: its phase runs one forward over the labelled, unlabelled and
+    generated batches, with its weight-normalised weights computed once (``parametrize.cached``);
+    its gradients equal those of three separate plain forwards of a copy."""
     trainer, _ = _trainer(tmp_path, "model.d_weight_norm=true", "model.d_norm=none", "recipe.unsup_weight=0.7")
     D = trainer.recipe.modules["D"]
     before = copy.deepcopy(D)
@@ -107,7 +114,8 @@ def test_weight_norm_d_gradients_with_cached_weights(tmp_path):
     hook = D.register_forward_hook(lambda m, a, out: inputs.append(a[0].detach().clone()))
     trainer.train_step()
     hook.remove()
-    x_lab, x_real, x_fake = inputs[:3]  # the D phase's inputs, noise included
+    assert [x.shape[0] for x in inputs] == [48, 16, 16]  # D phase: 16 + 16 + 16 at once; G phase: fake, real
+    x_lab, x_real, x_fake = inputs[0].split(16)  # the D phase's inputs, noise included
     pool = trainer.recipe.pool
     y_lab = pool.y[[int(torch.nonzero((pool.x == x).flatten(1).all(1))[0]) for x in x_lab]]
     lab, real, fake = (before(x).class_logits for x in (x_lab, x_real, x_fake))
@@ -119,6 +127,29 @@ def test_weight_norm_d_gradients_with_cached_weights(tmp_path):
             assert p.grad is None, name
         else:
             torch.testing.assert_close(p.grad, g, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_d_phase_feature_target(tmp_path):
+    """``recipe.fm_target=d_phase``: G matches the mean features D computed of the D phase's
+    unlabelled batch (before D's update), so the G phase runs D on the generated batch only."""
+    trainer, stats = _trainer(tmp_path, "recipe.fm_target=d_phase", "model.d_norm=none")
+    outs = []
+    trainer.recipe.modules["D"].register_forward_hook(lambda m, a, out: outs.append((a[0], out)))
+    trainer.train_step()
+    (x_d, d_out), (x_g, g_out) = outs  # D phase: labelled, unlabelled, generated at once; G phase: generated
+    torch.testing.assert_close(x_g, x_d[32:])  # the same G(z) (reuse_fake, no input noise)
+    target = d_out.features[16:32].detach().double()  # the unlabelled rows
+    fm = (target.mean(0) - g_out.features.detach().double().mean(0)).square().sum()
+    assert stats["Loss/G"][0] == pytest.approx(float(fm), rel=1e-5)
+    trainer.train_step()
+    assert len(outs) == 4  # no target left over: the next step again runs D twice
+    fresh, fresh_stats = _trainer(tmp_path, "model.d_norm=none", name="fresh")
+    fresh_outs = []
+    fresh.recipe.modules["D"].register_forward_hook(lambda m, a, out: fresh_outs.append(out))
+    fresh.train_step()
+    assert len(fresh_outs) == 3  # g_phase: the G phase runs D on its unlabelled batch too
+    fm_fresh = (fresh_outs[2].features.double().mean(0) - fresh_outs[1].features.double().mean(0)).square().sum()
+    assert fresh_stats["Loss/G"][0] == pytest.approx(float(fm_fresh), rel=1e-5)
 
 
 def test_supervised_loss_falls_on_digits(tmp_path):
@@ -173,6 +204,7 @@ def test_weight_norm_d_gets_the_data_dependent_init(tmp_path):
     (["recipe.num_labelled=15"], "multiple of 10"),
     (["model.d_minibatch=stddev"], "d_minibatch"),
     (["recipe.g_loss=hinge"], "recipe.g_loss"),
+    (["recipe.g_loss=ns", "recipe.fm_target=d_phase"], "fm_target=d_phase needs recipe.g_loss=feature_matching"),
     (["recipe.unsup_weight=-1"], "unsup_weight"),
     (["recipe.data_init=-1"], "data_init"),
     (["recipe.classifier_ema=1"], "classifier_ema"),

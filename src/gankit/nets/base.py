@@ -113,6 +113,14 @@ def build_discriminator(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> n
     return d
 
 
+def mixes_samples(module: nn.Module) -> bool:
+    """Whether ``module``'s training-mode output for one sample depends on the others in its
+    batch (batch norm, minibatch discrimination / stddev anywhere in it). When it does not,
+    one forward over a concatenation of batches equals separate forwards, and is cheaper."""
+    mixing = (nn.modules.batchnorm._BatchNorm, MinibatchDiscrimination, MinibatchStdDev)
+    return any(isinstance(m, mixing) for m in module.modules())
+
+
 class MinibatchLogit(nn.Module):
     """The logit term of a minibatch layer on D's penultimate features ``f`` ``(N, F)``:
     ``w · o(f)`` where ``o`` is the layer's appended part (minibatch discrimination: ``B``

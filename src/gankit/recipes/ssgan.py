@@ -15,7 +15,14 @@ K+1 has its logit fixed at 0, so with ``Z(x) = Σ_k exp(l_k(x))``
 computed from ``log Z`` with ``softplus``, so it is stable for any logits. G minimises
 feature matching ``|| E f(x_unl) − E f(G(z)) ||²`` on D's features (``DOutput.features``,
 its last hidden layer; §3.1, the variant the paper uses for semi-supervised learning) or,
-with ``recipe.g_loss = "ns"``, ``−E log D(G(z))``.
+with ``recipe.g_loss = "ns"``, ``−E log D(G(z))``. The target ``E f(x_unl)`` is, with
+``recipe.fm_target = "g_phase"`` (the authors' code), D's features of the G phase's unlabelled
+batch after D's update; with ``"d_phase"``, the features D computed of its own unlabelled batch
+in the D phase, before its update (one D forward per step fewer; a target one D step old).
+
+When D treats samples independently (no batch norm or minibatch layer:
+``nets.base.mixes_samples``), its D phase runs one forward over the labelled, unlabelled and
+generated batches together, which gives the values of three forwards at less cost.
 
 Labelled minibatches come from a fixed class-balanced subset of ``recipe.num_labelled``
 training examples (``semi_supervised.LabelledPool``, chosen with ``train.seed``), of size
@@ -44,7 +51,7 @@ from torch.nn.utils import parametrize
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.losses import ns_d_loss, ns_g_loss
-from gankit.nets.base import DOutput
+from gankit.nets.base import DOutput, mixes_samples
 from gankit.nets.init import weight_norm_data_init_
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import TwoPlayerRecipe
@@ -78,6 +85,7 @@ class SSGANConfig:
     name: str = "ssgan"
     num_labelled: int = 100  # labelled training examples, class-balanced (a multiple of the classes)
     g_loss: Literal["feature_matching", "ns"] = "feature_matching"  # G: ||E f(x) - E f(G(z))||^2 | -log D(G(z))
+    fm_target: Literal["g_phase", "d_phase"] = "g_phase"  # E f(x): G phase's batch, updated D | D phase's, before
     unsup_weight: float = 1.0  # w_unsup: weight of L_unsup in D's loss (the authors' code: 0.5)
     input_noise: float = 0.0  # std of Gaussian noise added to every D input while training (paper, MNIST: 0.3)
     n_critic: int = 1  # D updates per G update
@@ -96,6 +104,8 @@ class SSGANConfig:
             if getattr(self, key) < 0:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
         check_classifier_ema(self.classifier_ema)
+        if self.fm_target != "g_phase" and self.g_loss != "feature_matching":
+            raise ConfigError(f"recipe.fm_target={self.fm_target} needs recipe.g_loss=feature_matching")
 
 
 def _ssgan_config(cfg: ExperimentConfig, data: DataInfo) -> ExperimentConfig:
@@ -131,6 +141,8 @@ class SSGANRecipe(TwoPlayerRecipe):
             else None
         )
         self.labelled_batch = min(cfg.train.batch_size, self.rc.num_labelled)
+        self._one_forward = not mixes_samples(self.modules["D"])
+        self._fm_target: torch.Tensor | None = None  # with fm_target=d_phase: E f(x)'s features, D phase to G phase
         if cfg.model.d_weight_norm and self.rc.data_init and data.train_set is not None:
             self._data_init(data.train_set.x, cfg.train.seed)
 
@@ -157,13 +169,24 @@ class SSGANRecipe(TwoPlayerRecipe):
         """D on ``x`` plus the training input noise."""
         return self.modules["D"](add_instance_noise(x, self.rc.input_noise))
 
+    def _d_outputs(self, xs: list[torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """``(class_logits, features)`` of D on each of ``xs`` with the training noise: one
+        forward over their concatenation when D treats samples independently, else one each."""
+        with parametrize.cached():  # D's parametrized weights (weight norm) computed once
+            if self._one_forward:
+                out, sizes = self._d(torch.cat(xs)), [x.shape[0] for x in xs]
+                return list(zip(out.class_logits.split(sizes), out.features.split(sizes)))
+            outs = [self._d(x) for x in xs]
+        return [(o.class_logits, o.features) for o in outs]
+
     def d_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
         if self.pool is None:
             raise ConfigError("recipe ssgan trains only with its training set (DataInfo.train_set)")
         x_lab, y_lab = self.pool.draw(ctx.step, self.labelled_batch, batch.x.device)
-        with parametrize.cached():  # D's parametrized weights (weight norm) computed once for its three forwards
-            lab = self._d(x_lab).class_logits  # (B_lab, K)
-            real, fake_l = self._d(batch.x).class_logits, self._d(fake).class_logits  # (B, K)
+        # class logits (B_lab, K), (B, K), (B, K)
+        (lab, _), (real, real_features), (fake_l, _) = self._d_outputs([x_lab, batch.x, fake])
+        if self.rc.fm_target == "d_phase":
+            self._fm_target = real_features.detach()
         sup = F.cross_entropy(lab, y_lab)
         unsup = k_plus_one_d_loss(real, fake_l)
         loss = sup + self.rc.unsup_weight * unsup
@@ -183,8 +206,10 @@ class SSGANRecipe(TwoPlayerRecipe):
             if self.rc.g_loss == "ns":
                 loss = k_plus_one_g_loss(fake_out.class_logits)
             else:
-                with torch.no_grad():
-                    real_features = self._d(batch.x).features  # (B, F), a fixed target
+                real_features, self._fm_target = self._fm_target, None  # (B, F), a fixed target
+                if real_features is None:  # fm_target=g_phase (or no D phase ran this step)
+                    with torch.no_grad():
+                        real_features = self._d(batch.x).features
                 loss = feature_matching_loss(real_features, fake_out.features)
         ctx.report("Loss/G", loss)
         return loss
