@@ -142,7 +142,7 @@ class SSGANRecipe(TwoPlayerRecipe):
         )
         self.labelled_batch = min(cfg.train.batch_size, self.rc.num_labelled)
         self._one_forward = not mixes_samples(self.modules["D"])
-        self._fm_target: torch.Tensor | None = None  # with fm_target=d_phase: E f(x)'s features, D phase to G phase
+        self._fm_target: torch.Tensor | None = None  # fm_target=d_phase: D phase features of x_unl, for G
         if cfg.model.d_weight_norm and self.rc.data_init and data.train_set is not None:
             self._data_init(data.train_set.x, cfg.train.seed)
 
