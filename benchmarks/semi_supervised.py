@@ -16,6 +16,10 @@ training (no RNG draws, modes restored) and their time is left out of the budget
 ``cpu_s`` / ``wall_s``. The reported error is always the one at the end of the budget, never
 the curve's best.
 
+With ``--keep DIR`` each run's final state is kept as a run directory
+``DIR/<preset>-labels<L>-seed<S>`` (its checkpoint: ``gankit sample`` / ``gankit eval`` /
+``gankit test-error`` read it), e.g. for the generator's FID; the directory must not exist yet.
+
 Each run appends one JSON line to ``<out>/runs.jsonl`` as soon as it finishes (so a partial
 sweep keeps its runs) and prints its test error; ``--summarise`` prints the markdown table
 (mean ± s.e. over seeds) of that file and writes it to ``<out>/summary.md``.
@@ -29,6 +33,7 @@ usage: python benchmarks/semi_supervised.py --presets mnist-ssgan,mnist-triplega
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import sys
@@ -61,15 +66,25 @@ def scored_run(cfg: ExperimentConfig, trainer: Trainer) -> LoadedRun:
     return LoadedRun(cfg, trainer.recipe, ema, trainer.step, data_summary(trainer.dataset), trainer.device)
 
 
+def kept_run_dir(keep: str, preset: str, labels: int, seed: int) -> str:
+    """``keep/<preset>-labels<L>-seed<S>``, refused if it exists (a kept run is never overwritten)."""
+    path = os.path.join(keep, f"{preset}-labels{labels}-seed{seed}")
+    if os.path.exists(path):
+        raise SystemExit(f"error: {path} exists; --keep never overwrites a run")
+    return path
+
+
 def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, data_dir: str, extra: list[str],
-            eval_every: int = 0) -> dict:
+            eval_every: int = 0, keep: str = "") -> dict:
     overrides = [f"recipe.num_labelled={labels}", f"train.seed={seed}", f"train.steps={steps}",
                  "train.progress=false", "train.sample_every=0", "train.checkpoint_every=0", *extra]
     if data_dir:
         overrides += [f"data.path={data_dir}", "data.download=false"]
     cfg, digest = load_preset(preset, overrides), preset_digest(preset)  # the file as this run reads it
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(cfg, tmp)
+    with contextlib.ExitStack() as stack:
+        tmp = None if keep else stack.enter_context(tempfile.TemporaryDirectory())
+        run_dir = kept_run_dir(keep, preset, labels, seed) if keep else tmp
+        trainer = Trainer(cfg, run_dir)
         test_set = scored_run(cfg, trainer).dataset("test") if eval_every else None
         curve: list[list[float]] = []
         wall0, cpu0, eval_wall, eval_cpu = time.perf_counter(), time.process_time(), 0.0, 0.0
@@ -82,6 +97,8 @@ def run_one(preset: str, labels: int, seed: int, steps: int, cpu_budget: float, 
                 eval_wall, eval_cpu = eval_wall + time.perf_counter() - w, eval_cpu + time.process_time() - t
         wall = time.perf_counter() - wall0 - eval_wall
         cpu = time.process_time() - cpu0 - eval_cpu
+        if keep:
+            trainer.save_checkpoint()
     run = scored_run(cfg, trainer)
     error, raw = classifier_error(run, "test"), classifier_error(run, "test", use_ema=False)
     return {"preset": preset, "preset_sha256": digest, "recipe": cfg.recipe.name, "labels": labels, "seed": seed,
@@ -117,6 +134,7 @@ def main() -> None:
     ap.add_argument("--cpu-budget", type=float, default=3600.0, help="CPU seconds per run (training loop)")
     ap.add_argument("--data-dir", default="", help="directory with MNIST-format files (data.path)")
     ap.add_argument("--eval-every", type=int, default=0, help="also score the test split every N steps (0 = off)")
+    ap.add_argument("--keep", default="", metavar="DIR", help="keep each run's final checkpoint under DIR")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "semi_supervised"))
     ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
@@ -124,11 +142,15 @@ def main() -> None:
     if args.summarise:
         write_summary(args.out, summarise(os.path.join(args.out, "runs.jsonl")))
         return
+    if args.keep:  # refuse before any training if a kept run would be overwritten
+        for preset in args.presets.split(","):
+            for seed in (int(s) for s in args.seeds.split(",")):
+                kept_run_dir(args.keep, preset, args.labels, seed)
     path = log_invocation(args.out, torch_threads=torch.get_num_threads())
     for preset in args.presets.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
             rec = run_one(preset, args.labels, seed, args.steps, args.cpu_budget, args.data_dir, args.set,
-                         args.eval_every)
+                          args.eval_every, args.keep)
             append_record(path, rec)
 
 
