@@ -3,8 +3,8 @@ hand-checked structure of the DCGAN nets and the projection-discriminator identi
 
 from __future__ import annotations
 
-import math
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import pytest

@@ -1,5 +1,6 @@
 """Recipe ssgan (Salimans et al. 2016, §5): the K+1 loss against an explicit (K+1)-way
-softmax, one step's losses by hand, smoke, the supervised CE falling on 8x8 digits, the
+softmax, one step's losses by hand (D's joint forward and its three separate ones), the joint
+forward's gradients, the D phase's features as G's target, smoke, the supervised CE falling on 8x8 digits, the
 labelled subset (balanced, fixed across resume), exact resume, the averaged classifier (its EMA rule,
 what classifier_error scores, old checkpoints), config errors, the preset."""
 
