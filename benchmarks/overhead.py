@@ -33,6 +33,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from gankit.atomic import atomic_write
 from gankit.data.base import build_dataset
 from gankit.presets import load_preset
 from gankit.train.stats import Reporter
@@ -118,6 +119,14 @@ def machine() -> dict:
     return info
 
 
+def write_report(out: str, report: dict, lines: list[str]) -> None:
+    """``out.json`` (the report) and ``out.txt`` (its lines), each written atomically."""
+    with atomic_write(out + ".json", "w") as fh:
+        json.dump(report, fh, indent=2)
+    with atomic_write(out + ".txt", "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
 def run_workload(name: str, rounds: int, data_dir: str, seed: int, with_compile: bool = False) -> dict:
     preset, extra, steps = WORKLOADS[name]
     base = [*extra, *COMMON, f"train.seed={seed}", f"data.path={data_dir}"]
@@ -171,11 +180,7 @@ def main() -> None:
         lines.append("")
         print("\n".join(lines[-(len(res['rates']) + len(res['ratios']) + 2):]), flush=True)
     if args.out:
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out + ".json", "w") as fh:
-            json.dump(report, fh, indent=2)
-        with open(args.out + ".txt", "w") as fh:
-            fh.write("\n".join(lines) + "\n")
+        write_report(args.out, report, lines)
 
 
 if __name__ == "__main__":

@@ -29,12 +29,11 @@ import time
 
 import torch
 
-from gankit.atomic import atomic_write
 from gankit.presets import load_preset
 from gankit.train.trainer import Trainer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from overhead import machine  # noqa: E402
+from overhead import machine, write_report  # noqa: E402
 
 ARMS = {  # name: (recipe.fm_target, joint D forward)
     "separate": ("g_phase", False),
@@ -86,11 +85,7 @@ def main() -> None:
                      f"min {min(r):.3f}  max {max(r):.3f}")
     print("\n".join(lines), flush=True)
     if args.out:
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with atomic_write(args.out + ".json", "w") as fh:
-            json.dump(report, fh, indent=2)
-        with atomic_write(args.out + ".txt", "w") as fh:
-            fh.write("\n".join(lines) + "\n")
+        write_report(args.out, report, lines)
 
 
 if __name__ == "__main__":
