@@ -45,6 +45,7 @@ class ModelConfig:
     mlp_layers: int = 3  # hidden layers of MLP networks
     mlp_g_norm: Literal["none", "batch"] = "none"  # MLP G: batch norm after every hidden linear layer
     d_norm: Literal["batch", "none", "layer"] = "batch"  # normalisation in D's hidden layers
+    mlp_d_activation: Literal["leaky_relu", "relu"] = "leaky_relu"  # MLP D: LeakyReLU(0.2) or ReLU (Salimans et al.)
     conditional: bool = False  # feed class labels c to G(z, c) and D(x, c)
     d_arch: str = "default"  # discriminator: default (the family's own) | patchgan | autoencoder
     d_layers: int = 3  # PatchGAN stride-2 convs (3 = 70x70 patches)
@@ -76,6 +77,8 @@ class ModelConfig:
                 f"model.d_hidden_noise needs the MLP discriminator (model.arch=mlp, model.d_arch=default), "
                 f"got arch={self.arch}, d_arch={self.d_arch}"
             )
+        if self.mlp_d_activation != "leaky_relu" and self.arch != "mlp":
+            raise ConfigError(f"model.mlp_d_activation needs model.arch=mlp, got arch={self.arch}")
         for key in ("d_layers", "ae_code_dim", "mbd_kernels", "mbd_kernel_dim", "mbstd_group"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"model.{key} must be >= 1, got {getattr(self, key)}")

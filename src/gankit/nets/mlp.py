@@ -32,6 +32,7 @@ from gankit.nets.conditioning import (
 
 Norm = Literal["none", "batch", "layer"]
 LEAK = 0.2  # LeakyReLU slope in D (Radford et al. 2016)
+Activation = Literal["leaky_relu", "relu"]
 
 
 def _check_sample_shape(sample_shape: Sequence[int]) -> tuple[int, ...]:
@@ -105,8 +106,10 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """``D(x, c) -> DOutput``: flatten, ``layers`` × [Linear(hidden) + norm + LeakyReLU(0.2)],
-    Linear -> 1 logit.
+    """``D(x, c) -> DOutput``: flatten, ``layers`` × [Linear(hidden) + norm + activation], Linear -> 1 logit.
+
+    ``activation``: ``"leaky_relu"`` (slope 0.2, Radford et al. 2016) or ``"relu"`` (Salimans et
+    al. 2016's semi-supervised D).
 
     ``features`` is the last hidden layer ``(N, hidden)``. With ``num_classes > 0`` the logit
     gets the projection term ``⟨E[c], features⟩`` (Miyato & Koyama 2018). ``minibatch``
@@ -134,11 +137,14 @@ class MLPDiscriminator(nn.Module):
         q_continuous: int = 0,
         hidden_noise: float = 0.0,
         q_hidden: int = 0,
+        activation: Activation = "leaky_relu",
     ) -> None:
         super().__init__()
         self.sample_shape = _check_sample_shape(sample_shape)
         self.num_classes = int(num_classes)
         self.norm = norm
+        if activation not in ("leaky_relu", "relu"):
+            raise ConfigError(f"MLPDiscriminator: activation must be 'leaky_relu' or 'relu', got {activation!r}")
         _check_layers(hidden, layers)
         in_dim = math.prod(self.sample_shape)
         blocks: list[nn.Module] = []
@@ -146,7 +152,7 @@ class MLPDiscriminator(nn.Module):
             blocks += [
                 nn.Linear(in_dim, hidden, bias=norm == "none"),  # a norm brings its own shift
                 norm1d(norm, hidden),
-                nn.LeakyReLU(LEAK, inplace=True),
+                nn.LeakyReLU(LEAK, inplace=True) if activation == "leaky_relu" else nn.ReLU(inplace=True),
             ]
             if hidden_noise and i < layers - 1:  # the last hidden layer's noise is self.noise
                 blocks.append(GaussianNoise(hidden_noise))
@@ -189,7 +195,7 @@ def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscrim
         d_classes = num_classes if cfg.d_projection and not cfg.d_concat_labels else 0
         return MLPDiscriminator(d_spec.sample_shape, cfg.d_width, cfg.mlp_layers, d_classes, cfg.d_norm, mb,
                                 cfg.d_class_head, cfg.q_categorical, cfg.q_continuous, cfg.d_hidden_noise,
-                                cfg.q_hidden)
+                                cfg.q_hidden, cfg.mlp_d_activation)
 
     return g, build_discriminator(cfg, spec, family_d)
 
