@@ -20,10 +20,14 @@ Each run appends one JSON line to ``<out>/runs.jsonl`` and copies its final samp
 over seeds; a rerun of the same model, dataset, steps and seed replaces the earlier record).
 ``--reuse`` scores the runs kept under ``--runs-dir`` again instead of training them (e.g. to add
 ``--inception`` later); the record keeps the training time of the run's earlier record.
+``--adopt RUN_DIR`` scores a run trained by another benchmark instead (e.g. ``semi_supervised.py
+--keep``: the SSGAN / Triple-GAN generators after their CPU budget) as the one model of ``--models``;
+its steps are the run's, its record has no training time and names the run (``adopted``).
 
 usage: python benchmarks/image_models.py --models dcgan,cgan,acgan,infogan --datasets mnist,fashion-mnist \
            --seeds 0 [--steps 3000] [--n 10000] [--inception] [--reuse] [--data-dir ../shared/data] \
            [--out benchmarks/results/image_models] [--runs-dir /tmp/gankit-image-models]
+       python benchmarks/image_models.py --models ssgan --adopt KEPT_RUN_DIR [--inception]
        python benchmarks/image_models.py --summarise [--out ...]
 """
 
@@ -43,6 +47,7 @@ from gankit.metrics.evaluate import evaluate
 from gankit.metrics.statistics import matched_accuracy
 from gankit.presets import load_preset
 from gankit.runs import load_run, train
+from gankit.viz.grid import save_image_grid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from records import append_record, log_invocation, mean_se, read_records, write_summary  # noqa: E402
@@ -113,15 +118,25 @@ def reused_record(run_dir: str, model: str, dataset: str, seed: int, args: argpa
     return {k: earlier[-1][k] for k in ("model", "dataset", "seed", "steps", "cpu_s", "wall_s")} | {"reused": True}
 
 
-def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
+def adopted_record(run_dir: str, model: str) -> dict:
+    """``--adopt``: a run trained elsewhere (e.g. ``semi_supervised.py --keep``, stopped by a CPU
+    budget): its dataset, seed and steps from its checkpoint; no training time (the other
+    benchmark's record has it)."""
+    run = load_run(run_dir)  # typed errors for a missing or corrupt run
+    preset_recipe = load_preset(MODELS[model][0]).recipe.name
+    if run.cfg.recipe.name != preset_recipe:
+        raise SystemExit(f"--adopt: {run_dir} trained recipe {run.cfg.recipe.name!r}, model {model} is {preset_recipe!r}")
+    return {"model": model, "dataset": run.cfg.data.name, "seed": run.cfg.train.seed, "steps": run.step,
+            "cpu_s": None, "wall_s": None, "adopted": os.path.basename(os.path.normpath(run_dir))}
+
+
+def score(run_dir: str, model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
+    """The measures of the run in ``run_dir``; its sample grid copied (or drawn) into ``<out>/grids``."""
     measures = MODELS[model][2]
-    run_dir = os.path.join(args.runs_dir, f"{dataset}-{model}-seed{seed}-steps{args.steps}")
-    make = reused_record if args.reuse else train_one
-    rec = make(run_dir, model, dataset, seed, args) | {"n": args.n}
     run = load_run(run_dir)
     common = dict(real=dataset, split="test", n=args.n, seed=seed, data_dir=args.data_dir, classifier=dataset)
     res = evaluate(fake=run, metrics=["fid", "pr"], features="classifier", **common)
-    rec.update(fid_clf=res["fid"], precision=res["pr"]["precision"], recall=res["pr"]["recall"])
+    rec = {"n": args.n, "fid_clf": res["fid"], "precision": res["pr"]["precision"], "recall": res["pr"]["recall"]}
     if args.inception:
         rec["fid_inception"] = evaluate(fake=run, metrics=["fid"], features="inception", **common)["fid"]
     if "class_acc" in measures:
@@ -138,9 +153,19 @@ def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> di
         rec["pair_mismatch"] = pair_correspondence(run, args.n, seed)
     grids = os.path.join(args.out, "grids")
     os.makedirs(grids, exist_ok=True)
-    grid = os.path.join(grids, f"{dataset}-{model}-seed{seed}-steps{args.steps}.png")
-    shutil.copy(os.path.join(run_dir, "samples_final.png"), grid)
+    grid = os.path.join(grids, f"{dataset}-{model}-seed{seed}-steps{run.step}.png")
+    final = os.path.join(run_dir, "samples_final.png")
+    if os.path.exists(final):
+        shutil.copy(final, grid)
+    else:  # a kept checkpoint without the trainer's final grid: 64 EMA samples
+        save_image_grid(run.sample(64, seed), grid, nrow=8)
     return rec
+
+
+def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
+    run_dir = os.path.join(args.runs_dir, f"{dataset}-{model}-seed{seed}-steps{args.steps}")
+    make = reused_record if args.reuse else train_one
+    return make(run_dir, model, dataset, seed, args) | score(run_dir, model, dataset, seed, args)
 
 
 COLUMNS = ["fid_clf", "fid_inception", "precision", "recall", "class_acc", "code_acc", "test_error", "pair_mismatch",
@@ -181,6 +206,8 @@ def main() -> None:
     ap.add_argument("--inception", action="store_true", help="also Inception FID (slow on CPU)")
     ap.add_argument("--reuse", action="store_true",
                     help="score the runs an earlier invocation kept under --runs-dir instead of training them again")
+    ap.add_argument("--adopt", action="append", default=[], metavar="RUN_DIR",
+                    help="score this run trained elsewhere as the one model of --models (repeatable)")
     ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "image_models"))
     ap.add_argument("--runs-dir", default="/tmp/gankit-image-models")
@@ -193,8 +220,13 @@ def main() -> None:
     models = args.models.split(",")
     if unknown := [m for m in models if m not in MODELS]:
         ap.error(f"unknown models {unknown}; known: {', '.join(MODELS)}")
+    if args.adopt and len(models) != 1:
+        ap.error("--adopt scores runs of one model: give exactly one in --models")
     log_invocation(args.out)
-    for dataset in args.datasets.split(","):
+    for run_dir in args.adopt:
+        rec = adopted_record(run_dir, models[0])
+        append_record(path, rec | score(run_dir, models[0], rec["dataset"], rec["seed"], args))
+    for dataset in ([] if args.adopt else args.datasets.split(",")):
         for model in models:
             for seed in (int(s) for s in args.seeds.split(",")):
                 append_record(path, run_one(model, dataset, seed, args))
