@@ -125,7 +125,8 @@ def adopted_record(run_dir: str, model: str) -> dict:
     run = load_run(run_dir)  # typed errors for a missing or corrupt run
     preset_recipe = load_preset(MODELS[model][0]).recipe.name
     if run.cfg.recipe.name != preset_recipe:
-        raise SystemExit(f"--adopt: {run_dir} trained recipe {run.cfg.recipe.name!r}, model {model} is {preset_recipe!r}")
+        raise SystemExit(f"--adopt: {run_dir} trained recipe {run.cfg.recipe.name!r}; "
+                         f"model {model} is {preset_recipe!r}")
     return {"model": model, "dataset": run.cfg.data.name, "seed": run.cfg.train.seed, "steps": run.step,
             "cpu_s": None, "wall_s": None, "adopted": os.path.basename(os.path.normpath(run_dir))}
 
@@ -187,7 +188,8 @@ def summarise(path: str) -> str:
     columns = [c for c in COLUMNS if any(r.get(c) is not None for r in records)]  # measured at least once
     lines = ["| data | steps | model | seeds | " + " | ".join(columns) + " |", "|---" * (4 + len(columns)) + "|"]
     order = list(MODELS)
-    for (dataset, steps, model), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], order.index(kv[0][2]))):
+    rows = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], order.index(kv[0][2])))
+    for (dataset, steps, model), rs in rows:
         cells = []
         for col in columns:
             v = [r[col] for r in rs if r.get(col) is not None]
