@@ -11,6 +11,9 @@ that uneven digit frequencies explain (the rest is the channels' total correlati
 Method ``data`` trains nothing: it scores 26,000 triples of the training set itself, the floor
 that finite samples and classifier errors put under every method's KL.
 
+``--set KEY=VALUE`` (repeatable) overrides the preset for every trained method (e.g. other
+networks); the overrides are recorded and the table groups by them.
+
 Each finished run appends one JSON line to ``<out>/runs.jsonl``; ``--summarise`` prints the table.
 
 usage: python benchmarks/stacked_mnist.py --methods dcgan,pacdcgan2,unrolled,madgan --seeds 0 \
@@ -59,7 +62,7 @@ def score_data(seed: int, data_dir: str) -> dict:
             "torch_threads": torch.get_num_threads()}
 
 
-def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str) -> dict:
+def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str, extra_set: list[str]) -> dict:
     if method == "data":
         return score_data(seed, data_dir)
     recipe, extra = METHODS[method]
@@ -67,7 +70,7 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
     tree["recipe"] = dict(recipe)
     with tempfile.TemporaryDirectory() as tmp:
         cfg = config_from_dict(apply_overrides(tree, [
-            *extra, f"train.steps={max_steps}", f"train.seed={seed}", f"data.path={data_dir}",
+            *extra, *extra_set, f"train.steps={max_steps}", f"train.seed={seed}", f"data.path={data_dir}",
             f"train.out_dir={tmp}", "train.progress=false"]))
         trainer = Trainer(cfg, os.path.join(tmp, "run"))
         budget = 60.0 * cpu_minutes
@@ -80,21 +83,21 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
     res = evaluate(fake=fake.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
             "cpu_minutes_budget": cpu_minutes, "modes": res["modes"], "kl": res["kl"], "channel_kl": res["channel_kl"],
-            "torch_threads": torch.get_num_threads()}
+            "overrides": extra_set, "torch_threads": torch.get_num_threads()}
 
 
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in read_records(path):
-        groups[(r["cpu_minutes_budget"], r["method"])].append(r)
-    lines = ["| CPU-min budget | method | seeds | steps | modes / 1000 | KL to uniform | of which channels' own KL "
-             "| CPU s |", "|---|---|---|---|---|---|---|---|"]
-    for (budget, method), rs in sorted(groups.items()):
+        groups[(r["cpu_minutes_budget"], r["method"], " ".join(r.get("overrides", [])) or "-")].append(r)
+    lines = ["| CPU-min budget | method | overrides | seeds | steps | modes / 1000 | KL to uniform "
+             "| of which channels' own KL | CPU s |", "|---|---|---|---|---|---|---|---|---|"]
+    for (budget, method, extra), rs in sorted(groups.items()):
         cells = [mean_se([r[key] for r in rs], fmt) for key, fmt in (("steps", ".0f"), ("modes", ".4g"), ("kl", ".3g"))]
         marginal = [sum(r["channel_kl"]) for r in rs if "channel_kl" in r]  # records before it have none
         cells.append(mean_se(marginal, ".3g") if len(marginal) == len(rs) else "–")
         cells.append(mean_se([r["cpu_s"] for r in rs], ".0f"))
-        lines.append(f"| {budget} | {method} | {len(rs)} | {' | '.join(cells)} |")
+        lines.append(f"| {budget} | {method} | {extra} | {len(rs)} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
@@ -106,6 +109,8 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=1_000_000)
     ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "stacked_mnist"))
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                    help="config override for every trained method (repeatable), e.g. model.g_width=64")
     ap.add_argument("--summarise", action="store_true")
     args = ap.parse_args()
     path = os.path.join(args.out, "runs.jsonl")
@@ -118,7 +123,7 @@ def main() -> None:
     log_invocation(args.out)
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in methods:
-            append_record(path, run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir))
+            append_record(path, run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir, args.overrides))
 
 
 if __name__ == "__main__":
