@@ -77,8 +77,9 @@ class ModelConfig:
                 f"model.d_hidden_noise needs the MLP discriminator (model.arch=mlp, model.d_arch=default), "
                 f"got arch={self.arch}, d_arch={self.d_arch}"
             )
-        if self.mlp_d_activation != "leaky_relu" and self.arch != "mlp":
-            raise ConfigError(f"model.mlp_d_activation needs model.arch=mlp, got arch={self.arch}")
+        if self.mlp_d_activation != "leaky_relu" and (self.arch != "mlp" or self.d_arch != "default"):
+            raise ConfigError(f"model.mlp_d_activation needs the MLP discriminator (model.arch=mlp, "
+                              f"model.d_arch=default), got arch={self.arch}, d_arch={self.d_arch}")
         for key in ("d_layers", "ae_code_dim", "mbd_kernels", "mbd_kernel_dim", "mbstd_group"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"model.{key} must be >= 1, got {getattr(self, key)}")

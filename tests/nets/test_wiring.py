@@ -170,15 +170,16 @@ def test_mlp_discriminator_relu_option():
     _, d = build_networks(ModelConfig(**MLP, mlp_d_activation="relu"), NetSpec((2,)))
     x = torch.randn(64, 2)
     lin1, lin2 = d.body[0], d.body[3]  # Linear, Identity norm, ReLU, Linear, ...
-    feats = (lin2((lin1(x)).clamp(min=0))).clamp(min=0)
+    feats = lin2(lin1(x).clamp(min=0)).clamp(min=0)
     out = d(x)
     torch.testing.assert_close(out.features, feats)
     torch.testing.assert_close(out.logits, d.head(feats).squeeze(1))
     assert (out.features == 0).any()  # ReLU's zeros, which LeakyReLU(0.2) would not give
     _, leaky = build_networks(ModelConfig(**MLP), NetSpec((2,)))
     assert isinstance(leaky.body[2], torch.nn.LeakyReLU) and leaky.body[2].negative_slope == 0.2
-    with pytest.raises(ConfigError, match="mlp_d_activation needs model.arch=mlp"):
-        build_dataclass(ModelConfig, {**MLP, "arch": "dcgan", "mlp_d_activation": "relu"}, "model")
+    for other in ({"arch": "dcgan"}, {"d_arch": "patchgan"}):
+        with pytest.raises(ConfigError, match="mlp_d_activation needs the MLP discriminator"):
+            build_dataclass(ModelConfig, {**MLP, **other, "mlp_d_activation": "relu"}, "model")
     with pytest.raises(ConfigError, match="mlp_d_activation"):
         build_dataclass(ModelConfig, {**MLP, "mlp_d_activation": "tanh"}, "model")
 
