@@ -224,9 +224,9 @@ def main() -> None:
         ap.error(f"unknown models {unknown}; known: {', '.join(MODELS)}")
     if args.adopt and len(models) != 1:
         ap.error("--adopt scores runs of one model: give exactly one in --models")
+    adopted = [(run_dir, adopted_record(run_dir, models[0])) for run_dir in args.adopt]  # refused before logging
     log_invocation(args.out)
-    for run_dir in args.adopt:
-        rec = adopted_record(run_dir, models[0])
+    for run_dir, rec in adopted:
         append_record(path, rec | score(run_dir, models[0], rec["dataset"], rec["seed"], args))
     for dataset in ([] if args.adopt else args.datasets.split(",")):
         for model in models:
