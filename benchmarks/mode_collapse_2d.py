@@ -9,6 +9,9 @@ ONE architecture and budget for every method (stated here, overridable only as a
   MLP G and D, 3 hidden layers x 128, z_dim 2, D without normalisation (d_norm none),
   batch 256, Adam lr 1e-3 (G and D) beta1 0.5, EMA 0.999 on G, ``--steps`` generator steps
   (default 2000); a method changes only its recipe/objective options (table METHODS).
+``--set KEY=VALUE`` (repeatable) changes that configuration for every method of a sweep (e.g. a
+method's best configuration: more steps with ``optim.lr_decay=linear``, the lever of the tuned
+``ring-sharp`` / ``grid-sharp`` presets); the overrides are recorded and name the table's row.
 CPU seconds = process CPU time of the training call (all threads; torch threads as set).
 
 Each run appends one JSON line to ``<out>/runs.jsonl`` as soon as it finishes, so a partial
@@ -16,7 +19,8 @@ sweep keeps its runs; ``--summarise`` prints the markdown table (mean ± s.e. ov
 and grid side by side) of the lines in that file (and writes it to ``<out>/summary.md``).
 
 usage: python benchmarks/mode_collapse_2d.py --methods all|ns,minimax,pacgan2,unrolled,wgan-gp \
-           --datasets ring,grid --seeds 0,1,2 [--steps 2000] [--out benchmarks/results/mode_collapse_2d]
+           --datasets ring,grid --seeds 0,1,2 [--steps 2000] [--set KEY=VALUE ...] \
+           [--out benchmarks/results/mode_collapse_2d]
        python benchmarks/mode_collapse_2d.py --summarise
 """
 
@@ -35,6 +39,7 @@ import numpy as np
 import torch
 
 from gankit.config import apply_overrides, config_from_dict
+from gankit.errors import GankitError
 from gankit.metrics import mode_coverage
 from gankit.presets import preset_tree
 from gankit.runs import load_run, train
@@ -78,13 +83,13 @@ METHODS: dict[str, tuple[dict, list[str]]] = {
 }
 
 
-def build_config(method: str, dataset: str, seed: int, steps: int, out_dir: str):
+def build_config(method: str, dataset: str, seed: int, steps: int, out_dir: str, extra_set: list[str] = ()):
     recipe, extra = METHODS[method]
     tree = preset_tree(PRESETS[dataset])
     tree["recipe"] = dict(recipe)
-    overrides = [*ARCHITECTURE, *extra, f"train.steps={steps}", f"train.seed={seed}", f"train.out_dir={out_dir}",
-                 "train.run_name=run", "train.progress=false", "train.sample_every=0", "train.checkpoint_every=0",
-                 "train.log_every=100"]
+    overrides = [*ARCHITECTURE, *extra, *extra_set, f"train.steps={steps}", f"train.seed={seed}",
+                 f"train.out_dir={out_dir}", "train.run_name=run", "train.progress=false", "train.sample_every=0",
+                 "train.checkpoint_every=0", "train.log_every=100"]
     return config_from_dict(apply_overrides(tree, overrides))
 
 
@@ -106,10 +111,11 @@ def train_and_score(cfg, seed: int) -> dict:
     return {**rec, "modes": cov.modes, "high_quality": cov.high_quality_fraction, "reverse_kl": cov.reverse_kl}
 
 
-def run_one(method: str, dataset: str, seed: int, steps: int) -> dict:
+def run_one(method: str, dataset: str, seed: int, steps: int, extra_set: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = build_config(method, dataset, seed, steps, tmp)
-        return {"method": method, "dataset": dataset, "seed": seed, "steps": steps, **train_and_score(cfg, seed)}
+        cfg = build_config(method, dataset, seed, steps, tmp, extra_set)
+        rec = {"method": method, "dataset": dataset, "seed": seed, "steps": steps, **train_and_score(cfg, seed)}
+        return {**rec, "overrides": list(extra_set)} if extra_set else rec
 
 
 def _cells(rs: list[dict]) -> list[str]:
@@ -124,19 +130,22 @@ def _cells(rs: list[dict]) -> list[str]:
 
 
 def summarise(path: str) -> str:
-    """Markdown table, one row per (steps, method), ring and grid side by side (mean ± s.e.)."""
+    """Markdown table, one row per (steps, method, overrides), ring and grid side by side (mean ± s.e.);
+    a row with ``--set`` overrides names them after the method."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in read_records(path):
-        groups[(r["steps"], r["method"], r["dataset"])].append(r)
-    datasets = [d for d in PRESETS if any(k[2] == d for k in groups)]
+        groups[(r["steps"], r["method"], " ".join(r.get("overrides", [])), r["dataset"])].append(r)
+    datasets = [d for d in PRESETS if any(k[3] == d for k in groups)]
     head = " | ".join(f"{d} seeds | {d} modes | {d} HQ % | {d} reverse KL | {d} CPU s" for d in datasets)
     lines = [f"| steps | method | {head} |", "|---|---|" + "---|" * 5 * len(datasets)]
     order = list(METHODS)
-    rows = sorted({k[:2] for k in groups}, key=lambda k: (k[0], order.index(k[1]) if k[1] in order else 99, k[1]))
-    for steps, method in rows:
-        cells = [c for d in datasets for c in (_cells(groups[(steps, method, d)]) if (steps, method, d) in groups
-                                                 else ["0", "", "", "", ""])]
-        lines.append(f"| {steps} | {method} | " + " | ".join(cells) + " |")
+    rows = sorted({k[:3] for k in groups},
+                  key=lambda k: (k[0], k[2], order.index(k[1]) if k[1] in order else 99, k[1]))
+    for steps, method, overrides in rows:
+        cells = [c for d in datasets for c in (_cells(groups[(steps, method, overrides, d)])
+                                                 if (steps, method, overrides, d) in groups else ["0", "", "", "", ""])]
+        name = f"{method} ({overrides})" if overrides else method
+        lines.append(f"| {steps} | {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -149,7 +158,10 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "mode_collapse_2d"))
     ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
-    ap.add_argument("--skip-done", action="store_true", help="skip (method, data, seed, steps) already in runs.jsonl")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                    help="config override for every method (repeatable), e.g. optim.lr_decay=linear; recorded")
+    ap.add_argument("--skip-done", action="store_true",
+                    help="skip (method, data, seed, steps, overrides) already in runs.jsonl")
     args = ap.parse_args()
     path = os.path.join(args.out, "runs.jsonl")
     if args.summarise:
@@ -159,17 +171,27 @@ def main() -> None:
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         ap.error(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
+    datasets = args.datasets.split(",")
+    if unknown := [d for d in datasets if d not in PRESETS]:
+        ap.error(f"unknown datasets {unknown}; known: {', '.join(PRESETS)}")
+    try:  # every configuration of the sweep is built (and a bad --set refused) before anything is logged
+        for dataset in datasets:
+            for method in methods:
+                build_config(method, dataset, 0, args.steps, ".", args.overrides)
+    except GankitError as e:
+        ap.error(str(e))
     log_invocation(args.out, torch_threads=torch.get_num_threads())
     done = set()
     if args.skip_done and os.path.exists(path):
         with open(path) as fh:
-            done = {(r["method"], r["dataset"], r["seed"], r["steps"]) for r in map(json.loads, filter(str.strip, fh))}
-    for dataset in args.datasets.split(","):
+            done = {(r["method"], r["dataset"], r["seed"], r["steps"], tuple(r.get("overrides", [])))
+                    for r in map(json.loads, filter(str.strip, fh))}
+    for dataset in datasets:
         for method in methods:
             for seed in (int(s) for s in args.seeds.split(",")):
-                if (method, dataset, seed, args.steps) in done:
+                if (method, dataset, seed, args.steps, tuple(args.overrides)) in done:
                     continue
-                append_record(path, run_one(method, dataset, seed, args.steps))
+                append_record(path, run_one(method, dataset, seed, args.steps, args.overrides))
 
 
 if __name__ == "__main__":
