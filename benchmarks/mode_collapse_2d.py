@@ -27,13 +27,13 @@ usage: python benchmarks/mode_collapse_2d.py --methods all|ns,minimax,pacgan2,un
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -83,7 +83,7 @@ METHODS: dict[str, tuple[dict, list[str]]] = {
 }
 
 
-def build_config(method: str, dataset: str, seed: int, steps: int, out_dir: str, extra_set: list[str] = ()):
+def build_config(method: str, dataset: str, seed: int, steps: int, out_dir: str, extra_set: Sequence[str] = ()):
     recipe, extra = METHODS[method]
     tree = preset_tree(PRESETS[dataset])
     tree["recipe"] = dict(recipe)
@@ -183,9 +183,8 @@ def main() -> None:
     log_invocation(args.out, torch_threads=torch.get_num_threads())
     done = set()
     if args.skip_done and os.path.exists(path):
-        with open(path) as fh:
-            done = {(r["method"], r["dataset"], r["seed"], r["steps"], tuple(r.get("overrides", [])))
-                    for r in map(json.loads, filter(str.strip, fh))}
+        done = {(r["method"], r["dataset"], r["seed"], r["steps"], tuple(r.get("overrides", [])))
+                for r in read_records(path)}
     for dataset in datasets:
         for method in methods:
             for seed in (int(s) for s in args.seeds.split(",")):
