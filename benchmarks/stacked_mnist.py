@@ -6,7 +6,8 @@ EMA 0.999) for at most ``--cpu-minutes`` of process CPU time (and at most ``--ma
 generator steps); then 26,000 samples of the EMA generator are scored: each channel classified by
 gankit's MNIST classifier, modes = distinct digit triples, KL(histogram || uniform over 1,000), and
 the sum over channels of each channel's KL(digit histogram || uniform over 10): the part of the KL
-that uneven digit frequencies explain (the rest is the channels' total correlation).
+that uneven digit frequencies explain (the rest is the channels' total correlation). Records keep
+each channel's digit counts (``channel_counts``: which digits a channel over- or under-draws).
 
 Method ``data`` trains nothing: it scores 26,000 triples of the training set itself, the floor
 that finite samples and classifier errors put under every method's KL.
@@ -59,7 +60,7 @@ def score_data(seed: int, data_dir: str) -> dict:
     res = evaluate(fake=x.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
     return {"method": "data", "seed": seed, "steps": 0, "cpu_s": 0.0, "wall_s": 0.0, "cpu_minutes_budget": 0.0,
             "modes": res["modes"], "kl": res["kl"], "channel_kl": res["channel_kl"],
-            "torch_threads": torch.get_num_threads()}
+            "channel_counts": res["channel_counts"], "torch_threads": torch.get_num_threads()}
 
 
 def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str, extra_set: list[str]) -> dict:
@@ -83,6 +84,7 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
     res = evaluate(fake=fake.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
             "cpu_minutes_budget": cpu_minutes, "modes": res["modes"], "kl": res["kl"], "channel_kl": res["channel_kl"],
+            "channel_counts": res["channel_counts"],
             "overrides": extra_set, "torch_threads": torch.get_num_threads()}
 
 

@@ -31,6 +31,11 @@ def test_channel_kl_by_hand():
     per_channel = 0.5 * math.log(5) + 0.5 * math.log(2.5)
     assert_allclose(result.channel_kl, [per_channel] * 3)
     assert_allclose(result.dependence, result.kl - 3 * per_channel)
+    assert result.channel_counts == (
+        (1, 2, 0, 0, 0, 0, 0, 0, 0, 1),  # channel 0: labels 1, 1, 0, 9
+        (1, 0, 2, 0, 0, 0, 0, 0, 0, 1),
+        (1, 0, 0, 2, 0, 0, 0, 0, 0, 1),
+    )
 
 
 def test_kl_is_channel_kls_plus_total_correlation():

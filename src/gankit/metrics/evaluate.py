@@ -440,7 +440,8 @@ def _stacked_mnist(ctx: _Context, n: int, opts: dict[str, Any]) -> dict[str, Any
     clf = ctx.classifier("mnist")
     labels = np.stack([clf.predict(x[:, c : c + 1]) for c in range(x.shape[1])], axis=1)  # (N, 3)
     res = S.stacked_mnist_modes(labels, **opts)
-    return {"modes": res.modes, "kl": res.kl, "channel_kl": list(res.channel_kl), "n_modes": len(res.histogram)}
+    return {"modes": res.modes, "kl": res.kl, "channel_kl": list(res.channel_kl), "n_modes": len(res.histogram),
+            "channel_counts": [list(c) for c in res.channel_counts]}
 
 
 # ----------------------------------------------------------------------------- parsing

@@ -151,7 +151,8 @@ def test_stacked_mnist_counts_modes_per_channel(tmp_path, shared_data):
     labels = np.stack([predict(clf, stacked[:, c : c + 1])[0] for c in range(3)], axis=1)
     direct = stacked_mnist_modes(labels)
     assert res["stacked_mnist"] == {"modes": direct.modes, "kl": pytest.approx(direct.kl),
-                                    "channel_kl": pytest.approx(list(direct.channel_kl)), "n_modes": 1000}
+                                    "channel_kl": pytest.approx(list(direct.channel_kl)), "n_modes": 1000,
+                                    "channel_counts": [np.bincount(c, minlength=10).tolist() for c in labels.T]}
     with pytest.raises(MetricError, match=r"\(N, 3, 28, 28\)"):
         evaluate(fake=_npz(tmp_path / "one.npz", mnist[:5].numpy()), metrics=["stacked_mnist"])
 

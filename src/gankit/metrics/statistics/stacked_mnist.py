@@ -25,12 +25,14 @@ MAX_MODES = 10**7
 @dataclass(frozen=True)
 class StackedMNISTModes:
     """Modes covered, KL(mode histogram || uniform) in nats, each channel's KL(label
-    histogram || uniform over the classes), and counts per mode id."""
+    histogram || uniform over the classes), counts per mode id, and each channel's counts per
+    class (which digits a channel over- or under-draws)."""
 
     modes: int
     kl: float
     channel_kl: tuple[float, ...]
     histogram: tuple[int, ...]
+    channel_counts: tuple[tuple[int, ...], ...]
 
     @property
     def dependence(self) -> float:
@@ -54,7 +56,8 @@ def stacked_mnist_modes(channel_labels: ArrayLike, *, n_classes: int = MNIST_CLA
     histogram, log K for total collapse). The protocol uses N = 26,000; any N >= 1 works.
     ``channel_kl[c]`` is the same KL for channel c's labels against ``n_classes`` uniform
     classes; since the uniform over modes is the product of uniform channels,
-    ``kl = Σ_c channel_kl[c] + total correlation`` (``dependence``).
+    ``kl = Σ_c channel_kl[c] + total correlation`` (``dependence``); ``channel_counts[c][k]``
+    = samples whose channel c is labelled k.
     """
     labels = as_labels(channel_labels, "channel_labels", ndim=2)
     classes = check_positive_int(n_classes, "n_classes", minimum=2)
@@ -75,4 +78,5 @@ def stacked_mnist_modes(channel_labels: ArrayLike, *, n_classes: int = MNIST_CLA
         kl=mode_histogram_kl(counts),
         channel_kl=tuple(mode_histogram_kl(c) for c in per_channel),
         histogram=tuple(int(v) for v in counts),
+        channel_counts=tuple(tuple(int(v) for v in c) for c in per_channel),
     )
