@@ -4,7 +4,9 @@ model's own measure (issue 4's objective table and issue 5's latent-model table)
 For every (model, dataset, seed): train the model's MNIST preset (``data.name`` switched for
 Fashion-MNIST) for ``--steps`` generator steps with ``gankit.runs.train`` (process CPU seconds
 recorded), keep the run under ``--runs-dir``, then with the EMA generator and ``--n`` samples
-(test split as the reference, gankit's domain classifier for that dataset):
+(test split as the reference, gankit's domain classifier for that dataset). A model whose preset
+pre-trains part of itself first (Triple-GAN's C, ``recipe.pretrain_steps``) counts those steps in
+``--steps`` too, so ``--steps`` must exceed them (refused otherwise: its G would be untrained).
 
 * ``fid_clf``, ``precision``/``recall`` (k=3): in the domain classifier's feature space;
 * ``fid_inception`` (with ``--inception``; slow on CPU: ~10 images/s): pytorch-fid pipeline;
@@ -224,6 +226,10 @@ def main() -> None:
         ap.error(f"unknown models {unknown}; known: {', '.join(MODELS)}")
     if args.adopt and len(models) != 1:
         ap.error("--adopt scores runs of one model: give exactly one in --models")
+    for model in [] if args.adopt else models:  # a run that ends inside its pre-training trained no generator
+        preset, extra, _ = MODELS[model]
+        if args.steps <= (pretrain := getattr(load_preset(preset, extra).recipe, "pretrain_steps", 0)):
+            ap.error(f"{model} pre-trains for its first {pretrain} steps (G idle): --steps must exceed that")
     adopted = [(run_dir, adopted_record(run_dir, models[0])) for run_dir in args.adopt]  # refused before logging
     log_invocation(args.out)
     for run_dir, rec in adopted:

@@ -47,7 +47,8 @@ METHODS: dict[str, tuple[dict, list[str]]] = {  # method -> (recipe table, extra
     "dcgan": ({"name": "gan", "loss": "ns"}, []),
     "pacdcgan2": ({"name": "gan", "loss": "ns", "pack": 2}, []),
     "pacdcgan4": ({"name": "gan", "loss": "ns", "pack": 4}, []),
-    "unrolled": ({"name": "unrolled", "loss": "ns", "unroll_steps": 5}, []),
+    # torch.func unrolls parameters, not BatchNorm's running buffers: D with layer norm instead
+    "unrolled": ({"name": "unrolled", "loss": "ns", "unroll_steps": 5}, ["model.d_norm=layer"]),
     "madgan": ({"name": "madgan", "generators": 2}, []),
 }
 SAMPLES = 26_000
