@@ -2,9 +2,10 @@
 
 Data: preset ``stacked-mnist-dcgan`` (60,000 triples of MNIST training digits as RGB channels,
 1,000 modes). Every method trains the same DCGAN (z 64, width 32, batch 64, Adam 2e-4 β1 0.5,
-EMA 0.999) for at most ``--cpu-minutes`` of process CPU time (and at most ``--max-steps``
-generator steps); then 26,000 samples of the EMA generator are scored: each channel classified by
-gankit's MNIST classifier, modes = distinct digit triples, KL(histogram || uniform over 1,000), and
+EMA 0.999; Unrolled's D has layer norm instead of batch norm) for at most ``--cpu-minutes`` of
+process CPU time (and at most ``--max-steps`` generator steps, the length of any lr schedule);
+then 26,000 samples of the EMA generator are scored: each channel classified by gankit's MNIST
+classifier, modes = distinct digit triples, KL(histogram || uniform over 1,000), and
 the sum over channels of each channel's KL(digit histogram || uniform over 10): the part of the KL
 that uneven digit frequencies explain (the rest is the channels' total correlation). Records keep
 each channel's digit counts (``channel_counts``: which digits a channel over- or under-draws).
@@ -13,7 +14,7 @@ Method ``data`` trains nothing: it scores 26,000 triples of the training set its
 that finite samples and classifier errors put under every method's KL.
 
 ``--set KEY=VALUE`` (repeatable) overrides the preset for every trained method (e.g. other
-networks); the overrides are recorded and the table groups by them.
+networks); the overrides are recorded, and the table groups by them and by the step cap.
 
 Each finished run appends one JSON line to ``<out>/runs.jsonl``; ``--summarise`` prints the table.
 
@@ -52,6 +53,7 @@ METHODS: dict[str, tuple[dict, list[str]]] = {  # method -> (recipe table, extra
     "madgan": ({"name": "madgan", "generators": 2}, []),
 }
 SAMPLES = 26_000
+MAX_STEPS = 1_000_000  # default step cap: the CPU budget ends the run
 
 
 def score_data(seed: int, data_dir: str) -> dict:
@@ -85,22 +87,24 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
     res = evaluate(fake=fake.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
             "cpu_minutes_budget": cpu_minutes, "modes": res["modes"], "kl": res["kl"], "channel_kl": res["channel_kl"],
-            "channel_counts": res["channel_counts"],
+            "channel_counts": res["channel_counts"], "max_steps": max_steps,
             "overrides": extra_set, "torch_threads": torch.get_num_threads()}
 
 
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in read_records(path):
-        groups[(r["cpu_minutes_budget"], r["method"], " ".join(r.get("overrides", [])) or "-")].append(r)
-    lines = ["| CPU-min budget | method | overrides | seeds | steps | modes / 1000 | KL to uniform "
-             "| of which channels' own KL | CPU s |", "|---|---|---|---|---|---|---|---|---|"]
-    for (budget, method, extra), rs in sorted(groups.items()):
+        cap = r.get("max_steps", MAX_STEPS)  # a schedule (lr decay) spans train.steps = the cap
+        groups[(r["cpu_minutes_budget"], r["method"], " ".join(r.get("overrides", [])) or "-", cap)].append(r)
+    lines = ["| CPU-min budget | method | overrides | step cap | seeds | steps | modes / 1000 | KL to uniform "
+             "| of which channels' own KL | CPU s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for (budget, method, extra, cap), rs in sorted(groups.items()):
         cells = [mean_se([r[key] for r in rs], fmt) for key, fmt in (("steps", ".0f"), ("modes", ".4g"), ("kl", ".3g"))]
         marginal = [sum(r["channel_kl"]) for r in rs if "channel_kl" in r]  # records before it have none
         cells.append(mean_se(marginal, ".3g") if len(marginal) == len(rs) else "–")
         cells.append(mean_se([r["cpu_s"] for r in rs], ".0f"))
-        lines.append(f"| {budget} | {method} | {extra} | {len(rs)} | {' | '.join(cells)} |")
+        cap_cell = "–" if cap == MAX_STEPS else cap
+        lines.append(f"| {budget} | {method} | {extra} | {cap_cell} | {len(rs)} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
@@ -109,7 +113,7 @@ def main() -> None:
     ap.add_argument("--methods", default="dcgan,pacdcgan2,unrolled,madgan")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--cpu-minutes", type=float, default=60.0)
-    ap.add_argument("--max-steps", type=int, default=1_000_000)
+    ap.add_argument("--max-steps", type=int, default=MAX_STEPS)
     ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "stacked_mnist"))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
