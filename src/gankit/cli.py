@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_train(args: argparse.Namespace) -> int:
     from gankit.config import to_dict
     from gankit.presets import DEFAULT_PRESET, load_preset
+    from gankit.metrics.report import one_line_warnings
     from gankit.runs import train
 
     overrides = list(args.overrides)
@@ -179,15 +180,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(json.dumps(to_dict(cfg), indent=2))
         return 0
-    result = train(cfg)
+    with one_line_warnings():
+        result = train(cfg)
     print(f"run directory: {result.run_dir} ({result.steps} steps{'' if result.completed else ', stopped early'})")
     return 0 if result.completed else 130
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
+    from gankit.metrics.report import one_line_warnings
     from gankit.runs import resume
 
-    result = resume(args.run_dir, list(args.overrides))
+    with one_line_warnings():
+        result = resume(args.run_dir, list(args.overrides))
     print(f"run directory: {result.run_dir} ({result.steps} steps{'' if result.completed else ', stopped early'})")
     return 0 if result.completed else 130
 

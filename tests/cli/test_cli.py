@@ -271,3 +271,12 @@ def test_test_error_prints_the_error_of_the_averaged_or_last_classifier(tmp_path
         assert main(argv) == 2, argv
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("gankit: error:") and fragment in lines[0], (argv, lines)
+
+
+def test_train_ending_inside_pretraining_warns_in_one_line(tmp_path, capsys):
+    cfg = ["recipe.name=triplegan", "model.conditional=true", "recipe.pretrain_steps=3"]
+    assert main(["train", "--preset", "mnist-triplegan", "--out", str(tmp_path), "train.steps=3", "data.name=digits",
+                 *TINY_DIGITS, *cfg]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if "pretrain" in line]
+    assert err == ["gankit: warning: train.steps=3 <= recipe.pretrain_steps=3: this run only pre-trains the "
+                   "classifier C and never updates G; raise train.steps (or resume with more) to train the GAN"]

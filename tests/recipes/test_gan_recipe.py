@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from gankit.errors import ConfigError
 from gankit.losses import LOSSES
 from gankit.train.trainer import Trainer
 from tests.helpers import tiny
@@ -48,3 +49,25 @@ def test_g_step_with_reuse_gets_the_gradient_of_the_d_step_fake(tmp_path):
     ref = torch.autograd.grad(loss, list(ref_g.parameters()))
     for (name, _), r in zip(G.named_parameters(), ref):
         torch.testing.assert_close(grads[name], r)
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+def test_g_steps_updates_g_on_fresh_fakes(tmp_path, reuse):
+    """recipe.g_steps=2: one D update then two G updates per step; with reuse the first G update
+    takes the D step's fake and the second draws a new one (G forwards 2 with reuse, 3 without)."""
+    cfg = tiny("ring-gan", tmp_path, "recipe.g_steps=2", f"recipe.reuse_fake={str(reuse).lower()}")
+    trainer = Trainer(cfg, str(tmp_path / "r"))
+    phases = []
+    original = trainer.recipe.accumulate_gradients
+    trainer.recipe.accumulate_gradients = lambda phase, batch, ctx: (phases.append(phase), original(phase, batch, ctx))
+    calls = _count_forwards(trainer.recipe.modules["G"])
+    trainer.train_step()
+    assert phases == ["D", "G", "G"]
+    assert len(calls) == (2 if reuse else 3)
+    assert trainer.optimizers["G"].state_dict()["state"][0]["step"].item() == 2  # Adam stepped twice
+    assert trainer.optimizers["D"].state_dict()["state"][0]["step"].item() == 1
+
+
+def test_g_steps_must_be_positive(tmp_path):
+    with pytest.raises(ConfigError, match="g_steps"):
+        tiny("ring-gan", tmp_path, "recipe.g_steps=0")

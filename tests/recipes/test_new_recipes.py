@@ -155,3 +155,10 @@ def test_resume_is_exact_with_recipe_state(tmp_path, recipe, extra):
     state_full = load_checkpoint(f"{full.run_dir}/checkpoint.safetensors")[1]["recipe_state"]
     state_res = load_checkpoint(f"{resumed.run_dir}/checkpoint.safetensors")[1]["recipe_state"]
     assert state_full == state_res and state_full != {}
+
+
+def test_magan_warns_when_the_run_only_pretrains(tmp_path):
+    from gankit.recipes import PretrainingOnlyWarning
+
+    with pytest.warns(PretrainingOnlyWarning, match="pre-trains D as an autoencoder"):
+        _trainer(tmp_path, "magan", *AE, "train.steps=2", "recipe.pretrain_steps=2")

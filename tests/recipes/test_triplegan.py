@@ -5,6 +5,7 @@ digits, exact resume with a fixed labelled subset, classifier_error scoring C, c
 the preset."""
 
 import math
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 
 from gankit.errors import ConfigError
 from gankit.presets import load_preset
-from gankit.recipes import RECIPES
+from gankit.recipes import RECIPES, DataInfo, PretrainingOnlyWarning
 from gankit.recipes.triplegan import argmax_cost, balance_loss, expected_cost, prediction_entropy, reinforce_loss
 from gankit.runs import load_run, resume, train
 from gankit.semi_supervised import classifier_error
@@ -322,3 +323,18 @@ def test_mnist_preset_trains(tmp_path, shared_data):
     assert cfg.recipe.name == "triplegan" and cfg.model.conditional
     result = train(cfg)
     assert result.steps == 2 and result.completed
+
+
+@pytest.mark.parametrize("pretrain, warns", [(3, True), (5, True), (2, False)])
+def test_warns_when_a_run_ends_inside_pretraining(tmp_path, pretrain, warns):
+    """train.steps=3 with pretrain_steps >= 3 would never train G: a PretrainingOnlyWarning; sampling the
+    saved run (no training data) does not warn again."""
+    cfg = _cfg(tmp_path, "train.steps=3", f"recipe.pretrain_steps={pretrain}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Trainer(cfg, str(tmp_path / "r"))
+        RECIPES.get("triplegan")(cfg, DataInfo(sample_shape=(1, 8, 8), num_classes=10))  # a saved run's sampling
+    found = [w for w in caught if issubclass(w.category, PretrainingOnlyWarning)]
+    assert len(found) == (1 if warns else 0)
+    if warns:
+        assert f"train.steps=3 <= recipe.pretrain_steps={pretrain}" in str(found[0].message)

@@ -7,6 +7,7 @@ A recipe builds its modules, declares its phases and optimizers, and computes lo
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping
 
@@ -45,6 +46,22 @@ class DataInfo:
     # the training examples themselves, for recipes that need more than batches (a labelled
     # subset for semi-supervised learning); None when sampling a saved run
     train_set: Any = None
+
+
+class PretrainingOnlyWarning(UserWarning):
+    """``train.steps`` ends inside a recipe's pre-training: the run never trains G."""
+
+
+def warn_if_only_pretraining(cfg: ExperimentConfig, data: DataInfo, pretrain_steps: int, what: str) -> None:
+    """Warn when a training run (not the sampling of a saved one) has ``train.steps <=
+    recipe.pretrain_steps``: legitimate (e.g. before a resume with more steps), but easy to do by mistake."""
+    if data.num_examples and 0 < cfg.train.steps <= pretrain_steps:
+        warnings.warn(
+            f"train.steps={cfg.train.steps} <= recipe.pretrain_steps={pretrain_steps}: this run only pre-trains "
+            f"{what} and never updates G; raise train.steps (or resume with more) to train the GAN",
+            PretrainingOnlyWarning,
+            stacklevel=3,
+        )
 
 
 class Recipe:

@@ -15,7 +15,7 @@ magan); they supply only the maths of the D and G phases.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Literal, Mapping
 
 import torch
@@ -140,6 +140,7 @@ class GANConfig:
     name: str = "gan"
     loss: str = "ns"  # minimax | ns | lsgan | wgan | hinge (`gankit losses` lists them)
     n_critic: int = 1  # discriminator updates per generator update (k in Algorithm 1)
+    g_steps: int = 1  # generator updates per step, each on a fresh G(z) (PacGAN's Stacked-MNIST code: 2, same z)
     gp_weight: float = 0.0  # WGAN-GP lambda (10 in Gulrajani et al.); 0 disables
     gp_target: float = 1.0  # gradient-norm target of the penalty
     r1_gamma: float = 0.0  # R1 weight gamma: adds gamma/2 * E||grad D(x)||^2; 0 disables
@@ -162,6 +163,8 @@ class GANConfig:
         LOSSES.get(self.loss)
         if self.n_critic < 1:
             raise ConfigError(f"recipe.n_critic must be >= 1, got {self.n_critic}")
+        if self.g_steps < 1:
+            raise ConfigError(f"recipe.g_steps must be >= 1, got {self.g_steps}")
         if self.pack < 1:
             raise ConfigError(f"recipe.pack must be >= 1, got {self.pack}")
         for key in ("gp_weight", "r1_gamma", "clip_value", "dragan_weight", "dragan_scale", "fm_weight",
@@ -201,6 +204,10 @@ class GANRecipe(TwoPlayerRecipe):
     @property
     def pack(self) -> int:
         return self.cfg.recipe.pack
+
+    def phases(self) -> list[Phase]:
+        d_phase, g_phase = super().phases()
+        return [d_phase, replace(g_phase, repeats=self.rc.g_steps)]
 
     def _critic(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.modules["D"](x, c).logits

@@ -22,7 +22,7 @@ import torch
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.losses_energy import MAGANMargin, magan_d_loss, magan_g_loss
-from gankit.recipes.base import RECIPES, DataInfo, StepContext
+from gankit.recipes.base import RECIPES, DataInfo, StepContext, warn_if_only_pretraining
 from gankit.recipes.gan import TwoPlayerRecipe
 from gankit.train.loader import Batch
 
@@ -55,6 +55,7 @@ class MAGANRecipe(TwoPlayerRecipe):
         rc: MAGANConfig = cfg.recipe
         self.epoch_steps = rc.epoch_steps or self._steps_per_pass(data, cfg.train.batch_size, rc.n_critic)
         self.margin = MAGANMargin()
+        warn_if_only_pretraining(cfg, data, rc.pretrain_steps, "D as an autoencoder")
 
     @staticmethod
     def _steps_per_pass(data: DataInfo, batch_size: int, n_critic: int) -> int:

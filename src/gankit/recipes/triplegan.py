@@ -59,7 +59,14 @@ from torch import nn
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.nets import NetSpec, build_networks
-from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
+from gankit.recipes.base import (
+    RECIPES,
+    DataInfo,
+    OptimizerSpec,
+    Recipe,
+    StepContext,
+    warn_if_only_pretraining,
+)
 from gankit.semi_supervised import LabelledPool, check_classifier_ema
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
@@ -192,6 +199,7 @@ class TripleGANRecipe(Recipe):
         self.modules["G"] = G
         self.modules["D"] = D
         self.modules["C"] = C
+        warn_if_only_pretraining(cfg, data, self.rc.pretrain_steps, "the classifier C")
         # None when sampling a saved run (no training set): training then raises
         self.pool = (
             LabelledPool(data.train_set, self.rc.num_labelled, self.k, cfg.train.seed)
