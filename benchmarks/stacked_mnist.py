@@ -8,10 +8,15 @@ then 26,000 samples of the EMA generator are scored: each channel classified by 
 classifier, modes = distinct digit triples, KL(histogram || uniform over 1,000), and
 the sum over channels of each channel's KL(digit histogram || uniform over 10): the part of the KL
 that uneven digit frequencies explain (the rest is the channels' total correlation). Records keep
-each channel's digit counts (``channel_counts``: which digits a channel over- or under-draws).
+each channel's digit counts (``channel_counts``: which digits a channel over- or under-draws) and
+two diagnostics: ``channel_soft_counts`` (each channel's summed classifier probabilities: soft counts
+flatter than the hard counts mean ambiguous digits that the argmax resolves one way) and the same scores
+for the raw, non-EMA generator on the same latents (``raw``).
 
 Method ``data`` trains nothing: it scores 26,000 triples of the training set itself, the floor
 that finite samples and classifier errors put under every method's KL.
+
+``--keep DIR`` keeps each run's checkpoint in ``DIR/<method>-seed<seed>`` (for looking at samples).
 
 ``--set KEY=VALUE`` (repeatable) overrides the preset for every trained method (e.g. other
 networks); the overrides are recorded, and the table groups by them and by the step cap.
@@ -32,10 +37,12 @@ import tempfile
 import time
 from collections import defaultdict
 
+import numpy as np
 import torch
 
 from gankit.config import apply_overrides, config_from_dict
 from gankit.data import build_dataset
+from gankit.metrics.classifier import load_classifier, predict
 from gankit.metrics.evaluate import evaluate
 from gankit.presets import preset_tree
 from gankit.train.trainer import Trainer
@@ -66,28 +73,45 @@ def score_data(seed: int, data_dir: str) -> dict:
             "channel_counts": res["channel_counts"], "torch_threads": torch.get_num_threads()}
 
 
-def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str, extra_set: list[str]) -> dict:
+def soft_counts(fake: torch.Tensor) -> list[list[float]]:
+    """Each channel's summed MNIST-classifier probabilities per digit (C lists of 10)."""
+    clf = load_classifier("mnist")
+    return [np.round(predict(clf, fake[:, c : c + 1])[1].sum(axis=0), 1).tolist() for c in range(fake.shape[1])]
+
+
+def score(fake: torch.Tensor, data_dir: str) -> dict:
+    res = evaluate(fake=fake.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
+    return {"modes": res["modes"], "kl": res["kl"], "channel_kl": res["channel_kl"],
+            "channel_counts": res["channel_counts"]}
+
+
+def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str, extra_set: list[str],
+            keep: str | None = None) -> dict:
     if method == "data":
         return score_data(seed, data_dir)
     recipe, extra = METHODS[method]
     tree = preset_tree(PRESET)
     tree["recipe"] = dict(recipe)
     with tempfile.TemporaryDirectory() as tmp:
+        run_dir = os.path.join(keep, f"{method}-seed{seed}") if keep else os.path.join(tmp, "run")
         cfg = config_from_dict(apply_overrides(tree, [
             *extra, *extra_set, f"train.steps={max_steps}", f"train.seed={seed}", f"data.path={data_dir}",
-            f"train.out_dir={tmp}", "train.progress=false"]))
-        trainer = Trainer(cfg, os.path.join(tmp, "run"))
+            f"train.out_dir={os.path.dirname(run_dir)}", "train.progress=false"]))
+        trainer = Trainer(cfg, run_dir)
         budget = 60.0 * cpu_minutes
         wall0, cpu0 = time.perf_counter(), time.process_time()
         while trainer.step < max_steps and time.process_time() - cpu0 < budget:
             trainer.train_step()
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        if keep:
+            trainer.save_checkpoint()
         gen = torch.Generator().manual_seed(10_000 + seed)
-        fake = torch.cat([trainer.generate(trainer.recipe.latent(1000, gen)) for _ in range(SAMPLES // 1000)])
-    res = evaluate(fake=fake.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
+        z = [trainer.recipe.latent(1000, gen) for _ in range(SAMPLES // 1000)]
+        fake = torch.cat([trainer.generate(zi) for zi in z])
+        raw = torch.cat([trainer.generate(zi, use_ema=False) for zi in z])
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
-            "cpu_minutes_budget": cpu_minutes, "modes": res["modes"], "kl": res["kl"], "channel_kl": res["channel_kl"],
-            "channel_counts": res["channel_counts"], "max_steps": max_steps,
+            "cpu_minutes_budget": cpu_minutes, **score(fake, data_dir), "channel_soft_counts": soft_counts(fake),
+            "raw": score(raw, data_dir), "max_steps": max_steps,
             "overrides": extra_set, "torch_threads": torch.get_num_threads()}
 
 
@@ -118,6 +142,7 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "stacked_mnist"))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                     help="config override for every trained method (repeatable), e.g. model.g_width=64")
+    ap.add_argument("--keep", metavar="DIR", help="keep each run's checkpoint in DIR/<method>-seed<seed>")
     ap.add_argument("--summarise", action="store_true")
     args = ap.parse_args()
     path = os.path.join(args.out, "runs.jsonl")
@@ -130,7 +155,8 @@ def main() -> None:
     log_invocation(args.out)
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in methods:
-            append_record(path, run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir, args.overrides))
+            append_record(path, run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir, args.overrides,
+                                              args.keep))
 
 
 if __name__ == "__main__":
