@@ -16,7 +16,9 @@ CPU seconds = process CPU time of the training call (all threads; torch threads 
 
 Each run appends one JSON line to ``<out>/runs.jsonl`` as soon as it finishes, so a partial
 sweep keeps its runs; ``--summarise`` prints the markdown table (mean ± s.e. over seeds; ring
-and grid side by side) of the lines in that file (and writes it to ``<out>/summary.md``).
+and grid side by side) of the lines in that file (and writes it to ``<out>/summary.md``); ``--best``
+prints each method's best configuration among those recorded (most modes, then most HQ samples, then
+least reverse KL; written to ``<out>/best.md``).
 
 usage: python benchmarks/mode_collapse_2d.py --methods all|ns,minimax,pacgan2,unrolled,wgan-gp \
            --datasets ring,grid --seeds 0,1,2 [--steps 2000] [--set KEY=VALUE ...] \
@@ -149,6 +151,38 @@ def summarise(path: str) -> str:
     return "\n".join(lines)
 
 
+def _rank(rs: list[dict]) -> tuple[float, float, float]:
+    """Higher is better: mean modes, then mean HQ fraction, then minus the mean reverse KL (infinite
+    for a run without HQ samples)."""
+    n = len(rs)
+    return (sum(r["modes"] for r in rs) / n, sum(r["high_quality"] for r in rs) / n,
+            -sum(r["reverse_kl"] for r in rs) / n)
+
+
+def best(path: str) -> str:
+    """Markdown table, one row per method: on each dataset, its best configuration among those in
+    ``path`` (``_rank``: most modes, then most HQ, then least reverse KL, means over seeds)."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in read_records(path):
+        groups[(r["method"], r["dataset"], r["steps"], " ".join(r.get("overrides", [])))].append(r)
+    datasets = [d for d in PRESETS if any(k[1] == d for k in groups)]
+    head = " | ".join(f"{d}: best configuration | seeds | modes | HQ % | reverse KL | CPU s" for d in datasets)
+    lines = [f"| method | {head} |", "|---|" + "---|" * 6 * len(datasets)]
+    methods = sorted({k[0] for k in groups}, key=lambda m: (list(METHODS).index(m) if m in METHODS else 99, m))
+    for method in methods:
+        cells = []
+        for d in datasets:
+            configs = [(k[2], k[3]) for k in groups if k[:2] == (method, d)]
+            if not configs:
+                cells += ["", "0", "", "", "", ""]
+                continue
+            steps, overrides = max(configs, key=lambda c: _rank(groups[(method, d, *c)]))
+            name = f"{steps} steps{', ' + overrides if overrides else ''}"
+            cells += [name, *_cells(groups[(method, d, steps, overrides)])]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--methods", default="ns,minimax,pacgan2,unrolled,wgan-gp",
@@ -158,6 +192,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "mode_collapse_2d"))
     ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
+    ap.add_argument("--best", action="store_true",
+                    help="print each method's best configuration in <out>/runs.jsonl (to <out>/best.md) and exit")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                     help="config override for every method (repeatable), e.g. optim.lr_decay=linear; recorded")
     ap.add_argument("--skip-done", action="store_true",
@@ -166,6 +202,12 @@ def main() -> None:
     path = os.path.join(args.out, "runs.jsonl")
     if args.summarise:
         write_summary(args.out, summarise(path))
+        return
+    if args.best:
+        table = best(path)
+        print(table)
+        with open(os.path.join(args.out, "best.md"), "w") as fh:
+            fh.write(table + "\n")
         return
     methods = list(METHODS) if args.methods == "all" else args.methods.split(",")
     unknown = [m for m in methods if m not in METHODS]
