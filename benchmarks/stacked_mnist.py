@@ -155,8 +155,8 @@ def main() -> None:
     log_invocation(args.out)
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in methods:
-            append_record(path, run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir, args.overrides,
-                                              args.keep))
+            rec = run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir, args.overrides, args.keep)
+            append_record(path, rec)
 
 
 if __name__ == "__main__":
