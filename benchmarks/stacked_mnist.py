@@ -63,10 +63,21 @@ SAMPLES = 26_000
 MAX_STEPS = 1_000_000  # default step cap: the CPU budget ends the run
 
 
+def data_triples(seed: int, data_dir: str) -> torch.Tensor:
+    """The training set's first 26,000 triples (data seed ``seed``), (N, 3, 28, 28)."""
+    tree = apply_overrides(preset_tree(PRESET), [f"data.path={data_dir}", f"data.seed={seed}"])
+    return build_dataset(config_from_dict(tree).data).x[:SAMPLES]
+
+
+def scoring_latents(recipe, seed: int) -> list[torch.Tensor]:
+    """The latents every scored run of seed ``seed`` is sampled at (26 chunks of 1,000)."""
+    gen = torch.Generator().manual_seed(10_000 + seed)
+    return [recipe.latent(1000, gen) for _ in range(SAMPLES // 1000)]
+
+
 def score_data(seed: int, data_dir: str) -> dict:
     """The training set's own 26,000 first triples (data seed ``seed``): the KL floor."""
-    tree = apply_overrides(preset_tree(PRESET), [f"data.path={data_dir}", f"data.seed={seed}"])
-    x = build_dataset(config_from_dict(tree).data).x[:SAMPLES]
+    x = data_triples(seed, data_dir)
     res = evaluate(fake=x.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
     return {"method": "data", "seed": seed, "steps": 0, "cpu_s": 0.0, "wall_s": 0.0, "cpu_minutes_budget": 0.0,
             "modes": res["modes"], "kl": res["kl"], "channel_kl": res["channel_kl"],
@@ -105,8 +116,7 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         if keep:
             trainer.save_checkpoint()
-        gen = torch.Generator().manual_seed(10_000 + seed)
-        z = [trainer.recipe.latent(1000, gen) for _ in range(SAMPLES // 1000)]
+        z = scoring_latents(trainer.recipe, seed)
         fake = torch.cat([trainer.generate(zi) for zi in z])
         raw = torch.cat([trainer.generate(zi, use_ema=False) for zi in z])
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),

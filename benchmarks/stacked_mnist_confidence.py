@@ -23,17 +23,13 @@ import sys
 
 import numpy as np
 import torch
-from PIL import Image
-
-from gankit.config import apply_overrides, config_from_dict
-from gankit.data import build_dataset
 from gankit.metrics.classifier import load_classifier, predict
-from gankit.presets import preset_tree
 from gankit.runs import load_run
+from gankit.viz.grid import save_image_grid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from records import append_record, log_invocation  # noqa: E402
-from stacked_mnist import PRESET, SAMPLES  # noqa: E402
+from stacked_mnist import data_triples, scoring_latents  # noqa: E402
 
 UNSURE = 0.9  # top probability below which a classification counts as unsure
 GRID_PER_DIGIT = 12
@@ -42,12 +38,10 @@ GRID_PER_DIGIT = 12
 def samples(run: str, seed: int, data_dir: str) -> torch.Tensor:
     """The 26,000 triples the benchmark scores: the data's or a kept run's EMA samples."""
     if run == "data":
-        tree = apply_overrides(preset_tree(PRESET), [f"data.path={data_dir}", f"data.seed={seed}"])
-        return build_dataset(config_from_dict(tree).data).x[:SAMPLES]
+        return data_triples(seed, data_dir)
     loaded = load_run(run)
     nets = loaded.nets(use_ema=True)
-    gen = torch.Generator().manual_seed(10_000 + seed)  # as stacked_mnist.run_one
-    return torch.cat([loaded.recipe.sample(nets, loaded.recipe.latent(1000, gen)) for _ in range(SAMPLES // 1000)])
+    return torch.cat([loaded.recipe.sample(nets, z) for z in scoring_latents(loaded.recipe, seed)])
 
 
 def channel_report(probs: np.ndarray) -> dict:
@@ -65,15 +59,14 @@ def channel_report(probs: np.ndarray) -> dict:
 
 
 def save_grid(x: torch.Tensor, labels: np.ndarray, path: str) -> None:
-    rows = []
+    """Channel 0 of the first ``GRID_PER_DIGIT`` samples labelled each digit, one row per digit
+    (black tiles where a digit has fewer)."""
+    blank = torch.full((1, 28, 28), -1.0)
+    tiles = []
     for k in range(10):
-        idx = np.nonzero(labels == k)[0][:GRID_PER_DIGIT]
-        tiles = [x[i, 0].numpy() for i in idx] + [np.full((28, 28), -1.0)] * (GRID_PER_DIGIT - len(idx))
-        rows.append(np.concatenate(tiles, 1))
-    img = ((np.concatenate(rows, 0) + 1) * 127.5).clip(0, 255).astype(np.uint8)
-    tmp = path + ".tmp.png"
-    Image.fromarray(img).save(tmp)
-    os.replace(tmp, path)
+        idx = np.nonzero(labels == k)[0][:GRID_PER_DIGIT].tolist()
+        tiles += [x[i, :1] for i in idx] + [blank] * (GRID_PER_DIGIT - len(idx))
+    save_image_grid(torch.stack(tiles), path, nrow=GRID_PER_DIGIT, padding=0)
 
 
 def main() -> None:
