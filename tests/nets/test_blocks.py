@@ -72,6 +72,21 @@ def test_minibatch_discrimination_depends_on_the_other_samples_and_backpropagate
         layer(torch.zeros(3, 5, dtype=F64))
 
 
+def test_minibatch_discrimination_first_and_second_derivatives_match_finite_differences():
+    # the layer's hand-written backward (cdist forward) against central differences, and its backward's own
+    # derivative (gradient penalties, Unrolled GAN) likewise; random features keep every |M_i - M_j| off the kink
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(3, 4, 5).double()
+    f = torch.randn(6, 3, dtype=F64, requires_grad=True)
+    t = layer.T.detach().clone().requires_grad_(True)
+
+    def fn(f, t):  # the layer as a function of its input and its tensor T
+        return torch.func.functional_call(layer, {"T": t}, (f,))
+
+    assert torch.autograd.gradcheck(fn, (f, t))
+    assert torch.autograd.gradgradcheck(fn, (f, t))
+
+
 # --------------------------------------------------------------------------- minibatch stddev
 
 

@@ -19,6 +19,30 @@ MBD_INIT_STD = 0.05  # init scale of the tensor T (improved-GAN code: Normal(0.0
 STD_EPS = 1e-8  # inside the sqrt of the minibatch std (Karras et al. 2018)
 
 
+class _PairwiseL1(torch.autograd.Function):
+    """``d[b, i, j] = ||x[b, i] - x[b, j]||_1`` for ``x`` ``(B, N, C)``: ``torch.cdist`` forward (no
+    ``(B, N, N, C)`` intermediate) with a backward written in differentiable ops, since cdist's own
+    has no double backward, which Unrolled GAN and gradient penalties need. d is symmetric in
+    (i, j) and ``∂d[b, i, j] / ∂x[b, i, c] = sign(x[b, i, c] - x[b, j, c])``, so
+    ``∂L / ∂x[b, i, c] = Σ_j (g + gᵀ)[b, i, j] · sign(x[b, i, c] - x[b, j, c])``."""
+
+    @staticmethod
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        return torch.cdist(x, x, p=1)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        ctx.save_for_backward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors
+        sym = grad + grad.transpose(1, 2)
+        # one kernel coordinate at a time: (B, N, N) temporaries instead of one (B, N, N, C)
+        per_coord = [(torch.sign(xc[:, :, None] - xc[:, None, :]) * sym).sum(dim=2) for xc in x.unbind(dim=2)]
+        return torch.stack(per_coord, dim=2)
+
+
 class MinibatchDiscrimination(nn.Module):
     """Minibatch discrimination (Salimans et al. 2016, "Improved Techniques for Training
     GANs", §3.2).
@@ -52,10 +76,7 @@ class MinibatchDiscrimination(nn.Module):
         if f.dim() != 2 or f.shape[1] != self.in_features:
             raise ShapeError(f"MinibatchDiscrimination expects (N, {self.in_features}), got {tuple(f.shape)}")
         m = torch.einsum("na,abc->nbc", f, self.T)  # (N, B, C)
-        # ||M_i,b - M_j,b||_1 summed one kernel coordinate at a time: (B, N, N) tensors instead of one
-        # (N, N, B, C). Not torch.cdist: it has no double backward, which Unrolled GAN and penalties need.
-        per_coord = m.permute(2, 1, 0)  # (C, B, N)
-        l1 = sum((mc[:, :, None] - mc[:, None, :]).abs() for mc in per_coord)  # (B, N, N)
+        l1 = _PairwiseL1.apply(m.transpose(0, 1).contiguous())  # (B, N, N): ||M_i,b - M_j,b||_1
         o = torch.exp(-l1).sum(dim=2).T  # (N, B)
         if self.exclude_self:
             o = o - 1.0
