@@ -127,6 +127,25 @@ def write_report(out: str, report: dict, lines: list[str]) -> None:
         fh.write("\n".join(lines) + "\n")
 
 
+def alternating_step_ms(
+    arms: dict[str, Trainer], rounds: int, steps: int, warmup: int = 20
+) -> dict[str, list[float]]:
+    """CPU-ms per training step of each arm in each round. Arms run alternately, the order reversed
+    every other round, in this process, so machine noise hits them alike; each keeps training its
+    own model. ``warmup`` untimed steps per arm first (allocator, kernels)."""
+    for trainer in arms.values():
+        for _ in range(warmup):
+            trainer.train_step()
+    ms: dict[str, list[float]] = {name: [] for name in arms}
+    for r in range(rounds):
+        for name in (list(arms) if r % 2 == 0 else list(reversed(arms))):
+            start = time.process_time()
+            for _ in range(steps):
+                arms[name].train_step()
+            ms[name].append(1000 * (time.process_time() - start) / steps)
+    return ms
+
+
 def run_workload(name: str, rounds: int, data_dir: str, seed: int, with_compile: bool = False) -> dict:
     preset, extra, steps = WORKLOADS[name]
     base = [*extra, *COMMON, f"train.seed={seed}", f"data.path={data_dir}"]

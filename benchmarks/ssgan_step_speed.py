@@ -25,7 +25,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 
 import torch
 
@@ -33,7 +32,7 @@ from gankit.presets import load_preset
 from gankit.train.trainer import Trainer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from overhead import machine, write_report  # noqa: E402
+from overhead import alternating_step_ms, machine, write_report  # noqa: E402
 
 ARMS = {  # name: (recipe.fm_target, joint D forward)
     "separate": ("g_phase", False),
@@ -62,16 +61,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         arms = {name: build_arm(*spec, args.data_dir, args.seed, os.path.join(tmp, name))
                 for name, spec in ARMS.items()}
-        for trainer in arms.values():  # warm-up (allocator, kernels)
-            for _ in range(20):
-                trainer.train_step()
-        ms: dict[str, list[float]] = {name: [] for name in arms}
-        for r in range(args.rounds):
-            for name in (list(arms) if r % 2 == 0 else list(reversed(arms))):
-                start = time.process_time()
-                for _ in range(args.steps):
-                    arms[name].train_step()
-                ms[name].append(1000 * (time.process_time() - start) / args.steps)
+        ms = alternating_step_ms(arms, args.rounds, args.steps)
     ratios = {name: [t / s for t, s in zip(ms[name], ms["separate"])] for name in arms if name != "separate"}
     report = {"command": "python " + " ".join(sys.argv), "machine": machine(), "seed": args.seed,
               "steps_per_round": args.steps, "rounds": args.rounds, "cpu_ms_per_step": ms, "ratio_to_separate": ratios}
