@@ -11,7 +11,8 @@ that uneven digit frequencies explain (the rest is the channels' total correlati
 each channel's digit counts (``channel_counts``: which digits a channel over- or under-draws) and
 two diagnostics: ``channel_soft_counts`` (each channel's summed classifier probabilities: soft counts
 flatter than the hard counts mean ambiguous digits that the argmax resolves one way) and the same scores
-for the raw, non-EMA generator on the same latents (``raw``).
+for the raw, non-EMA generator on the same latents (``raw``); ``cpu_s_at_1000_steps`` lists the CPU seconds
+at every 1,000th step (a drifting step cost shows host load or denormals).
 
 Method ``data`` trains nothing: it scores 26,000 triples of the training set itself, the floor
 that finite samples and classifier errors put under every method's KL.
@@ -111,8 +112,11 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
         trainer = Trainer(cfg, run_dir)
         budget = 60.0 * cpu_minutes
         wall0, cpu0 = time.perf_counter(), time.process_time()
+        trace = []  # CPU seconds at every 1,000th step: shows whether the step cost drifted (host load)
         while trainer.step < max_steps and time.process_time() - cpu0 < budget:
             trainer.train_step()
+            if trainer.step % 1000 == 0:
+                trace.append(round(time.process_time() - cpu0, 1))
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         if keep:
             trainer.save_checkpoint()
@@ -122,7 +126,7 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
             "cpu_minutes_budget": cpu_minutes, **score(fake, data_dir), "channel_soft_counts": soft_counts(fake),
             "raw": score(raw, data_dir), "max_steps": max_steps,
-            "overrides": extra_set, "torch_threads": torch.get_num_threads()}
+            "overrides": extra_set, "torch_threads": torch.get_num_threads(), "cpu_s_at_1000_steps": trace}
 
 
 def summarise(path: str) -> str:
@@ -130,7 +134,7 @@ def summarise(path: str) -> str:
     for r in read_records(path):
         cap = r.get("max_steps", MAX_STEPS)  # a schedule (lr decay) spans train.steps = the cap
         groups[(r["cpu_minutes_budget"], r["method"], " ".join(r.get("overrides", [])) or "-", cap)].append(r)
-    lines = ["| CPU-min budget | method | overrides | step cap | seeds | steps | modes / 1000 | KL to uniform "
+    lines = ["| CPU-min budget | method | overrides | step cap | runs (seeds) | steps | modes / 1000 | KL to uniform "
              "| of which channels' own KL | CPU s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for (budget, method, extra, cap), rs in sorted(groups.items()):
         cells = [mean_se([r[key] for r in rs], fmt) for key, fmt in (("steps", ".0f"), ("modes", ".4g"), ("kl", ".3g"))]
@@ -138,7 +142,8 @@ def summarise(path: str) -> str:
         cells.append(mean_se(marginal, ".3g") if len(marginal) == len(rs) else "–")
         cells.append(mean_se([r["cpu_s"] for r in rs], ".0f"))
         cap_cell = "–" if cap == MAX_STEPS else cap
-        lines.append(f"| {budget} | {method} | {extra} | {cap_cell} | {len(rs)} | {' | '.join(cells)} |")
+        seeds = ",".join(str(s) for s in sorted({r["seed"] for r in rs}))  # a rerun of a seed is a second run
+        lines.append(f"| {budget} | {method} | {extra} | {cap_cell} | {len(rs)} ({seeds}) | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
