@@ -120,23 +120,24 @@ def reused_record(run_dir: str, model: str, dataset: str, seed: int, args: argpa
     return {k: earlier[-1][k] for k in ("model", "dataset", "seed", "steps", "cpu_s", "wall_s")} | {"reused": True}
 
 
-def adopted_record(run_dir: str, model: str) -> dict:
+def adopted_record(run, run_dir: str, model: str) -> dict:
     """``--adopt``: a run trained elsewhere (e.g. ``semi_supervised.py --keep``, stopped by a CPU
-    budget): its dataset, seed and steps from its checkpoint; no training time (the other
-    benchmark's record has it)."""
-    run = load_run(run_dir)  # typed errors for a missing or corrupt run
-    preset_recipe = load_preset(MODELS[model][0]).recipe.name
-    if run.cfg.recipe.name != preset_recipe:
-        raise SystemExit(f"--adopt: {run_dir} trained recipe {run.cfg.recipe.name!r}; "
-                         f"model {model} is {preset_recipe!r}")
+    budget), loaded from ``run_dir``: its dataset, seed and steps from its checkpoint; no training
+    time (the other benchmark's record has it)."""
+    preset, extra, _ = MODELS[model]
+
+    def kind(recipe) -> tuple:  # recipe and objective: a WGAN-GP run is no DCGAN, though both are "gan"
+        return recipe.name, getattr(recipe, "loss", None)
+
+    if kind(run.cfg.recipe) != (wanted := kind(load_preset(preset, extra).recipe)):
+        raise SystemExit(f"--adopt: {run_dir} trained (recipe, loss) {kind(run.cfg.recipe)}; model {model} is {wanted}")
     return {"model": model, "dataset": run.cfg.data.name, "seed": run.cfg.train.seed, "steps": run.step,
             "cpu_s": None, "wall_s": None, "adopted": os.path.basename(os.path.normpath(run_dir))}
 
 
-def score(run_dir: str, model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
-    """The measures of the run in ``run_dir``; its sample grid copied (or drawn) into ``<out>/grids``."""
+def score(run, run_dir: str, model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
+    """The measures of ``run`` (loaded from ``run_dir``); its sample grid copied (or drawn) into ``<out>/grids``."""
     measures = MODELS[model][2]
-    run = load_run(run_dir)
     common = dict(real=dataset, split="test", n=args.n, seed=seed, data_dir=args.data_dir, classifier=dataset)
     res = evaluate(fake=run, metrics=["fid", "pr"], features="classifier", **common)
     rec = {"n": args.n, "fid_clf": res["fid"], "precision": res["pr"]["precision"], "recall": res["pr"]["recall"]}
@@ -168,7 +169,8 @@ def score(run_dir: str, model: str, dataset: str, seed: int, args: argparse.Name
 def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
     run_dir = os.path.join(args.runs_dir, f"{dataset}-{model}-seed{seed}-steps{args.steps}")
     make = reused_record if args.reuse else train_one
-    return make(run_dir, model, dataset, seed, args) | score(run_dir, model, dataset, seed, args)
+    rec = make(run_dir, model, dataset, seed, args)
+    return rec | score(load_run(run_dir), run_dir, model, dataset, seed, args)
 
 
 COLUMNS = ["fid_clf", "fid_inception", "precision", "recall", "class_acc", "code_acc", "test_error", "pair_mismatch",
@@ -230,10 +232,13 @@ def main() -> None:
         preset, extra, _ = MODELS[model]
         if args.steps <= (pretrain := getattr(load_preset(preset, extra).recipe, "pretrain_steps", 0)):
             ap.error(f"{model} pre-trains for its first {pretrain} steps (G idle): --steps must exceed that")
-    adopted = [(run_dir, adopted_record(run_dir, models[0])) for run_dir in args.adopt]  # refused before logging
+    adopted = []  # every adopted run loaded and checked before the invocation is logged
+    for run_dir in args.adopt:
+        run = load_run(run_dir)
+        adopted.append((run_dir, run, adopted_record(run, run_dir, models[0])))
     log_invocation(args.out)
-    for run_dir, rec in adopted:
-        append_record(path, rec | score(run_dir, models[0], rec["dataset"], rec["seed"], args))
+    for run_dir, run, rec in adopted:
+        append_record(path, rec | score(run, run_dir, models[0], rec["dataset"], rec["seed"], args))
     for dataset in ([] if args.adopt else args.datasets.split(",")):
         for model in models:
             for seed in (int(s) for s in args.seeds.split(",")):

@@ -44,7 +44,7 @@ import torch
 from gankit.config import apply_overrides, config_from_dict
 from gankit.data import build_dataset
 from gankit.metrics.classifier import load_classifier, predict
-from gankit.metrics.evaluate import evaluate
+from gankit.metrics import stacked_mnist_modes
 from gankit.presets import preset_tree
 from gankit.train.trainer import Trainer
 
@@ -78,23 +78,19 @@ def scoring_latents(recipe, seed: int) -> list[torch.Tensor]:
 
 def score_data(seed: int, data_dir: str) -> dict:
     """The training set's own 26,000 first triples (data seed ``seed``): the KL floor."""
-    x = data_triples(seed, data_dir)
-    res = evaluate(fake=x.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
     return {"method": "data", "seed": seed, "steps": 0, "cpu_s": 0.0, "wall_s": 0.0, "cpu_minutes_budget": 0.0,
-            "modes": res["modes"], "kl": res["kl"], "channel_kl": res["channel_kl"],
-            "channel_counts": res["channel_counts"], "torch_threads": torch.get_num_threads()}
+            **score(data_triples(seed, data_dir)), "torch_threads": torch.get_num_threads()}
 
 
-def soft_counts(fake: torch.Tensor) -> list[list[float]]:
-    """Each channel's summed MNIST-classifier probabilities per digit (C lists of 10)."""
+def score(x: torch.Tensor) -> dict:
+    """Modes, KL and per-channel counts of ``x`` (N, 3, 28, 28), each channel classified once by
+    gankit's MNIST classifier; ``channel_soft_counts`` sums its probabilities instead of its labels."""
     clf = load_classifier("mnist")
-    return [np.round(predict(clf, fake[:, c : c + 1])[1].sum(axis=0), 1).tolist() for c in range(fake.shape[1])]
-
-
-def score(fake: torch.Tensor, data_dir: str) -> dict:
-    res = evaluate(fake=fake.numpy(), metrics=["stacked_mnist"], data_dir=data_dir)["stacked_mnist"]
-    return {"modes": res["modes"], "kl": res["kl"], "channel_kl": res["channel_kl"],
-            "channel_counts": res["channel_counts"]}
+    labels, probs = zip(*(predict(clf, x[:, c : c + 1]) for c in range(x.shape[1])))
+    res = stacked_mnist_modes(np.stack(labels, axis=1))
+    return {"modes": res.modes, "kl": res.kl, "channel_kl": list(res.channel_kl),
+            "channel_counts": [list(c) for c in res.channel_counts],
+            "channel_soft_counts": [np.round(p.sum(axis=0), 1).tolist() for p in probs]}
 
 
 def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str, extra_set: list[str],
@@ -124,8 +120,8 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
         fake = torch.cat([trainer.generate(zi) for zi in z])
         raw = torch.cat([trainer.generate(zi, use_ema=False) for zi in z])
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
-            "cpu_minutes_budget": cpu_minutes, **score(fake, data_dir), "channel_soft_counts": soft_counts(fake),
-            "raw": score(raw, data_dir), "max_steps": max_steps,
+            "cpu_minutes_budget": cpu_minutes, **score(fake),
+            "raw": score(raw), "max_steps": max_steps,
             "overrides": extra_set, "torch_threads": torch.get_num_threads(), "cpu_s_at_1000_steps": trace}
 
 

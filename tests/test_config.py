@@ -15,6 +15,19 @@ def test_all_required_presets_exist_and_parse():
         assert cfg.description
 
 
+def test_every_shipped_preset_parses_with_a_description():
+    for name in preset_names():
+        cfg = load_preset(name)  # ConfigError on an unknown key or a bad value
+        assert cfg.name == name and cfg.description, name
+
+
+def test_stacked_pacgan_preset_is_the_benchmarked_configuration():
+    cfg = load_preset("stacked-mnist-pacgan")  # README's best Stacked-MNIST run: these values
+    assert (cfg.recipe.name, cfg.recipe.loss, cfg.recipe.pack) == ("gan", "ns", 2)
+    assert (cfg.model.g_width, cfg.model.d_width, cfg.model.z_dim, cfg.train.amp) == (64, 128, 64, True)
+    assert (cfg.data.name, cfg.train.batch_size, cfg.optim.lr_g, cfg.optim.lr_d) == ("stacked-mnist", 64, 2e-4, 2e-4)
+
+
 def test_overrides_are_typed():
     cfg = load_preset("ring-gan", ["train.steps=123", "optim.lr_d=3e-4", "train.amp=true", "recipe.loss=hinge"])
     assert cfg.train.steps == 123 and isinstance(cfg.train.steps, int)

@@ -74,10 +74,11 @@ def test_few_step_train_per_builtin_preset(tmp_path, preset):
         assert (run / "density.png").is_file()
 
 
-@pytest.mark.parametrize("preset", ["mnist-dcgan", "fashion-dcgan", "mnist-wgan-gp"])
+@pytest.mark.parametrize("preset", ["mnist-dcgan", "fashion-dcgan", "mnist-wgan-gp", "stacked-mnist-pacgan"])
 def test_few_step_train_per_mnist_preset(tmp_path, shared_data, preset):
+    stacked = ["data.n_samples=256"] if preset.startswith("stacked") else []
     rc = main(["train", "--preset", preset, "--data-dir", str(shared_data), "--out", str(tmp_path),
-               "train.run_name=m", "train.steps=2", *MNIST_SMALL])
+               "train.run_name=m", "train.steps=2", *MNIST_SMALL, *stacked])
     assert rc == 0
     grid = Image.open(tmp_path / "m" / "samples" / "step_000001.png")
     # an 8x8 grid of 28x28 images with 2-px padding, then enlarged x2
