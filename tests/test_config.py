@@ -24,7 +24,7 @@ def test_every_shipped_preset_parses_with_a_description():
 def test_stacked_pacgan_preset_is_the_benchmarked_configuration():
     cfg = load_preset("stacked-mnist-pacgan")  # README's best Stacked-MNIST run: these values
     assert (cfg.recipe.name, cfg.recipe.loss, cfg.recipe.pack) == ("gan", "ns", 2)
-    assert (cfg.model.g_width, cfg.model.d_width, cfg.model.z_dim, cfg.train.amp) == (64, 128, 64, True)
+    assert (cfg.model.g_width, cfg.model.d_width, cfg.model.z_dim, cfg.train.amp) == (96, 128, 64, True)
     assert (cfg.data.name, cfg.train.batch_size, cfg.optim.lr_g, cfg.optim.lr_d) == ("stacked-mnist", 64, 2e-4, 2e-4)
 
 
