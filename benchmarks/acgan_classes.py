@@ -29,11 +29,14 @@ from gankit.atomic import atomic_write
 from gankit.metrics.classifier.load import load_classifier, predict
 from gankit.runs import load_run
 
+sys.path.insert(0, os.path.dirname(__file__))
+from records import Refused, run_main  # noqa: E402
+
 
 def class_report(run_dir: str, n: int, seed: int) -> list[str]:
     run = load_run(run_dir)
     if run.cfg.recipe.name != "acgan":
-        raise SystemExit(f"{run_dir}: recipe {run.cfg.recipe.name!r}, not acgan")
+        raise Refused(f"{run_dir}: recipe {run.cfg.recipe.name!r}, not acgan")
     nets = run.nets()
     d = nets["D"].eval()
     clf = load_classifier(run.cfg.data.name)
@@ -71,4 +74,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -52,7 +52,7 @@ from gankit.runs import load_run, train
 from gankit.viz.grid import save_image_grid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from records import append_record, log_invocation, mean_se, read_records, write_summary  # noqa: E402
+from records import Refused, append_record, log_invocation, mean_se, read_records, run_main, write_summary  # noqa: E402
 
 # model -> (MNIST preset, extra overrides, what else to measure)
 MODELS: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
@@ -106,18 +106,20 @@ def train_one(run_dir: str, model: str, dataset: str, seed: int, args: argparse.
             "cpu_s": round(time.process_time() - cpu0, 1), "wall_s": round(time.perf_counter() - wall0, 1)}
 
 
-def reused_record(run_dir: str, model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
-    """``--reuse``: score the run an earlier invocation kept in ``run_dir`` again (runs are
-    deterministic, so retraining would give the same weights); its training time is that
-    invocation's record's."""
+def reused_record(run_dir: str, model: str, dataset: str, seed: int, args: argparse.Namespace) -> tuple[dict, object]:
+    """``--reuse``: the run an earlier invocation kept in ``run_dir``, loaded to be scored again (runs
+    are deterministic, so retraining would give the same weights), and the training part of its
+    record: that invocation's."""
     key = (dataset, args.steps, model, seed)
-    earlier = [r for r in read_records(os.path.join(args.out, "runs.jsonl"))
+    path = os.path.join(args.out, "runs.jsonl")
+    earlier = [r for r in (read_records(path) if os.path.exists(path) else [])
                if (r["dataset"], r["steps"], r["model"], r["seed"]) == key]
     if not earlier or not os.path.exists(os.path.join(run_dir, "checkpoint.safetensors")):
-        raise SystemExit(f"--reuse: no kept run and record for {key} (train it first, without --reuse)")
-    if load_run(run_dir).step != args.steps:
-        raise SystemExit(f"--reuse: {run_dir} is not a finished {args.steps}-step run")
-    return {k: earlier[-1][k] for k in ("model", "dataset", "seed", "steps", "cpu_s", "wall_s")} | {"reused": True}
+        raise Refused(f"--reuse: no kept run and record for {key} (train it first, without --reuse)")
+    if (run := load_run(run_dir)).step != args.steps:
+        raise Refused(f"--reuse: {run_dir} is not a finished {args.steps}-step run")
+    rec = {k: earlier[-1][k] for k in ("model", "dataset", "seed", "steps", "cpu_s", "wall_s")}
+    return rec | {"reused": True}, run
 
 
 def adopted_record(run, run_dir: str, model: str) -> dict:
@@ -130,7 +132,7 @@ def adopted_record(run, run_dir: str, model: str) -> dict:
         return recipe.name, getattr(recipe, "loss", None)
 
     if kind(run.cfg.recipe) != (wanted := kind(load_preset(preset, extra).recipe)):
-        raise SystemExit(f"--adopt: {run_dir} trained (recipe, loss) {kind(run.cfg.recipe)}; model {model} is {wanted}")
+        raise Refused(f"--adopt: {run_dir} trained (recipe, loss) {kind(run.cfg.recipe)}; model {model} is {wanted}")
     return {"model": model, "dataset": run.cfg.data.name, "seed": run.cfg.train.seed, "steps": run.step,
             "cpu_s": None, "wall_s": None, "adopted": os.path.basename(os.path.normpath(run_dir))}
 
@@ -166,11 +168,8 @@ def score(run, run_dir: str, model: str, dataset: str, seed: int, args: argparse
     return rec
 
 
-def run_one(model: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
-    run_dir = os.path.join(args.runs_dir, f"{dataset}-{model}-seed{seed}-steps{args.steps}")
-    make = reused_record if args.reuse else train_one
-    rec = make(run_dir, model, dataset, seed, args)
-    return rec | score(load_run(run_dir), run_dir, model, dataset, seed, args)
+def kept_run_dir(model: str, dataset: str, seed: int, args: argparse.Namespace) -> str:
+    return os.path.join(args.runs_dir, f"{dataset}-{model}-seed{seed}-steps{args.steps}")
 
 
 COLUMNS = ["fid_clf", "fid_inception", "precision", "recall", "class_acc", "code_acc", "test_error", "pair_mismatch",
@@ -232,18 +231,24 @@ def main() -> None:
         preset, extra, _ = MODELS[model]
         if args.steps <= (pretrain := getattr(load_preset(preset, extra).recipe, "pretrain_steps", 0)):
             ap.error(f"{model} pre-trains for its first {pretrain} steps (G idle): --steps must exceed that")
-    adopted = []  # every adopted run loaded and checked before the invocation is logged
+    plan = [] if args.adopt else [(model, dataset, int(seed)) for dataset in args.datasets.split(",")
+                                  for model in models for seed in args.seeds.split(",")]
+    ready = []  # every adopted or reused run loaded and checked before the invocation is logged
     for run_dir in args.adopt:
         run = load_run(run_dir)
-        adopted.append((run_dir, run, adopted_record(run, run_dir, models[0])))
+        ready.append((run_dir, run, adopted_record(run, run_dir, models[0]), models[0]))
+    for model, dataset, seed in plan if args.reuse else []:
+        run_dir = kept_run_dir(model, dataset, seed, args)
+        rec, run = reused_record(run_dir, model, dataset, seed, args)
+        ready.append((run_dir, run, rec, model))
     log_invocation(args.out)
-    for run_dir, run, rec in adopted:
-        append_record(path, rec | score(run, run_dir, models[0], rec["dataset"], rec["seed"], args))
-    for dataset in ([] if args.adopt else args.datasets.split(",")):
-        for model in models:
-            for seed in (int(s) for s in args.seeds.split(",")):
-                append_record(path, run_one(model, dataset, seed, args))
+    for run_dir, run, rec, model in ready:
+        append_record(path, rec | score(run, run_dir, model, rec["dataset"], rec["seed"], args))
+    for model, dataset, seed in [] if args.reuse else plan:
+        run_dir = kept_run_dir(model, dataset, seed, args)
+        rec = train_one(run_dir, model, dataset, seed, args)
+        append_record(path, rec | score(load_run(run_dir), run_dir, model, dataset, seed, args))
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

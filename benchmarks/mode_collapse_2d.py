@@ -47,7 +47,7 @@ from gankit.presets import preset_tree
 from gankit.runs import load_run, train
 
 sys.path.insert(0, os.path.dirname(__file__))
-from records import append_record, log_invocation, read_records, write_summary  # noqa: E402
+from records import append_record, log_invocation, read_records, run_main, write_summary  # noqa: E402
 from records import mean_se as _mean_se  # noqa: E402
 
 PRESETS = {"ring": "ring-gan", "grid": "grid-gan"}
@@ -236,4 +236,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -27,6 +27,7 @@ from gankit.runs import load_run, train
 
 sys.path.insert(0, os.path.dirname(__file__))
 from overhead import machine  # noqa: E402
+from records import run_main  # noqa: E402
 
 COPY = ("samples_final.png", "density.png", "loss_curves.png", "README.md")
 
@@ -76,4 +77,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -1,6 +1,7 @@
 """What every benchmark script does with its results: one JSON line per finished run in
 ``<out>/runs.jsonl`` (so a partial sweep keeps its runs), one line per invocation in
-``<out>/commands.jsonl`` (command + machine), and a markdown table in ``<out>/summary.md``."""
+``<out>/commands.jsonl`` (command + machine), and a markdown table in ``<out>/summary.md``;
+and how every script refuses input it cannot use (``Refused``, ``run_main``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,24 @@ import json
 import math
 import os
 import sys
-from typing import Iterable
+from typing import Callable, Iterable
 
+from gankit.errors import GankitError
 from overhead import machine
+
+
+class Refused(Exception):
+    """Input a benchmark cannot use (a missing kept run, a run of another model): nothing is recorded."""
+
+
+def run_main(main: Callable[[], object]) -> None:
+    """Run a script's ``main``: a refusal or a gankit error (an unknown ``--set`` key, missing data,
+    a corrupt checkpoint) is one line on stderr and exit status 2, like ``gankit``'s CLI."""
+    try:
+        main()
+    except (Refused, GankitError) as exc:
+        print(f"{os.path.basename(sys.argv[0])}: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def log_invocation(out: str, **extra) -> str:
@@ -28,8 +44,17 @@ def append_record(path: str, rec: dict) -> None:
 
 
 def read_records(path: str) -> list[dict]:
+    """The records of ``runs.jsonl`` at ``path`` (``Refused`` if there is none or a line is not JSON)."""
+    if not os.path.exists(path):
+        raise Refused(f"{path}: no records (no run of this benchmark has finished there)")
+    records = []
     with open(path) as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for i, line in enumerate(fh, 1):
+            try:
+                records += [json.loads(line)] if line.strip() else []
+            except json.JSONDecodeError as exc:
+                raise Refused(f"{path}:{i}: not a JSON record ({exc.msg})") from None
+    return records
 
 
 def write_summary(out: str, table: str) -> None:

@@ -50,7 +50,7 @@ from gankit.semi_supervised import classifier_error
 from gankit.train.trainer import Trainer, data_summary
 
 sys.path.insert(0, os.path.dirname(__file__))
-from records import append_record, log_invocation, mean_se, read_records, write_summary  # noqa: E402
+from records import Refused, append_record, log_invocation, mean_se, read_records, run_main, write_summary  # noqa: E402
 
 
 def preset_digest(preset: str) -> str:
@@ -70,7 +70,7 @@ def kept_run_dir(keep: str, preset: str, labels: int, seed: int) -> str:
     """``keep/<preset>-labels<L>-seed<S>``, refused if it exists (a kept run is never overwritten)."""
     path = os.path.join(keep, f"{preset}-labels{labels}-seed{seed}")
     if os.path.exists(path):
-        raise SystemExit(f"error: {path} exists; --keep never overwrites a run")
+        raise Refused(f"{path} exists; --keep never overwrites a run")
     return path
 
 
@@ -155,4 +155,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -49,7 +49,7 @@ from gankit.presets import preset_tree
 from gankit.train.trainer import Trainer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from records import append_record, log_invocation, mean_se, read_records, write_summary  # noqa: E402
+from records import append_record, log_invocation, mean_se, read_records, run_main, write_summary  # noqa: E402
 
 PRESET = "stacked-mnist-dcgan"
 METHODS: dict[str, tuple[dict, list[str]]] = {  # method -> (recipe table, extra overrides)
@@ -79,13 +79,12 @@ def scoring_latents(recipe, seed: int) -> list[torch.Tensor]:
 def score_data(seed: int, data_dir: str) -> dict:
     """The training set's own 26,000 first triples (data seed ``seed``): the KL floor."""
     return {"method": "data", "seed": seed, "steps": 0, "cpu_s": 0.0, "wall_s": 0.0, "cpu_minutes_budget": 0.0,
-            **score(data_triples(seed, data_dir)), "torch_threads": torch.get_num_threads()}
+            **score(data_triples(seed, data_dir), load_classifier("mnist")), "torch_threads": torch.get_num_threads()}
 
 
-def score(x: torch.Tensor) -> dict:
+def score(x: torch.Tensor, clf) -> dict:
     """Modes, KL and per-channel counts of ``x`` (N, 3, 28, 28), each channel classified once by
-    gankit's MNIST classifier; ``channel_soft_counts`` sums its probabilities instead of its labels."""
-    clf = load_classifier("mnist")
+    ``clf`` (gankit's MNIST classifier); ``channel_soft_counts`` sums its probabilities instead of its labels."""
     labels, probs = zip(*(predict(clf, x[:, c : c + 1]) for c in range(x.shape[1])))
     res = stacked_mnist_modes(np.stack(labels, axis=1))
     return {"modes": res.modes, "kl": res.kl, "channel_kl": list(res.channel_kl),
@@ -93,18 +92,23 @@ def score(x: torch.Tensor) -> dict:
             "channel_soft_counts": [np.round(p.sum(axis=0), 1).tolist() for p in probs]}
 
 
+def method_config(method: str, seed: int, max_steps: int, data_dir: str, extra_set: list[str], run_dir: str):
+    """The configuration ``method`` trains with (``ConfigError`` for a bad ``--set``)."""
+    recipe, extra = METHODS[method]
+    tree = preset_tree(PRESET)
+    tree["recipe"] = dict(recipe)
+    return config_from_dict(apply_overrides(tree, [
+        *extra, *extra_set, f"train.steps={max_steps}", f"train.seed={seed}", f"data.path={data_dir}",
+        f"train.out_dir={os.path.dirname(run_dir)}", "train.progress=false"]))
+
+
 def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str, extra_set: list[str],
             keep: str | None = None) -> dict:
     if method == "data":
         return score_data(seed, data_dir)
-    recipe, extra = METHODS[method]
-    tree = preset_tree(PRESET)
-    tree["recipe"] = dict(recipe)
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = os.path.join(keep, f"{method}-seed{seed}") if keep else os.path.join(tmp, "run")
-        cfg = config_from_dict(apply_overrides(tree, [
-            *extra, *extra_set, f"train.steps={max_steps}", f"train.seed={seed}", f"data.path={data_dir}",
-            f"train.out_dir={os.path.dirname(run_dir)}", "train.progress=false"]))
+        cfg = method_config(method, seed, max_steps, data_dir, extra_set, run_dir)
         trainer = Trainer(cfg, run_dir)
         budget = 60.0 * cpu_minutes
         wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -120,8 +124,8 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
         fake = torch.cat([trainer.generate(zi) for zi in z])
         raw = torch.cat([trainer.generate(zi, use_ema=False) for zi in z])
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
-            "cpu_minutes_budget": cpu_minutes, **score(fake),
-            "raw": score(raw), "max_steps": max_steps,
+            "cpu_minutes_budget": cpu_minutes, **score(fake, clf := load_classifier("mnist")),
+            "raw": score(raw, clf), "max_steps": max_steps,
             "overrides": extra_set, "torch_threads": torch.get_num_threads(), "cpu_s_at_1000_steps": trace}
 
 
@@ -163,6 +167,8 @@ def main() -> None:
     methods = args.methods.split(",")
     if unknown := [m for m in methods if m not in METHODS and m != "data"]:
         ap.error(f"unknown methods {unknown}; known: data, {', '.join(METHODS)}")
+    for method in set(methods) - {"data"}:  # a bad --set is refused before anything is logged
+        method_config(method, 0, args.max_steps, args.data_dir, args.overrides, os.path.join(args.out, "run"))
     log_invocation(args.out)
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in methods:
@@ -171,4 +177,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -28,7 +28,7 @@ from gankit.runs import load_run
 from gankit.viz.grid import save_image_grid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from records import append_record, log_invocation  # noqa: E402
+from records import append_record, log_invocation, run_main  # noqa: E402
 from stacked_mnist import data_triples, scoring_latents  # noqa: E402
 
 UNSURE = 0.9  # top probability below which a classification counts as unsure
@@ -89,4 +89,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

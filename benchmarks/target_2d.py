@@ -31,6 +31,7 @@ from gankit.presets import preset_tree
 sys.path.insert(0, os.path.dirname(__file__))
 from mode_collapse_2d import train_and_score  # noqa: E402
 from records import mean_se as _mean_se  # noqa: E402
+from records import run_main  # noqa: E402
 from overhead import machine
 
 # data -> (modes, min HQ fraction, max reverse KL, max CPU seconds)
@@ -105,4 +106,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)
