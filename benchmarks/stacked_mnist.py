@@ -19,6 +19,9 @@ that finite samples and classifier errors put under every method's KL.
 
 ``--keep DIR`` keeps each run's checkpoint in ``DIR/<method>-seed<seed>`` (for looking at samples).
 
+``--eval-every N`` also scores the EMA generator every N steps (same latents, outside the CPU budget):
+the record's ``curve`` lists ``[step, cpu_s, modes, kl, channels' own kl]``.
+
 ``--set KEY=VALUE`` (repeatable) overrides the preset for every trained method (e.g. other
 networks); the overrides are recorded, and the table groups by them and by the step cap.
 
@@ -102,8 +105,12 @@ def method_config(method: str, seed: int, max_steps: int, data_dir: str, extra_s
         f"train.out_dir={os.path.dirname(run_dir)}", "train.progress=false"]))
 
 
+def sample_scoring_set(trainer: Trainer, z: list[torch.Tensor], use_ema: bool = True) -> torch.Tensor:
+    return torch.cat([trainer.generate(zi, use_ema=use_ema) for zi in z])  # (26,000, 3, 28, 28)
+
+
 def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str, extra_set: list[str],
-            keep: str | None = None) -> dict:
+            keep: str | None = None, eval_every: int = 0) -> dict:
     if method == "data":
         return score_data(seed, data_dir)
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,22 +118,29 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
         cfg = method_config(method, seed, max_steps, data_dir, extra_set, run_dir)
         trainer = Trainer(cfg, run_dir)
         budget = 60.0 * cpu_minutes
-        wall0, cpu0 = time.perf_counter(), time.process_time()
+        z, clf = scoring_latents(trainer.recipe, seed), load_classifier("mnist")
+        wall0, cpu0, eval_wall, eval_cpu = time.perf_counter(), time.process_time(), 0.0, 0.0
         trace = []  # CPU seconds at every 1,000th step: shows whether the step cost drifted (host load)
-        while trainer.step < max_steps and time.process_time() - cpu0 < budget:
+        curve = []  # [step, cpu_s, modes, kl, channels' own kl] every eval_every steps
+        while trainer.step < max_steps and time.process_time() - cpu0 - eval_cpu < budget:
             trainer.train_step()
             if trainer.step % 1000 == 0:
-                trace.append(round(time.process_time() - cpu0, 1))
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+                trace.append(round(time.process_time() - cpu0 - eval_cpu, 1))
+            if eval_every and trainer.step % eval_every == 0:
+                w, t = time.perf_counter(), time.process_time()
+                s = score(sample_scoring_set(trainer, z), clf)
+                curve.append([trainer.step, round(t - cpu0 - eval_cpu, 1), s["modes"], round(s["kl"], 4),
+                              round(sum(s["channel_kl"]), 4)])
+                eval_wall, eval_cpu = eval_wall + time.perf_counter() - w, eval_cpu + time.process_time() - t
+        cpu, wall = time.process_time() - cpu0 - eval_cpu, time.perf_counter() - wall0 - eval_wall
         if keep:
             trainer.save_checkpoint()
-        z = scoring_latents(trainer.recipe, seed)
-        fake = torch.cat([trainer.generate(zi) for zi in z])
-        raw = torch.cat([trainer.generate(zi, use_ema=False) for zi in z])
+        fake, raw = sample_scoring_set(trainer, z), sample_scoring_set(trainer, z, use_ema=False)
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
-            "cpu_minutes_budget": cpu_minutes, **score(fake, clf := load_classifier("mnist")),
+            "cpu_minutes_budget": cpu_minutes, **score(fake, clf),
             "raw": score(raw, clf), "max_steps": max_steps,
-            "overrides": extra_set, "torch_threads": torch.get_num_threads(), "cpu_s_at_1000_steps": trace}
+            "overrides": extra_set, "torch_threads": torch.get_num_threads(), "cpu_s_at_1000_steps": trace} | (
+                {"curve": curve} if eval_every else {})
 
 
 def summarise(path: str) -> str:
@@ -157,6 +171,8 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "stacked_mnist"))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                     help="config override for every trained method (repeatable), e.g. model.g_width=64")
+    ap.add_argument("--eval-every", type=int, default=0, metavar="N",
+                    help="also score the EMA generator every N steps, outside the CPU budget (0 = off)")
     ap.add_argument("--keep", metavar="DIR", help="keep each run's checkpoint in DIR/<method>-seed<seed>")
     ap.add_argument("--summarise", action="store_true")
     args = ap.parse_args()
@@ -164,6 +180,8 @@ def main() -> None:
     if args.summarise:
         write_summary(args.out, summarise(path))
         return
+    if args.eval_every < 0:
+        ap.error(f"--eval-every must be >= 0, got {args.eval_every}")
     methods = args.methods.split(",")
     if unknown := [m for m in methods if m not in METHODS and m != "data"]:
         ap.error(f"unknown methods {unknown}; known: data, {', '.join(METHODS)}")
@@ -172,7 +190,8 @@ def main() -> None:
     log_invocation(args.out)
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in methods:
-            rec = run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir, args.overrides, args.keep)
+            rec = run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir, args.overrides, args.keep,
+                          args.eval_every)
             append_record(path, rec)
 
 
