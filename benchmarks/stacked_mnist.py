@@ -2,8 +2,10 @@
 
 Data: preset ``stacked-mnist-dcgan`` (60,000 triples of MNIST training digits as RGB channels,
 1,000 modes). Every method trains the same DCGAN (z 64, width 32, batch 64, Adam 2e-4 β1 0.5,
-EMA 0.999; Unrolled's D has layer norm instead of batch norm) for at most ``--cpu-minutes`` of
-process CPU time (and at most ``--max-steps`` generator steps, the length of any lr schedule);
+EMA 0.999; Unrolled's D has layer norm instead of batch norm; ``selfcond`` conditions G and a
+projection D on 100 k-means clusters of D's features, the clustering's CPU time counted) for at
+most ``--cpu-minutes`` of process CPU time (and at most ``--max-steps`` generator steps, the length
+of any lr schedule);
 then 26,000 samples of the EMA generator are scored: each channel classified by gankit's MNIST
 classifier, modes = distinct digit triples, KL(histogram || uniform over 1,000), and
 the sum over channels of each channel's KL(digit histogram || uniform over 10): the part of the KL
@@ -62,6 +64,7 @@ METHODS: dict[str, tuple[dict, list[str]]] = {  # method -> (recipe table, extra
     # torch.func unrolls parameters, not BatchNorm's running buffers: D with layer norm instead
     "unrolled": ({"name": "unrolled", "loss": "ns", "unroll_steps": 5}, ["model.d_norm=layer"]),
     "madgan": ({"name": "madgan", "generators": 2}, []),
+    "selfcond": ({"name": "selfcond", "loss": "ns"}, []),
 }
 SAMPLES = 26_000
 MAX_STEPS = 1_000_000  # default step cap: the CPU budget ends the run

@@ -10,5 +10,6 @@ from gankit.recipes import ssgan, triplegan  # noqa: F401  (register themselves)
 from gankit.recipes import vae, vaegan  # noqa: F401  (register themselves)
 from gankit.recipes import madgan  # noqa: F401  (registers "madgan")
 from gankit.recipes import coupled  # noqa: F401  (registers "cogan")
+from gankit.recipes import selfcond  # noqa: F401  (registers "selfcond")
 
 __all__ = ["RECIPES", "DataInfo", "OptimizerSpec", "PretrainingOnlyWarning", "Recipe", "StepContext"]

@@ -18,6 +18,7 @@ from gankit.errors import ConfigError
 class Batch:
     x: torch.Tensor  # (B, C, H, W) or (B, D)
     y: torch.Tensor | None = None  # (B,) int64 labels when the data has them
+    index: torch.Tensor | None = None  # (B,) int64 positions of the examples in the dataset
 
 
 class EpochLoader:
@@ -54,7 +55,8 @@ class EpochLoader:
         start = self.position * self.batch_size
         idx = self._order[start : start + self.batch_size]
         self.position += 1
-        return Batch(self.x.index_select(0, idx), None if self.y is None else self.y.index_select(0, idx))
+        y = None if self.y is None else self.y.index_select(0, idx)
+        return Batch(self.x.index_select(0, idx), y, idx)
 
     def state_dict(self) -> dict[str, int]:
         return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
