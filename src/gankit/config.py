@@ -58,6 +58,7 @@ class ModelConfig:
     mbd_kernels: int = 100  # minibatch discrimination: kernels B (Salimans et al. 2016)
     mbd_kernel_dim: int = 5  # minibatch discrimination: kernel dimension C
     mbstd_group: int = 4  # minibatch stddev: group size (Karras et al. 2018)
+    g_label_unit_norm: bool = False  # conditional G: label embedding projected onto the unit sphere (Liu et al. 2020)
     d_projection: bool = True  # conditional D adds the projection term <E[c], features>; false: D ignores c (ACGAN)
     d_concat_labels: bool = False  # conditional D sees one-hot label maps concatenated to x instead (Mirza & Osindero)
     d_class_head: int = 0  # D's auxiliary classifier: K class logits over its features (ACGAN); 0 = none

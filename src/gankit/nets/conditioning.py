@@ -8,6 +8,8 @@ Two ways a class label ``c`` (int64, ``(N,)``) enters a network:
   concatenated to ``z``, so the generator's first layer sees ``z_dim + L`` inputs.
   ``L = label_dim``, by default ``default_label_dim(K) = K`` (the width of a one-hot code,
   which a learned embedding generalises). Initialised ``N(0, 1)`` — the same scale as ``z``.
+  With ``unit_norm`` the embedding is ``E_G[c] / ‖E_G[c]‖`` (Liu et al. 2020, self-conditioned GAN):
+  length 1 beside ``‖z‖ ≈ √z_dim``, so the noise, not the label, dominates G's input.
 * **Discriminator — projection** (Miyato & Koyama 2018, "cGANs with Projection
   Discriminator", eq. 3): with ``φ(x) ∈ R^F`` the penultimate features and ``ψ`` the
   unconditional head,
@@ -56,20 +58,23 @@ class LabelEmbedding(nn.Module):
     """``(z, c) -> cat(z, E[c])``: the generator-side label embedding (Mirza & Osindero 2014).
 
     ``out_dim = z_dim + label_dim``. ``E`` is ``nn.Embedding(num_classes, label_dim)`` with
-    entries ``N(0, 1)``.
+    entries ``N(0, 1)``; with ``unit_norm`` each row is divided by its length before the concatenation.
     """
 
-    def __init__(self, num_classes: int, label_dim: int) -> None:
+    def __init__(self, num_classes: int, label_dim: int, unit_norm: bool = False) -> None:
         super().__init__()
         if num_classes <= 0 or label_dim <= 0:
             raise ValueError("LabelEmbedding needs num_classes > 0 and label_dim > 0")
         self.num_classes = num_classes
         self.label_dim = label_dim
+        self.unit_norm = unit_norm
         self.embed = nn.Embedding(num_classes, label_dim)
         nn.init.normal_(self.embed.weight, 0.0, 1.0)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         e = self.embed(c).to(z.dtype)  # (N, L)
+        if self.unit_norm:
+            e = e / e.norm(dim=1, keepdim=True)
         return torch.cat([z, e], dim=1)  # (N, z_dim + L)
 
 

@@ -89,6 +89,7 @@ class DCGANGenerator(nn.Module):
         width: int,
         num_classes: int = 0,
         label_dim: int | None = None,
+        label_unit_norm: bool = False,
         fc: int = 0,
     ) -> None:
         super().__init__()
@@ -104,7 +105,7 @@ class DCGANGenerator(nn.Module):
         in_ch = self.z_dim
         if self.num_classes > 0:
             label_dim = label_dim or default_label_dim(self.num_classes)
-            self.label = LabelEmbedding(self.num_classes, label_dim)
+            self.label = LabelEmbedding(self.num_classes, label_dim, label_unit_norm)
             in_ch += self.label.label_dim
         ch = width * 2 ** (k - 1)
         self.fc = None  # z -> (ch, s0, s0) by fully connected layers instead of the first transposed conv
@@ -248,7 +249,8 @@ def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGAND
         raise ConfigError(f"DCGAN needs square images (C, R, R), got sample shape {shape}")
     channels, resolution, _ = shape
     num_classes = conditional_classes(cfg, spec)
-    g = DCGANGenerator(cfg.z_dim, resolution, channels, cfg.g_width, num_classes, fc=cfg.g_fc)
+    g = DCGANGenerator(cfg.z_dim, resolution, channels, cfg.g_width, num_classes, fc=cfg.g_fc,
+                        label_unit_norm=cfg.g_label_unit_norm)
 
     def family_d(d_spec: NetSpec) -> DCGANDiscriminator:
         mb = lambda features: minibatch_logit(cfg, features)  # noqa: E731

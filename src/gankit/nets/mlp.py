@@ -69,6 +69,7 @@ class MLPGenerator(nn.Module):
         layers: int,
         num_classes: int = 0,
         label_dim: int | None = None,
+        label_unit_norm: bool = False,
         norm: Norm = "none",
     ) -> None:
         super().__init__()
@@ -82,7 +83,7 @@ class MLPGenerator(nn.Module):
         self.label = None
         if self.num_classes > 0:
             label_dim = label_dim or default_label_dim(self.num_classes)
-            self.label = LabelEmbedding(self.num_classes, label_dim)
+            self.label = LabelEmbedding(self.num_classes, label_dim, label_unit_norm)
             in_dim += self.label.label_dim
         blocks: list[nn.Module] = []
         for _ in range(layers):
@@ -188,7 +189,8 @@ def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscrim
     (``cfg.d_arch``, ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``cfg.d_weight_norm``,
     ``spec.pack``) via ``build_discriminator``."""
     num_classes = conditional_classes(cfg, spec)
-    g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes, norm=cfg.mlp_g_norm)
+    g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes, norm=cfg.mlp_g_norm,
+                     label_unit_norm=cfg.g_label_unit_norm)
 
     def family_d(d_spec: NetSpec) -> MLPDiscriminator:
         mb = minibatch_logit(cfg, cfg.d_width)
