@@ -23,6 +23,10 @@ G never sees u, so noise and cluster are independent, as in training.
 
 The D loss, G loss and every stabiliser are the ``gan`` recipe's; PacGAN packing is not
 available (a pack of samples from different clusters has no single label).
+
+Set ``model.g_label_unit_norm=true`` (Liu et al.'s G: the cluster embedding has length 1 beside z):
+with the default ``N(0, 1)`` embedding of width k the label outweighs the noise, and on Stacked MNIST
+G collapsed to about one output per cluster (README, "Stacked MNIST").
 """
 
 from __future__ import annotations
