@@ -99,7 +99,14 @@ def test_a_saved_run_samples_clusters_in_their_proportions(tmp_path):
     torch.testing.assert_close(run.recipe.counts, counts)
     z = run.recipe.latent(4000, torch.Generator().manual_seed(1))
     assert z.shape == (4000, 9)  # z_dim 8 + the cluster coordinate
-    drawn = torch.bincount(cluster_of(z[:, -1], counts), minlength=4).double() / 4000
+    seen = []  # what G receives when the recipe samples: the noise, and the cluster its last coordinate picks
+    G = run.recipe.modules["G"]
+    G.register_forward_pre_hook(lambda m, args: seen.append((args[0].clone(), args[1].clone())))
+    run.recipe.generate(run.recipe.modules, z)
+    noise, c = seen[0]
+    torch.testing.assert_close(noise, z[:, :8])
+    torch.testing.assert_close(c, cluster_of(z[:, -1], counts))
+    drawn = torch.bincount(c, minlength=4).double() / 4000
     torch.testing.assert_close(drawn, counts.double() / counts.sum(), atol=0.03, rtol=0)
     x = run.sample(16, seed=0)
     assert x.shape == (16, 1, 8, 8) and torch.isfinite(x).all()
