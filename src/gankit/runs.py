@@ -259,10 +259,7 @@ def load_run(run_dir: str, device: str = "cpu") -> LoadedRun:
     recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
     recipe.modules.to(dev)
     ckpt.load_module_tensors("modules", recipe.modules, tensors, path)
-    try:  # recipe state a sampler may need (selfcond's cluster sizes)
-        recipe.load_state_dict(meta["recipe_state"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: unreadable recipe state ({exc})") from None
+    ckpt.load_recipe_state(recipe, meta, tensors, path)  # what a sampler may need (selfcond's cluster sizes)
     # the averaged modules the checkpoint holds (one written before a recipe averaged a module has none of it)
     saved = [name for name in recipe.ema_decays() if any(k.startswith(f"ema/{name}/") for k in tensors)]
     ema = {name: copy.deepcopy(recipe.modules[name]) for name in saved}

@@ -8,11 +8,11 @@ import torch
 from scipy.stats import norm
 
 from gankit.config import apply_overrides, config_from_dict
-from gankit.errors import ConfigError
+from gankit.errors import CheckpointError, ConfigError
 from gankit.presets import preset_tree
 from gankit.recipes.selfcond import cluster_of, fit_clusterer, match_clusters
 from gankit.runs import load_run, resume, train
-from gankit.train.checkpoint import load_checkpoint
+from gankit.train.checkpoint import load_checkpoint, save_checkpoint
 from gankit.train.trainer import Trainer
 from tests.helpers import TINY_DIGITS
 from tests.train.test_resume import _assert_identical
@@ -110,6 +110,22 @@ def test_a_saved_run_samples_clusters_in_their_proportions(tmp_path):
     torch.testing.assert_close(drawn, counts.double() / counts.sum(), atol=0.03, rtol=0)
     x = run.sample(16, seed=0)
     assert x.shape == (16, 1, 8, 8) and torch.isfinite(x).all()
+
+
+def test_checkpoint_keeps_the_cluster_labels_as_a_tensor_and_refuses_bad_ones(tmp_path):
+    trainer = Trainer(selfcond_cfg(tmp_path, "train.steps=1"), str(tmp_path / "r"))
+    trainer.train_step()
+    path = trainer.save_checkpoint()
+    tensors, meta = load_checkpoint(path)
+    torch.testing.assert_close(tensors["recipe/labels"], trainer.recipe.labels)
+    assert "labels" not in meta["recipe_state"]  # 1 int per training example: a tensor, not JSON
+    restored = Trainer(selfcond_cfg(tmp_path, "train.steps=1"), str(tmp_path / "r2"))
+    restored.load_checkpoint(path)
+    torch.testing.assert_close(restored.recipe.labels, trainer.recipe.labels)
+    for bad in (tensors["recipe/labels"] + 4, tensors["recipe/labels"][:-1], tensors["recipe/labels"].float()):
+        save_checkpoint(path, {**tensors, "recipe/labels": bad}, meta)
+        with pytest.raises(CheckpointError, match="cluster labels"):
+            restored.load_checkpoint(path)
 
 
 @pytest.mark.parametrize("extra, words", [

@@ -135,11 +135,19 @@ class Recipe:
             for name, m in nets.items():
                 m.train(modes[name])
 
-    # -- recipe-level state beyond parameters (e.g. BEGAN's k_t), JSON-able
+    # -- recipe-level state beyond parameters: small JSON-able values (e.g. BEGAN's k_t) and
+    # tensors too large for JSON (selfcond's cluster of every training example), which checkpoints
+    # keep as safetensors under ``recipe/<name>``. ``load_state_tensors`` runs after ``load_state_dict``.
     def state_dict(self) -> dict[str, Any]:
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def load_state_tensors(self, tensors: Mapping[str, torch.Tensor]) -> None:
         pass
 
 

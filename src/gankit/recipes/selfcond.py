@@ -176,13 +176,24 @@ class SelfCondRecipe(GANRecipe):
 
     # -- what a checkpoint keeps beyond the networks
     def state_dict(self) -> dict[str, Any]:
-        labels = None if self.labels is None else self.labels.cpu().tolist()
-        return {"counts": self.counts.tolist(), "labels": labels, "fitted_at": self.fitted_at}
+        return {"counts": self.counts.tolist(), "fitted_at": self.fitted_at}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.counts = torch.tensor(state["counts"], dtype=torch.int64)
         if len(self.counts) != self.rc.clusters:
             raise CheckpointError(f"the checkpoint has {len(self.counts)} clusters, recipe.clusters is {self.rc.clusters}")
-        device = next(self.modules["G"].parameters()).device
-        self.labels = None if state["labels"] is None else torch.tensor(state["labels"], dtype=torch.int64, device=device)
         self.fitted_at = int(state["fitted_at"])
+        self.labels = None
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {} if self.labels is None else {"labels": self.labels}
+
+    def load_state_tensors(self, tensors: Mapping[str, torch.Tensor]) -> None:
+        labels = tensors.get("labels")
+        if labels is None:
+            return
+        k, n = self.rc.clusters, self.data.num_examples
+        valid = labels.dtype == torch.int64 and labels.dim() == 1 and labels.numel() > 0
+        if not (valid and 0 <= int(labels.min()) and int(labels.max()) < k and (n == 0 or len(labels) == n)):
+            raise CheckpointError(f"the checkpoint's cluster labels are not one int64 in [0, {k}) per training example")
+        self.labels = labels.to(next(self.modules["G"].parameters()).device)

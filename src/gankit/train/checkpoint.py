@@ -98,6 +98,26 @@ def load_module_tensors(
         module.load_state_dict({k: v.to(expected[k].device) for k, v in found.items()})
 
 
+# --------------------------------------------------------------------------- recipe state
+
+RECIPE_PREFIX = "recipe/"
+
+
+def recipe_tensors(recipe: Any) -> dict[str, torch.Tensor]:
+    """A recipe's ``state_tensors()`` as ``recipe/<name>`` checkpoint entries."""
+    return {f"{RECIPE_PREFIX}{k}": v for k, v in recipe.state_tensors().items()}
+
+
+def load_recipe_state(recipe: Any, meta: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], path: str) -> None:
+    """Restore a recipe's JSON state (``meta["recipe_state"]``), then its ``recipe/`` tensors."""
+    own = {k[len(RECIPE_PREFIX):]: v for k, v in tensors.items() if k.startswith(RECIPE_PREFIX)}
+    try:
+        recipe.load_state_dict(meta["recipe_state"])
+        recipe.load_state_tensors(own)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: unreadable recipe state ({exc})") from None
+
+
 # --------------------------------------------------------------------------- optimizers
 
 

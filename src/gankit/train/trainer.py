@@ -152,6 +152,7 @@ class Trainer:
         for name, opt in self.optimizers.items():
             optim_meta[name], opt_tensors = ckpt.optimizer_state(name, opt)
             tensors.update(opt_tensors)
+        tensors.update(ckpt.recipe_tensors(self.recipe))
         rng_json, rng_tensors = capture_rng()
         tensors.update(rng_tensors)
         meta = {
@@ -189,7 +190,7 @@ class Trainer:
                 raise CheckpointError(f"{path} has no state for optimizer {name}")
             ckpt.load_optimizer_state(name, opt, meta["optimizers"][name], tensors, path)
         self.loader.load_state_dict(meta["loader"])
-        self.recipe.load_state_dict(meta["recipe_state"])
+        ckpt.load_recipe_state(self.recipe, meta, tensors, path)
         if self.scaler is not None and meta.get("scaler"):
             self.scaler.load_state_dict(meta["scaler"])
         restore_rng(meta["rng"], {k: v for k, v in tensors.items() if k.startswith("rng/")})
