@@ -109,7 +109,8 @@ class RunArtifacts:
         latest = {}
         stats = os.path.join(self.run_dir, "stats.jsonl")
         if os.path.exists(stats):
-            lines = [ln for ln in open(stats, encoding="utf-8").read().splitlines() if ln.strip()]
+            with open(stats, encoding="utf-8") as fh:
+                lines = [ln for ln in fh.read().splitlines() if ln.strip()]
             if lines:
                 latest = json.loads(lines[-1])
         elapsed = time.perf_counter() - self.started
