@@ -21,6 +21,11 @@ that finite samples and classifier errors put under every method's KL.
 
 ``--keep DIR`` keeps each run's checkpoint in ``DIR/<method>-seed<seed>`` (for looking at samples).
 
+``--drs P`` also scores 26,000 samples drawn by discriminator rejection sampling (``gankit.rejection``,
+Azadi et al. 2019; gamma at percentile P, D Platt-calibrated on 8,000 test-split triples, a packed D's logit per
+sample averaged over ``--drs-partners`` random packings); the record's ``drs`` holds their scores, the acceptance
+and the CPU seconds DRS took (outside the training budget); the table shows it as its own row, CPU s = both.
+
 ``--eval-every N`` also scores the EMA generator every N steps (same latents, outside the CPU budget):
 the record's ``curve`` lists ``[step, cpu_s, modes, kl, channels' own kl]``.
 
@@ -51,6 +56,7 @@ from gankit.data import build_dataset
 from gankit.metrics.classifier import load_classifier, predict
 from gankit.metrics import stacked_mnist_modes
 from gankit.presets import preset_tree
+from gankit.rejection import gan_rejection_sampler
 from gankit.train.trainer import Trainer
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -67,6 +73,7 @@ METHODS: dict[str, tuple[dict, list[str]]] = {  # method -> (recipe table, extra
     "selfcond": ({"name": "selfcond", "loss": "ns"}, []),
 }
 SAMPLES = 26_000
+CALIBRATION = 8_000  # held-out triples (MNIST test split) that calibrate D for --drs
 MAX_STEPS = 1_000_000  # default step cap: the CPU budget ends the run
 
 
@@ -74,6 +81,27 @@ def data_triples(seed: int, data_dir: str) -> torch.Tensor:
     """The training set's first 26,000 triples (data seed ``seed``), (N, 3, 28, 28)."""
     tree = apply_overrides(preset_tree(PRESET), [f"data.path={data_dir}", f"data.seed={seed}"])
     return build_dataset(config_from_dict(tree).data).x[:SAMPLES]
+
+
+def calibration_triples(seed: int, data_dir: str) -> torch.Tensor:
+    """8,000 triples of MNIST test digits (data seed ``seed``): held out from training, they calibrate D for DRS."""
+    tree = apply_overrides(preset_tree(PRESET), [f"data.path={data_dir}", f"data.seed={seed}", "data.split=test",
+                                                 f"data.n_samples={CALIBRATION}"])
+    return build_dataset(config_from_dict(tree).data).x
+
+
+def rejection_sample(trainer: Trainer, seed: int, data_dir: str, percentile: float, partners: int) -> dict:
+    """26,000 DRS samples of the EMA generator (D calibrated on held-out triples): their scores,
+    the sampler's acceptance, and the CPU seconds it all took."""
+    cpu0 = time.process_time()
+    gen = torch.Generator().manual_seed(20_000 + seed)
+    amp = trainer.amp_dtype if trainer.cfg.train.amp else None
+    sampler = gan_rejection_sampler(trainer.recipe, trainer.sampling_nets(use_ema=True),
+                                    calibration_triples(seed, data_dir), percentile, partners, gen, amp_dtype=amp)
+    x, info = sampler.sample(SAMPLES, gen)
+    cpu = time.process_time() - cpu0
+    return {**score(x, load_classifier("mnist")), **info, "percentile": percentile, "partners": partners,
+            "cpu_s": round(cpu, 1)}
 
 
 def scoring_latents(recipe, seed: int) -> list[torch.Tensor]:
@@ -113,7 +141,7 @@ def sample_scoring_set(trainer: Trainer, z: list[torch.Tensor], use_ema: bool = 
 
 
 def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir: str, extra_set: list[str],
-            keep: str | None = None, eval_every: int = 0) -> dict:
+            keep: str | None = None, eval_every: int = 0, drs: float | None = None, drs_partners: int = 4) -> dict:
     if method == "data":
         return score_data(seed, data_dir)
     with tempfile.TemporaryDirectory() as tmp:
@@ -139,18 +167,25 @@ def run_one(method: str, seed: int, cpu_minutes: float, max_steps: int, data_dir
         if keep:
             trainer.save_checkpoint()
         fake, raw = sample_scoring_set(trainer, z), sample_scoring_set(trainer, z, use_ema=False)
+        rejected = rejection_sample(trainer, seed, data_dir, drs, drs_partners) if drs is not None else None
     return {"method": method, "seed": seed, "steps": trainer.step, "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
             "cpu_minutes_budget": cpu_minutes, **score(fake, clf),
             "raw": score(raw, clf), "max_steps": max_steps,
             "overrides": extra_set, "torch_threads": torch.get_num_threads(), "cpu_s_at_1000_steps": trace} | (
-                {"curve": curve} if eval_every else {})
+                {"curve": curve} if eval_every else {}) | ({"drs": rejected} if rejected else {})
 
 
 def summarise(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in read_records(path):
         cap = r.get("max_steps", MAX_STEPS)  # a schedule (lr decay) spans train.steps = the cap
-        groups[(r["cpu_minutes_budget"], r["method"], " ".join(r.get("overrides", [])) or "-", cap)].append(r)
+        extra = " ".join(r.get("overrides", [])) or "-"
+        groups[(r["cpu_minutes_budget"], r["method"], extra, cap)].append(r)
+        if "drs" in r:  # the same run sampled through DRS: its own row, CPU s = training + DRS
+            d = r["drs"]
+            method = f"{r['method']} + DRS (p{d['percentile']:g}, {d['partners']} partners)"
+            groups[(r["cpu_minutes_budget"], method, extra, cap)].append(
+                {**r, **{k: d[k] for k in ("modes", "kl", "channel_kl")}, "cpu_s": r["cpu_s"] + d["cpu_s"]})
     lines = ["| CPU-min budget | method | overrides | step cap | runs (seeds) | steps | modes / 1000 | KL to uniform "
              "| of which channels' own KL | CPU s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for (budget, method, extra, cap), rs in sorted(groups.items()):
@@ -177,6 +212,10 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=0, metavar="N",
                     help="also score the EMA generator every N steps, outside the CPU budget (0 = off)")
     ap.add_argument("--keep", metavar="DIR", help="keep each run's checkpoint in DIR/<method>-seed<seed>")
+    ap.add_argument("--drs", type=float, metavar="PERCENTILE",
+                    help="also score 26,000 samples drawn by discriminator rejection sampling, gamma at this percentile")
+    ap.add_argument("--drs-partners", type=int, default=4, metavar="K",
+                    help="random packings that average a packed D's logit per sample (default 4)")
     ap.add_argument("--summarise", action="store_true")
     args = ap.parse_args()
     path = os.path.join(args.out, "runs.jsonl")
@@ -185,6 +224,8 @@ def main() -> None:
         return
     if args.eval_every < 0:
         ap.error(f"--eval-every must be >= 0, got {args.eval_every}")
+    if args.drs is not None and not 0 <= args.drs <= 100 or args.drs_partners < 1:
+        ap.error("--drs needs a percentile in [0, 100] and --drs-partners >= 1")
     methods = args.methods.split(",")
     if unknown := [m for m in methods if m not in METHODS and m != "data"]:
         ap.error(f"unknown methods {unknown}; known: data, {', '.join(METHODS)}")
@@ -194,7 +235,7 @@ def main() -> None:
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in methods:
             rec = run_one(method, seed, args.cpu_minutes, args.max_steps, args.data_dir, args.overrides, args.keep,
-                          args.eval_every)
+                          args.eval_every, args.drs, args.drs_partners)
             append_record(path, rec)
 
 

@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "columns = --seeds latents, the same z down each column")
     p.add_argument("--seeds", type=int, default=None, help=f"columns of --class-grid (default {DEFAULT_GRID_SEEDS})")
     p.add_argument("--no-ema", action="store_true", help="use the live generator instead of its EMA")
+    p.add_argument("--drs", type=float, nargs="?", const=95.0, default=None, metavar="PERCENTILE",
+                   help="discriminator rejection sampling (Azadi et al. 2019), gamma at this percentile of F "
+                        "(default 95); D is calibrated on held-out data (--split, --data-dir)")
+    p.add_argument("--drs-partners", type=int, default=4, help="random packings per sample for a PacGAN D (default 4)")
+    p.add_argument("--split", default="test", help="data split that calibrates D for --drs (default test)")
+    p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
     p.add_argument("--nrow", type=int, default=None, help="images per row of the grid")
     p.add_argument("--device", default="cpu")
 
@@ -232,6 +238,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         raise ConfigError("--seeds goes with --class-grid (use --n for plain samples)")
     if args.pairs and (args.class_grid or args.class_id is not None):
         raise ConfigError("--pairs draws unconditional domain pairs; it takes neither --class nor --class-grid")
+    if args.drs is not None and (args.pairs or args.class_grid or args.class_id is not None):
+        raise ConfigError("--drs draws unconditional samples; it takes none of --pairs, --class-grid, --class")
     run = load_run(args.run_dir, args.device)
     if args.pairs:
         from gankit.recipes.coupled import pair_grid
@@ -246,7 +254,13 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     else:
         n = args.n if args.n is not None else DEFAULT_N_SAMPLES
         out = args.out or os.path.join(args.run_dir, f"sample-seed{args.seed}.png")
-        samples = run.sample(n, args.seed, args.class_id, use_ema=not args.no_ema)
+        if args.drs is not None:
+            samples, info = run.rejection_sample(n, args.seed, args.drs, args.drs_partners, args.split, args.data_dir,
+                                                 use_ema=not args.no_ema)
+            print(f"DRS: accepted {100 * info['acceptance']:.1f} % of proposals (gamma {info['gamma']:.3g})",
+                  file=sys.stderr)
+        else:
+            samples = run.sample(n, args.seed, args.class_id, use_ema=not args.no_ema)
         save_samples(run, samples, out, nrow=args.nrow)
     print(out)
     return 0

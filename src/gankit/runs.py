@@ -23,10 +23,12 @@ from gankit.data.base import Dataset, build_dataset
 from gankit.errors import CheckpointError, ConfigError
 from gankit.latent import lerp, slerp
 from gankit.recipes import RECIPES, DataInfo, Recipe
+from gankit.rejection import gan_rejection_sampler
 from gankit.train import checkpoint as ckpt
 from gankit.train.trainer import Trainer, resolve_device, write_json_atomic
 
 CONFIG_NAME = "config.json"
+CALIBRATION_EXAMPLES = 8000  # held-out examples that calibrate D for rejection sampling
 # what may change when a run is resumed: nothing that alters the maths of the run
 RESUMABLE = ("steps", "progress", "log_every", "sample_every", "checkpoint_every", "device")
 
@@ -196,6 +198,23 @@ class LoadedRun:
         if bad:
             raise ConfigError(f"example index {bad[0]} is out of range: the {split} split has {len(ds)} examples")
         return ds.x[torch.as_tensor(list(indices), dtype=torch.long)].to(self.device)
+
+    def rejection_sample(self, n: int, seed: int, percentile: float | None = 95.0, partners: int = 4,
+                         split: str = "test", data_dir: str | None = None, calibration: int = CALIBRATION_EXAMPLES,
+                         use_ema: bool = True) -> tuple[torch.Tensor, dict[str, float]]:
+        """``n`` samples by discriminator rejection sampling (``gankit.rejection``, Azadi et al.
+        2019), D calibrated on up to ``calibration`` random examples of ``split``; with the
+        sampler's acceptance rate, log-ratio envelope and gamma."""
+        if n < 1:
+            raise ConfigError(f"--n must be >= 1, got {n}")
+        gen = torch.Generator().manual_seed(seed)
+        ds = self.dataset(split, data_dir)
+        pack = getattr(self.recipe, "pack", 1)
+        m = min(len(ds), calibration) // pack * pack  # whole packs
+        real = ds.x[torch.randperm(len(ds), generator=gen)[:m]]
+        amp = (torch.float16 if self.device.type == "cuda" else torch.bfloat16) if self.cfg.train.amp else None
+        sampler = gan_rejection_sampler(self.recipe, self.nets(use_ema), real, percentile, partners, gen, amp_dtype=amp)
+        return sampler.sample(n, gen)
 
     def encode(self, x: torch.Tensor, use_ema: bool = True) -> torch.Tensor:
         """``E(x)`` ``(n, z_dim)`` by ``Recipe.encode``, in eval mode without gradients."""
