@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from torch import Tensor, nn
 
 from gankit.errors import ConfigError, ShapeError
-from gankit.recipes.gan import pack_samples
+from gankit.recipes.gan import GANRecipe, pack_samples
 
 if TYPE_CHECKING:
     from gankit.recipes.base import Recipe
@@ -163,11 +163,12 @@ class RejectionSampler:
 def gan_rejection_sampler(recipe: "Recipe", nets: Mapping[str, nn.Module], real: Tensor, percentile: float | None = 95.0,
                           partners: int = 4, generator: torch.Generator | None = None, batch_stats: bool = True,
                           amp_dtype: torch.dtype | None = None) -> RejectionSampler:
-    """DRS for an unconditional recipe with one discriminator ``D`` (PacGAN packing included):
+    """DRS for an unconditional ``gan``-recipe run (PacGAN packing included):
     ``D``'s logits Platt-calibrated on ``real`` (held-out data, ``(n, ...)``) against as many
     samples of ``nets``' generator; proposals are ``recipe.sample(nets, z)``."""
-    if "D" not in recipe.modules or recipe.num_classes:
-        raise ConfigError(f"DRS needs an unconditional recipe with one discriminator D (recipe {recipe.cfg.recipe.name!r})")
+    if not isinstance(recipe, GANRecipe) or recipe.num_classes:
+        raise ConfigError(f"DRS needs an unconditional run of recipe gan, with its one real/fake D "
+                          f"(got recipe {recipe.cfg.recipe.name!r})")
     generator = generator or torch.Generator().manual_seed(0)
     device = next(recipe.modules["D"].parameters()).device
 
