@@ -159,7 +159,6 @@ class RejectionSampler:
             yield self.propose(self.batch, generator)
 
 
-
 def gan_rejection_sampler(recipe: "Recipe", nets: Mapping[str, nn.Module], real: Tensor, percentile: float | None = 95.0,
                           partners: int = 4, generator: torch.Generator | None = None, batch_stats: bool = True,
                           amp_dtype: torch.dtype | None = None) -> RejectionSampler:
@@ -176,6 +175,6 @@ def gan_rejection_sampler(recipe: "Recipe", nets: Mapping[str, nn.Module], real:
         return recipe.sample(nets, recipe.latent(n, g, device)).cpu()  # (n, *sample_shape)
 
     critic = discriminator_critic(recipe.modules["D"], batch_stats=batch_stats, amp_dtype=amp_dtype)
-    log_ratio, slope = calibrated_log_ratio(critic, real.cpu(), propose(len(real), generator),
-                                            getattr(recipe, "pack", 1), partners, generator)
+    log_ratio, slope = calibrated_log_ratio(critic, real.cpu(), propose(len(real), generator), recipe.pack,
+                                            partners, generator)
     return RejectionSampler(propose, log_ratio, percentile, platt_slope=slope)

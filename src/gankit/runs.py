@@ -25,7 +25,7 @@ from gankit.latent import lerp, slerp
 from gankit.recipes import RECIPES, DataInfo, Recipe
 from gankit.rejection import gan_rejection_sampler
 from gankit.train import checkpoint as ckpt
-from gankit.train.trainer import Trainer, resolve_device, write_json_atomic
+from gankit.train.trainer import Trainer, amp_dtype, resolve_device, write_json_atomic
 
 CONFIG_NAME = "config.json"
 CALIBRATION_EXAMPLES = 8000  # held-out examples that calibrate D for rejection sampling
@@ -212,7 +212,7 @@ class LoadedRun:
         pack = getattr(self.recipe, "pack", 1)
         m = min(len(ds), calibration) // pack * pack  # whole packs
         real = ds.x[torch.randperm(len(ds), generator=gen)[:m]]
-        amp = (torch.float16 if self.device.type == "cuda" else torch.bfloat16) if self.cfg.train.amp else None
+        amp = amp_dtype(self.device) if self.cfg.train.amp else None
         sampler = gan_rejection_sampler(self.recipe, self.nets(use_ema), real, percentile, partners, gen, amp_dtype=amp)
         return sampler.sample(n, gen)
 

@@ -27,6 +27,11 @@ from gankit.train.stats import Reporter, tensorboard_writer_class
 GRID_SEED_OFFSET = 7919  # the fixed latent batch of sample grids has its own stream
 
 
+def amp_dtype(device: torch.device) -> torch.dtype:
+    """The autocast dtype of ``train.amp``: float16 on CUDA (with a grad scaler), bfloat16 elsewhere."""
+    return torch.float16 if device.type == "cuda" else torch.bfloat16
+
+
 def resolve_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
@@ -69,7 +74,7 @@ class Trainer:
         }
         self.loader = EpochLoader(self.dataset, tc.batch_size, tc.seed, self.device)
         self.step = 0
-        self.amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        self.amp_dtype = amp_dtype(self.device)
         self.scaler = torch.amp.GradScaler("cuda") if tc.amp and self.device.type == "cuda" else None
         grid_gen = torch.Generator().manual_seed(tc.seed + GRID_SEED_OFFSET)
         self.grid_z = self.recipe.latent(tc.n_grid, grid_gen, self.device)  # (n_grid, z_dim)
