@@ -6,7 +6,9 @@ EMA 0.999; Unrolled's D has layer norm instead of batch norm; ``selfcond`` condi
 projection D on 100 k-means clusters of D's features, the clustering's CPU time counted) for at
 most ``--cpu-minutes`` of process CPU time (and at most ``--max-steps`` generator steps, the length
 of any lr schedule);
-then 26,000 samples of the EMA generator are scored: each channel classified by gankit's MNIST
+then 26,000 samples of the EMA generator are scored (its BatchNorm statistics re-estimated for the
+averaged weights, ``train.ema_bn_batches``; records before 2026-12-07 sampled with a copy of the live
+generator's statistics): each channel classified by gankit's MNIST
 classifier, modes = distinct digit triples, KL(histogram || uniform over 1,000), and
 the sum over channels of each channel's KL(digit histogram || uniform over 10): the part of the KL
 that uneven digit frequencies explain (the rest is the channels' total correlation). Records keep

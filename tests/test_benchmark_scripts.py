@@ -30,6 +30,14 @@ def test_stacked_mnist_refuses_an_unknown_override_before_logging(tmp_path):
     assert not out.exists()
 
 
+def test_bn_stats_without_a_kept_run_is_refused_before_logging(tmp_path):
+    out = tmp_path / "out" / "scores.json"
+    proc = run_script("stacked_mnist_bn_stats.py", "--run", str(tmp_path / "nothing"), "--method", "pacdcgan2",
+                      "--seed", "0", "--out", str(out))
+    assert_refused(proc, "stacked_mnist_bn_stats.py", "nothing", "checkpoint.safetensors")
+    assert not out.parent.exists()
+
+
 def test_image_models_reuse_without_a_kept_run_is_refused_before_logging(tmp_path):
     out = tmp_path / "out"
     proc = run_script("image_models.py", "--reuse", "--models", "dcgan", "--datasets", "mnist", "--out", str(out),

@@ -129,6 +129,7 @@ class TrainConfig:
     amp: bool = False  # autocast mixed precision where the device supports it
     ema_decay: float = 0.999  # EMA of generator weights used for sampling (0 disables)
     ema_start: int = 0  # step from which the EMA tracks the generator (copy before that)
+    ema_bn_batches: int = 32  # EMA nets' BatchNorm statistics re-estimated over this many G(z) batches before sampling (0: the live net's)
     log_every: int = 10  # steps between stats.jsonl records
     sample_every: int = 500  # steps between sample grids (0 disables)
     checkpoint_every: int = 500  # steps between checkpoints (0: only at the end)
@@ -137,6 +138,10 @@ class TrainConfig:
     run_name: str = ""  # run directory name; "" = preset name + timestamp
     progress: bool = True  # show a progress bar
     tensorboard: bool = False  # also write every logged stat to RUN_DIR/tensorboard (needs tensorboard)
+
+    def __post_init__(self) -> None:
+        if self.ema_bn_batches < 0:
+            raise ConfigError(f"train.ema_bn_batches must be >= 0, got {self.ema_bn_batches}")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from gankit.data.base import Dataset, build_dataset
 from gankit.errors import CheckpointError, ConfigError
 from gankit.recipes import RECIPES, DataInfo, Recipe, StepContext
 from gankit.train import checkpoint as ckpt
-from gankit.train.ema import EMA
+from gankit.train.ema import EMA, recompute_batchnorm_stats
 from gankit.train.loader import EpochLoader
 from gankit.train.optim import build_optimizer, lr_factor
 from gankit.train.progress import Progress
@@ -25,6 +25,7 @@ from gankit.atomic import atomic_write
 from gankit.train.stats import Reporter, tensorboard_writer_class
 
 GRID_SEED_OFFSET = 7919  # the fixed latent batch of sample grids has its own stream
+BN_STATS_SEED = 104_729  # the latents that re-estimate the EMA nets' BatchNorm statistics
 
 
 def amp_dtype(device: torch.device) -> torch.dtype:
@@ -138,8 +139,38 @@ class Trainer:
     def sampling_nets(self, use_ema: bool = True) -> dict[str, torch.nn.Module]:
         nets = dict(self.recipe.modules.items())
         if use_ema:
+            self.refresh_ema_stats()
             nets.update({name: ema.module for name, ema in self.ema.items()})
         return nets
+
+    def refresh_ema_stats(self) -> None:
+        """Give the EMA nets BatchNorm statistics of their own averaged weights (they hold copies
+        of the live nets' otherwise): ``train.ema_bn_batches`` passes of the recipe's generator
+        over fixed latents (and uniform labels), the other nets in eval mode, the RNG untouched."""
+        stale = [name for name, ema in self.ema.items() if ema.stats_stale]
+        batches = self.cfg.train.ema_bn_batches
+        if not stale or not batches:
+            return
+        nets = dict(self.recipe.modules.items()) | {name: ema.module for name, ema in self.ema.items()}
+        gen = torch.Generator().manual_seed(BN_STATS_SEED)
+        n, k = self.cfg.train.batch_size, self.recipe.num_classes
+
+        def forward() -> None:
+            z = self.recipe.latent(n, gen, self.device)
+            c = torch.randint(k, (n,), generator=gen).to(self.device) if k else None
+            self.recipe.generate(nets, z, c)
+
+        others = [(m, m.training) for name, m in nets.items() if name not in stale]
+        try:
+            for m, _ in others:
+                m.eval()
+            with torch.random.fork_rng(devices=[]):
+                recompute_batchnorm_stats([nets[name] for name in stale], forward, batches)
+        finally:
+            for m, training in others:
+                m.train(training)
+        for name in stale:
+            self.ema[name].stats_stale = False
 
     def generate(self, z: torch.Tensor, c: torch.Tensor | None = None, use_ema: bool = True) -> torch.Tensor:
         return self.recipe.sample(self.sampling_nets(use_ema), z, c)
@@ -152,6 +183,7 @@ class Trainer:
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = ckpt.module_tensors("modules", self.recipe.modules)
+        self.refresh_ema_stats()  # a run loaded for sampling gets the statistics of the averaged weights
         tensors.update(ckpt.module_tensors("ema", {n: e.module for n, e in self.ema.items()}))
         optim_meta = {}
         for name, opt in self.optimizers.items():
