@@ -46,6 +46,37 @@ def test_dragan_adds_the_gradient_norm_penalty_at_the_real_points(tmp_path):
     assert stats["Loss/D"][0] == pytest.approx(stats["Loss/D/adv"][0] + w * float(expected), rel=1e-5)
 
 
+@pytest.mark.parametrize("every, steps_with_r1", [(1, [0, 1, 2]), (2, [0, 2])])
+def test_lazy_r1_penalises_every_kth_step_k_times_as_hard(tmp_path, every, steps_with_r1):
+    """R1 = E||grad_x D(x)||^2 at the real batch, added as gamma/2 * every * R1 on steps 0, every, 2·every, ..."""
+    gamma = 2.0
+    trainer, stats = _trainer(tmp_path, f"recipe.r1_gamma={gamma}", f"recipe.r1_every={every}")
+    D = trainer.recipe.modules["D"]
+    _, batches = _record(trainer)
+    expected = []
+    for step in range(3):
+        D_before = {k: v.clone() for k, v in D.state_dict().items()}
+        n = len(batches)
+        trainer.train_step()
+        if step in steps_with_r1:
+            D_after = {k: v.clone() for k, v in D.state_dict().items()}
+            D.load_state_dict(D_before)
+            x = batches[n].x.clone().requires_grad_(True)
+            (grad,) = torch.autograd.grad(D(x).logits.sum(), x)
+            expected.append(float(grad.square().sum(dim=1).mean()))
+            D.load_state_dict(D_after)
+    assert stats["Loss/D/r1"] == pytest.approx(expected, rel=1e-5)
+    penalised = [i for i, (total, adv) in enumerate(zip(stats["Loss/D"], stats["Loss/D/adv"])) if total != adv]
+    assert penalised == steps_with_r1
+    for i, r1 in zip(steps_with_r1, expected):
+        assert stats["Loss/D"][i] == pytest.approx(stats["Loss/D/adv"][i] + 0.5 * gamma * every * r1, rel=1e-5)
+
+
+def test_r1_every_must_be_positive(tmp_path):
+    with pytest.raises(ConfigError, match="r1_every"):
+        tiny("ring-gan", tmp_path, "recipe.r1_every=0")
+
+
 def test_feature_matching_mixes_into_the_generator_loss(tmp_path):
     trainer, stats = _trainer(tmp_path, "recipe.fm_weight=2", "recipe.adv_g_weight=0.5")
     calls, _ = _record(trainer)

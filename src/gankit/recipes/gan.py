@@ -144,6 +144,7 @@ class GANConfig:
     gp_weight: float = 0.0  # WGAN-GP lambda (10 in Gulrajani et al.); 0 disables
     gp_target: float = 1.0  # gradient-norm target of the penalty
     r1_gamma: float = 0.0  # R1 weight gamma: adds gamma/2 * E||grad D(x)||^2; 0 disables
+    r1_every: int = 1  # lazy R1 (Karras et al. 2020): only on every r1_every-th step, weighted r1_every times
     clip_value: float = 0.0  # WGAN weight clipping c (0.01 in Arjovsky et al.); 0 disables
     reuse_fake: bool = True  # G step reuses the last D step's G(z) (G is unchanged in between): one G forward saved
     dragan_weight: float = 0.0  # DRAGAN penalty lambda (10 in Kodali et al.); 0 disables
@@ -167,6 +168,8 @@ class GANConfig:
             raise ConfigError(f"recipe.g_steps must be >= 1, got {self.g_steps}")
         if self.pack < 1:
             raise ConfigError(f"recipe.pack must be >= 1, got {self.pack}")
+        if self.r1_every < 1:
+            raise ConfigError(f"recipe.r1_every must be >= 1, got {self.r1_every}")
         for key in ("gp_weight", "r1_gamma", "clip_value", "dragan_weight", "dragan_scale", "fm_weight",
                     "adv_g_weight", "instance_noise", "instance_noise_anneal"):
             if getattr(self, key) < 0:
@@ -240,10 +243,10 @@ class GANRecipe(TwoPlayerRecipe):
             gp = gradient_penalty(self._critic, real_in, fake_in, target=self.rc.gp_target, c=c)
             ctx.report("Loss/D/gp", gp)
             loss = loss + self.rc.gp_weight * gp
-        if self.rc.r1_gamma > 0:
+        if self.rc.r1_gamma > 0 and ctx.step % self.rc.r1_every == 0:
             r1 = r1_penalty(self._critic, real_in, c=c)
             ctx.report("Loss/D/r1", r1)
-            loss = loss + 0.5 * self.rc.r1_gamma * r1
+            loss = loss + 0.5 * self.rc.r1_gamma * self.rc.r1_every * r1
         if self.rc.dragan_weight > 0:
             dragan = dragan_penalty(self._critic, real_in, scale=self.rc.dragan_scale, noise=self.rc.dragan_noise, c=c)
             ctx.report("Loss/D/dragan", dragan)
