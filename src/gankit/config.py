@@ -129,7 +129,7 @@ class TrainConfig:
     amp: bool = False  # autocast mixed precision where the device supports it
     ema_decay: float = 0.999  # EMA of generator weights used for sampling (0 disables)
     ema_start: int = 0  # step from which the EMA tracks the generator (copy before that)
-    ema_bn_batches: int = 32  # EMA nets' BatchNorm statistics re-estimated over this many G(z) batches before sampling (0: the live net's)
+    ema_bn_batches: int = 32  # G(z) batches re-estimating the EMA nets' BatchNorm statistics (0: copy the live net's)
     log_every: int = 10  # steps between stats.jsonl records
     sample_every: int = 500  # steps between sample grids (0 disables)
     checkpoint_every: int = 500  # steps between checkpoints (0: only at the end)
