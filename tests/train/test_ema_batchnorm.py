@@ -80,8 +80,8 @@ def test_trainer_gives_the_ema_generator_the_statistics_of_its_own_weights(tmp_p
     torch.testing.assert_close(norm_of(ema).running_var, h.var(dim=1), rtol=0.1, atol=0)
     assert not torch.allclose(copied_var, h.var(dim=1), rtol=0.5, atol=0)  # the live net's were far off
     tensors, _ = trainer.state()
-    key = next(k for k in tensors if k.startswith("ema/G/") and k.endswith("running_mean"))
-    torch.testing.assert_close(tensors[key], norm_of(ema).running_mean)
+    for name, buffer in ema.named_buffers():
+        torch.testing.assert_close(tensors[f"ema/G/{name}"], buffer)
     assert live.training and not ema.training
 
 
@@ -100,8 +100,17 @@ def test_refreshing_leaves_the_training_random_stream_alone(tmp_path):
     cfg = tiny("digits-dcgan", tmp_path, "train.steps=5")
     trainer = Trainer(cfg, str(tmp_path / "run"))
     trainer.train_step()
+    generate = trainer.recipe.generate
+    draws = []
+
+    def noisy_generate(nets, z, c=None):  # a generator that draws from the global stream (dropout, say)
+        draws.append(torch.rand(1))
+        return generate(nets, z, c)
+
+    trainer.recipe.generate = noisy_generate
     state = torch.get_rng_state()
     trainer.sampling_nets(use_ema=True)
+    assert len(draws) == cfg.train.ema_bn_batches
     assert torch.equal(torch.get_rng_state(), state)
 
 
