@@ -142,3 +142,10 @@ def test_cli_samples_a_packed_run_through_drs_and_refuses_what_drs_cannot_do(tmp
     assert main(["sample", cond, "--drs", "--n", "8", "--out", str(tmp_path / "d.png"), "--split", "train"]) == 2
     assert "unconditional" in capsys.readouterr().err
     assert not (tmp_path / "c.png").exists() and not (tmp_path / "d.png").exists()
+
+
+def test_drs_refuses_a_conditional_run_before_loading_calibration_data(tmp_path, monkeypatch):
+    cond = load_run(train(tiny("digits-dcgan", tmp_path, "train.steps=1", "model.conditional=true")).run_dir)
+    monkeypatch.setattr(type(cond), "dataset", lambda *a, **k: pytest.fail("calibration data loaded"))
+    with pytest.raises(ConfigError, match="unconditional run of recipe gan"):
+        cond.rejection_sample(8, seed=0, split="train")

@@ -159,15 +159,20 @@ class RejectionSampler:
             yield self.propose(self.batch, generator)
 
 
+def check_drs_recipe(recipe: "Recipe") -> None:
+    """Raise ``ConfigError`` unless ``recipe`` is an unconditional ``gan`` run (one real/fake D)."""
+    if not isinstance(recipe, GANRecipe) or recipe.num_classes:
+        raise ConfigError(f"DRS needs an unconditional run of recipe gan, with its one real/fake D "
+                          f"(got recipe {recipe.cfg.recipe.name!r})")
+
+
 def gan_rejection_sampler(recipe: "Recipe", nets: Mapping[str, nn.Module], real: Tensor, percentile: float | None = 95.0,
                           partners: int = 4, generator: torch.Generator | None = None, batch_stats: bool = True,
                           amp_dtype: torch.dtype | None = None) -> RejectionSampler:
     """DRS for an unconditional ``gan``-recipe run (PacGAN packing included):
     ``D``'s logits Platt-calibrated on ``real`` (held-out data, ``(n, ...)``) against as many
     samples of ``nets``' generator; proposals are ``recipe.sample(nets, z)``."""
-    if not isinstance(recipe, GANRecipe) or recipe.num_classes:
-        raise ConfigError(f"DRS needs an unconditional run of recipe gan, with its one real/fake D "
-                          f"(got recipe {recipe.cfg.recipe.name!r})")
+    check_drs_recipe(recipe)
     generator = generator or torch.Generator().manual_seed(0)
     device = next(recipe.modules["D"].parameters()).device
 

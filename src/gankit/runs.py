@@ -23,7 +23,7 @@ from gankit.data.base import Dataset, build_dataset
 from gankit.errors import CheckpointError, ConfigError
 from gankit.latent import lerp, slerp
 from gankit.recipes import RECIPES, DataInfo, Recipe
-from gankit.rejection import gan_rejection_sampler
+from gankit.rejection import check_drs_recipe, gan_rejection_sampler
 from gankit.train import checkpoint as ckpt
 from gankit.train.trainer import Trainer, amp_dtype, resolve_device, write_json_atomic
 
@@ -207,6 +207,7 @@ class LoadedRun:
         sampler's acceptance rate, log-ratio envelope and gamma."""
         if n < 1:
             raise ConfigError(f"--n must be >= 1, got {n}")
+        check_drs_recipe(self.recipe)  # before loading calibration data
         gen = torch.Generator().manual_seed(seed)
         ds = self.dataset(split, data_dir)
         pack = getattr(self.recipe, "pack", 1)
