@@ -45,45 +45,43 @@ def weighted_kl(modes, w):
     return float((p[nz] * torch.log(p[nz] * 1000)).sum()), int(nz.sum())
 
 
-for ema in (True,):
-    t0 = time.process_time()
-    pool = run.sample(N, 123, use_ema=ema)
-    held = run.sample(8000, 999, use_ema=ema)
-    t_gen = time.process_time() - t0
-    modes = modes_of(pool)
-    base = score(pool[:26000], clf)
-    print(f"ema={ema} gen {t_gen:.0f}s no-DRS modes {base['modes']} kl {base['kl']:.4f} chan {sum(base['channel_kl']):.4f}"
-          f" | pool-weighted kl {weighted_kl(modes, torch.ones(N))}", flush=True)
-    for bs in (BS,):
-        t0 = time.process_time()
-        critic = discriminator_critic(D, batch_stats=bs, amp_dtype=torch.bfloat16)
-        a, _ = platt_scale(critic(pack_samples(real, m)), critic(pack_samples(held, m)))
-        g = torch.Generator().manual_seed(5)
-        rows, cols, ys, total = [], [], [], torch.zeros(N)
-        for k in range(K):
-            order = torch.randperm(N, generator=g)
-            l = critic(pack_samples(pool[order], m))
-            rows.append(k * (N // m) + torch.arange(N // m).repeat_interleave(m)); cols.append(order); ys.append(l)
-            total[order] += l.repeat_interleave(m)
-        mean_est = a * total / K
-        A = csr_matrix((np.ones(N * K), (torch.cat(rows).numpy(), torch.cat(cols).numpy())), shape=(K * N // m, N))
-        ls_est = a * torch.from_numpy(lsqr(A, torch.cat(ys).double().numpy(), atol=1e-8, btol=1e-8)[0])
-        t_sc = time.process_time() - t0
-        print(f"  batch_stats={bs} platt a={a:.3f} score cpu {t_sc:.0f}s  mean-est sd {mean_est.std():.2f}  ls-est sd {ls_est.std():.2f} corr {np.corrcoef(mean_est, ls_est)[0,1]:.3f}", flush=True)
-        for est_name, r in (("mean", mean_est), ("ls", ls_est)):
-            for pct in (None, 99, 95, 80, 50):
-                burn = r[:10000].double()
-                M = float(burn.max())
-                gamma = 0.0 if pct is None else float(np.percentile(drs_score(burn, M).numpy(), pct))
-                p = torch.sigmoid(drs_score(r.double(), max(M, float(r.max())), gamma))
-                wkl = weighted_kl(modes, p)
-                line = f"    {est_name} pct {pct}: mean acc {p.mean():.3f} gamma {gamma:.2f} weighted kl {wkl[0]:.4f}"
-                u = torch.rand(N, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-                acc = (u < p).nonzero()[:, 0]
-                acc = acc[acc >= 10000]
-                if len(acc) >= 26000:
-                    s_ = score(pool[acc[:26000]], clf)
-                    line += f" | drawn 26k: modes {s_['modes']} kl {s_['kl']:.4f} chan {sum(s_['channel_kl']):.4f} {s_['channel_counts'][0]}"
-                else:
-                    line += f" | drawn: only {len(acc)}"
-                print(line, flush=True)
+t0 = time.process_time()
+pool = run.sample(N, 123, use_ema=True)
+held = run.sample(8000, 999, use_ema=True)
+t_gen = time.process_time() - t0
+modes = modes_of(pool)
+base = score(pool[:26000], clf)
+print(f"gen {t_gen:.0f}s no-DRS modes {base['modes']} kl {base['kl']:.4f} chan {sum(base['channel_kl']):.4f}"
+      f" | pool-weighted kl {weighted_kl(modes, torch.ones(N))}", flush=True)
+t0 = time.process_time()
+critic = discriminator_critic(D, batch_stats=BS, amp_dtype=torch.bfloat16)
+a, _ = platt_scale(critic(pack_samples(real, m)), critic(pack_samples(held, m)))
+g = torch.Generator().manual_seed(5)
+rows, cols, ys, total = [], [], [], torch.zeros(N)
+for k in range(K):
+    order = torch.randperm(N, generator=g)
+    l = critic(pack_samples(pool[order], m))
+    rows.append(k * (N // m) + torch.arange(N // m).repeat_interleave(m)); cols.append(order); ys.append(l)
+    total[order] += l.repeat_interleave(m)
+mean_est = a * total / K
+A = csr_matrix((np.ones(N * K), (torch.cat(rows).numpy(), torch.cat(cols).numpy())), shape=(K * N // m, N))
+ls_est = a * torch.from_numpy(lsqr(A, torch.cat(ys).double().numpy(), atol=1e-8, btol=1e-8)[0])
+t_sc = time.process_time() - t0
+print(f"batch_stats={BS} platt a={a:.3f} score cpu {t_sc:.0f}s  mean-est sd {mean_est.std():.2f}  ls-est sd {ls_est.std():.2f} corr {np.corrcoef(mean_est, ls_est)[0,1]:.3f}", flush=True)
+for est_name, r in (("mean", mean_est), ("ls", ls_est)):
+    for pct in (None, 99, 95, 80, 50):
+        burn = r[:10000].double()
+        M = float(burn.max())
+        gamma = 0.0 if pct is None else float(np.percentile(drs_score(burn, M).numpy(), pct))
+        p = torch.sigmoid(drs_score(r.double(), max(M, float(r.max())), gamma))
+        wkl = weighted_kl(modes, p)
+        line = f"    {est_name} pct {pct}: mean acc {p.mean():.3f} gamma {gamma:.2f} weighted kl {wkl[0]:.4f}"
+        u = torch.rand(N, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        acc = (u < p).nonzero()[:, 0]
+        acc = acc[acc >= 10000]
+        if len(acc) >= 26000:
+            s_ = score(pool[acc[:26000]], clf)
+            line += f" | drawn 26k: modes {s_['modes']} kl {s_['kl']:.4f} chan {sum(s_['channel_kl']):.4f} {s_['channel_counts'][0]}"
+        else:
+            line += f" | drawn: only {len(acc)}"
+        print(line, flush=True)
