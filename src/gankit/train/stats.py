@@ -1,7 +1,8 @@
-"""One reporter for every statistic (DESIGN.md item 11): ``report(name, value)``.
+"""One reporter for every statistic: ``report(name, value)``.
 
 Values are accumulated as detached tensors (no host sync inside the step) and averaged
 into one ``stats.jsonl`` line per logging interval. TensorBoard is an optional sink.
+``repair_stats_file`` trims the file to a checkpoint's step before a resumed run appends.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import IO
 
 import torch
 
+from gankit.atomic import atomic_write
 from gankit.errors import ConfigError
 
 
@@ -25,6 +27,49 @@ def tensorboard_writer_class() -> type:
     except ImportError:  # tensorboard is an optional dependency
         raise ConfigError("train.tensorboard=true needs the tensorboard package (pip install tensorboard)") from None
     return SummaryWriter
+
+
+def _record_step(line: bytes) -> float | None:
+    """The ``step`` of one stats line, or None when the line is not a JSON object with a numeric step."""
+    try:
+        record = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    step = record.get("step") if isinstance(record, dict) else None
+    return float(step) if isinstance(step, (int, float)) and not isinstance(step, bool) else None
+
+
+def repair_stats_file(path: str, step: int) -> int:
+    """Make the stats file at ``path`` the log of a run at ``step``, before it appends more.
+
+    Keeps, byte for byte and in order, the newline-terminated lines that are JSON objects
+    with ``"step" <= step``, steps strictly increasing; drops the rest: a partial last line
+    (a kill while the reporter wrote it), lines logged past the checkpoint a run resumes from
+    (the resumed run logs those steps again), any other unreadable line, and, where a line's
+    step is not above the line before it (a file an older gankit appended to after such a
+    kill), the earlier lines from that step on (the later ones are the resumed run's). The
+    file is rewritten atomically, and only when something is dropped; a missing file is left
+    missing. Returns the number of lines dropped.
+    """
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        return 0
+    *lines, tail = raw.split(b"\n")  # tail: b"" when the last line is whole
+    kept: list[tuple[float, bytes]] = []
+    for line in lines:
+        s = _record_step(line)
+        if s is None or s > step:
+            continue
+        while kept and kept[-1][0] >= s:
+            kept.pop()
+        kept.append((s, line))
+    if len(kept) == len(lines) and not tail:
+        return 0
+    with atomic_write(path, "wb") as fh:
+        fh.write(b"".join(line + b"\n" for _, line in kept))
+    return len(lines) - len(kept) + (1 if tail else 0)
 
 
 class Reporter:

@@ -22,7 +22,7 @@ from gankit.train.progress import Progress
 from gankit.train.seeding import capture_rng, restore_rng, seed_everything
 from gankit.train.signals import GracefulStop
 from gankit.atomic import atomic_write
-from gankit.train.stats import Reporter, tensorboard_writer_class
+from gankit.train.stats import Reporter, repair_stats_file, tensorboard_writer_class
 
 GRID_SEED_OFFSET = 7919  # the fixed latent batch of sample grids has its own stream
 BN_STATS_SEED = 104_729  # the latents that re-estimate the EMA nets' BatchNorm statistics
@@ -241,7 +241,9 @@ class Trainer:
         tc = self.cfg.train
         os.makedirs(self.run_dir, exist_ok=True)
         tb_dir = os.path.join(self.run_dir, "tensorboard") if tc.tensorboard else None
-        self.reporter = Reporter(os.path.join(self.run_dir, "stats.jsonl"), tb_dir)
+        stats_path = os.path.join(self.run_dir, "stats.jsonl")
+        repair_stats_file(stats_path, self.step)  # drop a killed run's partial line and lines past its checkpoint
+        self.reporter = Reporter(stats_path, tb_dir)
         emit = on_event or (lambda *_: None)
         completed = True
         try:
