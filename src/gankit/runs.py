@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 from gankit.config import DataConfig, ExperimentConfig, apply_overrides, build_dataclass, config_from_dict, to_dict
-from gankit.data.base import Dataset, build_dataset
-from gankit.errors import CheckpointError, ConfigError
+from gankit.data.base import Dataset, FieldSpec, build_dataset
+from gankit.errors import CheckpointError, ConfigError, DataError
 from gankit.latent import lerp, slerp
 from gankit.recipes import RECIPES, DataInfo, Recipe
 from gankit.rejection import check_drs_recipe, gan_rejection_sampler
@@ -272,8 +272,9 @@ def load_run(run_dir: str, device: str = "cpu") -> LoadedRun:
     try:
         cfg = config_from_dict(meta["config"])
         data = meta["data"]
-        info = DataInfo(tuple(data["sample_shape"]), int(data["num_classes"]))
-    except (KeyError, TypeError) as exc:
+        fields = {name: FieldSpec.from_json(spec) for name, spec in data.get("fields", {}).items()}
+        info = DataInfo(tuple(data["sample_shape"]), int(data["num_classes"]), fields=fields, meta=data.get("meta", {}))
+    except (KeyError, TypeError, DataError) as exc:
         raise CheckpointError(f"{path}: incomplete metadata ({exc})") from None
     dev = resolve_device(device)
     recipe = RECIPES.get(cfg.recipe.name)(cfg, info)

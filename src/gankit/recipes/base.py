@@ -8,13 +8,14 @@ A recipe builds its modules, declares its phases and optimizers, and computes lo
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping
 
 import torch
 from torch import nn
 
 from gankit.config import ExperimentConfig
+from gankit.data.base import FieldSpec
 from gankit.errors import ConfigError
 from gankit.registry import Registry
 from gankit.train.loader import Batch
@@ -46,6 +47,8 @@ class DataInfo:
     # the training examples themselves, for recipes that need more than batches (a labelled
     # subset for semi-supervised learning); None when sampling a saved run
     train_set: Any = None
+    fields: Mapping[str, FieldSpec] = field(default_factory=dict)  # every field's shape, dtype and group
+    meta: Mapping[str, Any] = field(default_factory=dict)  # the dataset's JSON-able extras (vocabulary, schema)
 
 
 class PretrainingOnlyWarning(UserWarning):

@@ -172,7 +172,7 @@ class SelfCondRecipe(GANRecipe):
             self.fit_clusters(ctx.step, batch.x.device)
             ctx.report("clusters/largest_share", float(self.counts.max()) / float(self.counts.sum()))
             ctx.report("clusters/empty", float((self.counts == 0).sum()))
-        super().accumulate_gradients(phase, replace(batch, y=self.labels[batch.index]), ctx)
+        super().accumulate_gradients(phase, batch.replace(y=self.labels[batch.index]), ctx)
 
     # -- what a checkpoint keeps beyond the networks
     def state_dict(self) -> dict[str, Any]:

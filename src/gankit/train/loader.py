@@ -1,68 +1,171 @@
-"""An in-memory batch loader whose order is a pure function of (seed, epoch, position).
+"""An in-memory batch loader whose order is a pure function of (seed, group, epoch, position).
 
-Because the order is derived, not stored, its whole state is two integers: resuming from
-a checkpoint continues with exactly the batches an uninterrupted run would have drawn.
+Every group of a ``Dataset`` is shuffled with its own order and advanced one batch per
+``next()``; a group that runs out starts its next epoch on its own. Because each order is
+derived, not stored, the whole state is a few integers: resuming from a checkpoint continues
+with exactly the batches an uninterrupted run would have drawn.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import torch
 
-from gankit.data.base import Dataset
-from gankit.errors import ConfigError
+from gankit.data.base import INDEX_FIELD, Dataset, Field, LazyField, take
+from gankit.errors import CheckpointError, ConfigError
 
 
-@dataclass
 class Batch:
-    x: torch.Tensor  # (B, C, H, W) or (B, D)
-    y: torch.Tensor | None = None  # (B,) int64 labels when the data has them
-    index: torch.Tensor | None = None  # (B,) int64 positions of the examples in the dataset
+    """One batch: named tensors, each ``(B, ...)``.
+
+    ``Batch(x)``, ``Batch(x, y)`` and ``Batch(x, y, index)`` make the fields ``x``, ``y``
+    (int64 labels) and ``index`` (int64 positions of the examples in the dataset) of one-group
+    data; ``Batch(fields={...})`` any fields. The loader names the positions of group ``g``
+    ``index_<g>`` (``index`` for the primary group).
+    """
+
+    __slots__ = ("fields",)
+
+    def __init__(
+        self,
+        x: torch.Tensor | None = None,
+        y: torch.Tensor | None = None,
+        index: torch.Tensor | None = None,
+        *,
+        fields: Mapping[str, torch.Tensor] | None = None,
+    ) -> None:
+        named = {"x": x, "y": y, INDEX_FIELD: index}
+        self.fields: dict[str, torch.Tensor] = {k: v for k, v in named.items() if v is not None}
+        for k, v in (fields or {}).items():
+            if k in self.fields:
+                raise TypeError(f"Batch got field {k!r} twice (positionally and in fields)")
+            self.fields[k] = v
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        try:
+            return self.fields[name]
+        except KeyError:
+            raise KeyError(f"batch has no field {name!r} (fields: {', '.join(self.fields) or 'none'})") from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.fields
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.fields)
+
+    def replace(self, **fields: torch.Tensor | None) -> Batch:
+        """A new batch with ``fields`` set (a value of None removes that field)."""
+        merged = {**self.fields, **fields}
+        return Batch(fields={k: v for k, v in merged.items() if v is not None})
+
+    def to(self, device: torch.device | str) -> Batch:
+        return Batch(fields={k: v.to(device) for k, v in self.fields.items()})
+
+    @property
+    def x(self) -> torch.Tensor:  # (B, C, H, W) or (B, D)
+        return self["x"]
+
+    @property
+    def y(self) -> torch.Tensor | None:  # (B,) int64 labels when the data has them
+        return self.fields.get("y")
+
+    @property
+    def index(self) -> torch.Tensor | None:  # (B,) int64 positions of the examples in the dataset
+        return self.fields.get(INDEX_FIELD)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}={tuple(v.shape)}" for k, v in self.fields.items())
+        return f"Batch({shapes})"
+
+
+def group_seed_offset(group: str) -> int:
+    """A group's shuffle-seed offset: the first 8 bytes of sha256(name) as an integer below
+    2**62 (stable across processes, unlike Python's salted ``hash``)."""
+    return int.from_bytes(hashlib.sha256(group.encode("utf-8")).digest()[:8], "big") >> 2
 
 
 class EpochLoader:
-    """Reshuffles every epoch and drops the last incomplete batch."""
+    """Reshuffles every group every epoch and drops each group's last incomplete batch.
+
+    The order of group ``g`` in epoch ``e`` is ``randperm(N_g)`` seeded with
+    ``seed * 1_000_003 + e`` for the primary group (so one-group runs replay older ones bit
+    for bit) and with that plus ``group_seed_offset(g)`` (mod 2**63) for the others. Lazy
+    fields are rendered per batch, then moved to the device.
+    """
 
     _EPOCH_STRIDE = 1_000_003  # decorrelates the per-epoch shuffles of nearby seeds
 
     def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device) -> None:
         if batch_size < 1:
             raise ConfigError(f"train.batch_size must be >= 1, got {batch_size}")
-        if len(dataset) < batch_size:
-            raise ConfigError(
-                f"dataset {dataset.name!r} has {len(dataset)} examples, fewer than "
-                f"train.batch_size={batch_size}"
-            )
-        self.x = dataset.x.to(device)
-        self.y = dataset.y.to(device) if dataset.y is not None else None
+        for g in dataset.groups:
+            n = dataset.group_len(g)
+            if n < batch_size:
+                which = "" if len(dataset.groups) == 1 else f" group {g!r}"
+                raise ConfigError(
+                    f"dataset {dataset.name!r}{which} has {n} examples, fewer than train.batch_size={batch_size}"
+                )
+        self.device = device
+        self.primary = dataset.primary_group
+        self.groups = list(dataset.groups)
+        self.fields: dict[str, dict[str, Field]] = {
+            g: {k: v if isinstance(v, LazyField) else v.to(device) for k, v in fields.items()}
+            for g, fields in dataset.groups.items()
+        }
+        self.sizes = {g: dataset.group_len(g) for g in self.groups}
         self.batch_size = batch_size
         self.seed = seed
-        self.epoch = 0
-        self.position = 0
-        self.batches_per_epoch = len(dataset) // batch_size
-        self._order = self._permutation(self.epoch)
+        self.epoch = {g: 0 for g in self.groups}
+        self.position = {g: 0 for g in self.groups}
+        self._order = {g: self._permutation(g, 0) for g in self.groups}
 
-    def _permutation(self, epoch: int) -> torch.Tensor:
-        gen = torch.Generator().manual_seed(self.seed * self._EPOCH_STRIDE + epoch)
-        return torch.randperm(self.x.shape[0], generator=gen).to(self.x.device)
+    def batches_per_epoch(self, group: str | None = None) -> int:
+        return self.sizes[group or self.primary] // self.batch_size
+
+    def _permutation(self, group: str, epoch: int) -> torch.Tensor:
+        seed = self.seed * self._EPOCH_STRIDE + epoch
+        if group != self.primary:
+            seed = (seed + group_seed_offset(group)) % 2**63
+        gen = torch.Generator().manual_seed(seed)
+        return torch.randperm(self.sizes[group], generator=gen).to(self.device)  # (N_g,)
 
     def next(self) -> Batch:
-        if self.position >= self.batches_per_epoch:
-            self.epoch += 1
-            self.position = 0
-            self._order = self._permutation(self.epoch)
-        start = self.position * self.batch_size
-        idx = self._order[start : start + self.batch_size]
-        self.position += 1
-        y = None if self.y is None else self.y.index_select(0, idx)
-        return Batch(self.x.index_select(0, idx), y, idx)
+        out: dict[str, torch.Tensor] = {}
+        for g in self.groups:
+            if self.position[g] >= self.batches_per_epoch(g):
+                self.epoch[g] += 1
+                self.position[g] = 0
+                self._order[g] = self._permutation(g, self.epoch[g])
+            start = self.position[g] * self.batch_size
+            idx = self._order[g][start : start + self.batch_size]  # (B,)
+            self.position[g] += 1
+            for name, field in self.fields[g].items():
+                out[name] = take(field, idx).to(self.device)  # (B, ...)
+            out[INDEX_FIELD if g == self.primary else f"{INDEX_FIELD}_{g}"] = idx
+        return Batch(fields=out)
 
-    def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "groups": {g: {"epoch": self.epoch[g], "position": self.position[g]} for g in self.groups},
+        }
 
-    def load_state_dict(self, state: dict[str, int]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore ``state_dict()``'s output; also the one-group ``{"epoch", "position", "seed"}``
+        of older checkpoints (it becomes the primary group's state)."""
+        groups = state.get("groups", {self.primary: state})
+        if set(groups) != set(self.groups):
+            raise CheckpointError(
+                f"loader state has groups {sorted(groups)} but dataset has {sorted(self.groups)}"
+            )
         self.seed = int(state["seed"])
-        self.epoch = int(state["epoch"])
-        self.position = int(state["position"])
-        self._order = self._permutation(self.epoch)
+        for g in self.groups:
+            self.epoch[g] = int(groups[g]["epoch"])
+            self.position[g] = int(groups[g]["position"])
+            self._order[g] = self._permutation(g, self.epoch[g])

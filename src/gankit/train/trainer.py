@@ -59,7 +59,10 @@ class Trainer:
             tensorboard_writer_class()  # fail before anything is written
         seed_everything(tc.seed)
         self.dataset = dataset if dataset is not None else build_dataset(cfg.data)
-        info = DataInfo(self.dataset.sample_shape, self.dataset.num_classes, len(self.dataset), self.dataset)
+        info = DataInfo(
+            self.dataset.sample_shape, self.dataset.num_classes, len(self.dataset), self.dataset,
+            fields=self.dataset.field_specs(), meta=self.dataset.meta,
+        )  # fmt: skip
         self.recipe: Recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
         self.recipe.modules.to(self.device).train()
         self.phases = self.recipe.phases()
@@ -280,6 +283,8 @@ def data_summary(dataset: Dataset) -> dict[str, Any]:
         "class_names": list(dataset.class_names),
         "mode_centres": dataset.mode_centres.tolist() if dataset.mode_centres is not None else None,
         "mode_std": dataset.mode_std,
+        "fields": {name: spec.to_json() for name, spec in dataset.field_specs().items()},
+        "meta": dataset.meta,
     }
 
 
