@@ -34,6 +34,11 @@ class DataConfig:
     path: str = ""  # data directory (MNIST-format files) or image folder; "" = search order
     download: bool = True  # download MNIST-format files from the official mirrors if absent
     seed: int = 0  # seed of the synthetic data (independent of the training seed)
+    seq_len: int = 0  # sequences: max tokens per text line, time steps, video frames; 0 = the source's own
+    seq_features: int = 0  # built-in continuous sequences (sines): features per step; 0 = 5
+    tokenize: Literal["char", "word"] = "char"  # text file: one token per character or per whitespace-separated word
+    columns: str = ""  # CSV table: "name:continuous,name:categorical,..." (kept, in order); "" = all, types inferred
+    clip_digits: int = 2  # moving digits: digits bouncing in each clip
 
 
 @dataclass(frozen=True)

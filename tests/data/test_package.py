@@ -1,10 +1,11 @@
 import pytest
 
-import gankit.data as data
+from gankit import data
 from gankit.config import DataConfig
 from gankit.errors import ConfigError
 
-NAMES = ["digits", "fashion-mnist", "grid", "image-folder", "mnist", "ring", "spiral", "stacked-mnist"]
+NAMES = ["csv", "diabetes", "digits", "fashion-mnist", "grid", "image-folder", "mnist", "moving-mnist",
+         "npy-sequences", "ring", "sines", "spiral", "stacked-mnist", "sums", "text"]
 
 
 def test_all_datasets_registered_with_descriptions() -> None:

@@ -67,3 +67,24 @@ def test_npy_refuses_pickles_archives_and_missing_files(tmp_path: Path) -> None:
         load_npy_sequences(tmp_path / "junk.npy")
     with pytest.raises(DataError, match="does not exist"):
         load_npy_sequences(tmp_path / "absent.npy")
+
+
+def test_registered_sequence_datasets(tmp_path: Path) -> None:
+    from gankit.config import DataConfig
+    from gankit.data import build_dataset
+    from gankit.errors import ConfigError
+
+    ds = build_dataset(DataConfig(name="sines", n_samples=7, seq_len=10, seq_features=3, seed=4, limit=5))
+    assert len(ds) == 5 and ds.sample_shape == (10, 3) and not ds.is_image
+    assert_close(ds.x, sample_sines(7, 10, 3, torch.Generator().manual_seed(4))[0][:5], rtol=0, atol=0)
+    assert ds.meta == {"cycles": [1.0, 3.0], "noise": 0.05}
+    assert build_dataset(DataConfig(name="sines", n_samples=2)).sample_shape == (24, 5)
+
+    array = np.arange(60, dtype=np.float32).reshape(5, 4, 3)
+    np.save(tmp_path / "s.npy", array)
+    ds = build_dataset(DataConfig(name="npy-sequences", path=str(tmp_path / "s.npy"), seq_len=4))
+    assert_close(ds.x, torch.from_numpy(array), rtol=0, atol=0)
+    with pytest.raises(DataError, match=r"s\.npy: sequences have T=4 steps but data\.seq_len=6"):
+        build_dataset(DataConfig(name="npy-sequences", path=str(tmp_path / "s.npy"), seq_len=6))
+    with pytest.raises(ConfigError, match="data.path must name the .npy file"):
+        build_dataset(DataConfig(name="npy-sequences"))

@@ -121,3 +121,27 @@ def test_diabetes_matches_sklearn() -> None:
             assert_close(torch.tensor(decoded[name], dtype=torch.float64), raw, rtol=1e-6, atol=1e-5)
     target = torch.from_numpy(bunch.target)
     assert_close(torch.tensor(decoded["progression"], dtype=torch.float64), target, rtol=1e-6, atol=1e-4)
+
+
+def test_registered_table_datasets(tmp_path: Path) -> None:
+    from gankit.config import DataConfig
+    from gankit.data import build_dataset, table_dataset
+
+    path = write(tmp_path, CSV)
+    ds = build_dataset(DataConfig(name="csv", path=str(path), columns="income:continuous,sex:categorical", limit=2))
+    assert len(ds) == 2 and ds.primary_field == "continuous"
+    assert_close(ds.groups["main"]["continuous"], torch.tensor([[-1.0], [1.0]]))
+    assert_close(ds.groups["main"]["categorical"], torch.tensor([[1], [0]]))
+    assert [c["name"] for c in ds.meta["columns"]] == ["income", "sex"] and ds.meta["columns"][0]["max"] == 300.0
+    with pytest.raises(ConfigError, match="data.columns"):
+        build_dataset(DataConfig(name="csv", path=str(path), columns="income"))
+    assert len(build_dataset(DataConfig(name="diabetes"))) == 442
+
+    records = [{"age": 20, "sex": "M"}, {"sex": "F", "age": 40}]
+    by_rows = table_dataset(records, "age:continuous,sex:categorical")
+    by_columns = table_dataset({"age": [20, 40], "sex": ["M", "F"]}, "age:continuous,sex:categorical")
+    for name in ("continuous", "categorical"):
+        assert_close(by_rows.groups["main"][name], by_columns.groups["main"][name])
+    assert_close(by_rows.groups["main"]["categorical"], torch.tensor([[1], [0]]))
+    with pytest.raises(DataError, match="table row 1 column 'city'"):
+        table_dataset([{"age": 1}, {"age": 2, "city": "x"}])

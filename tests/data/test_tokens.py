@@ -97,3 +97,34 @@ def test_sums_are_valid_deterministic_and_cover_operands() -> None:
                                              ("12+=12", False), ("1+2=3=3", False), ("", False)])
 def test_is_valid_sum(text: str, valid: bool) -> None:
     assert is_valid_sum(text) is valid
+
+
+def test_registered_text_dataset(tmp_path: Path) -> None:
+    from gankit.config import DataConfig
+    from gankit.data import build_dataset
+
+    path = write(tmp_path, b"the cat\nthe dog sat\nsat\n")
+    ds = build_dataset(DataConfig(name="text", path=str(path), tokenize="word", limit=2))
+    assert len(ds) == 2 and ds.primary_field == "tokens"
+    assert_close(ds.groups["main"]["tokens"], torch.tensor([[6, 3, 0], [6, 4, 5]]))
+    assert_close(ds.groups["main"]["lengths"], torch.tensor([2, 3]))
+    assert ds.meta == {"vocab": [*SPECIALS, "cat", "dog", "sat", "the"], "pad_id": 0, "bos_id": 1, "eos_id": 2}
+    specs = ds.field_specs()
+    assert (specs["tokens"].shape, specs["tokens"].dtype, specs["lengths"].shape) == ((3,), "int64", ())
+    with pytest.raises(ConfigError, match="data.path must name the text file"):
+        build_dataset(DataConfig(name="text"))
+
+
+def test_registered_sums_dataset() -> None:
+    from gankit.config import DataConfig
+    from gankit.data import build_dataset
+
+    ds = build_dataset(DataConfig(name="sums", n_samples=300, seed=2, seq_len=12))
+    tokens, lengths = ds.groups["main"]["tokens"], ds.groups["main"]["lengths"]
+    assert tokens.shape == (300, 12) and (tokens[:, 9:] == 0).all()
+    texts = ["".join(s) for s in decode(tokens, lengths, ds.meta["vocab"])]
+    assert texts == sample_sums(300, torch.Generator().manual_seed(2))
+    pad = torch.arange(12)[None, :] >= lengths[:, None]  # (N, T)
+    assert ((tokens == 0) == pad).all()
+    with pytest.raises(ConfigError, match="data.seq_len must be 0 or >= 9"):
+        build_dataset(DataConfig(name="sums", seq_len=8))

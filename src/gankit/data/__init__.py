@@ -4,7 +4,17 @@ Importing this package registers every builder in ``DATASETS``; ``build_dataset(
 returns an in-memory ``Dataset`` (see ``gankit.data.base``).
 """
 
-from gankit.data import digits, image_folder, mnist, stacked_mnist, toys  # noqa: F401  (registrations)
+from gankit.data import (  # noqa: F401  (registrations)
+    digits,
+    image_folder,
+    mnist,
+    moving_digits,
+    sequences,
+    stacked_mnist,
+    tables,
+    tokens,
+    toys,
+)
 from gankit.data.base import DATASETS, Dataset, DatasetBuilder, build_dataset
 from gankit.data.digits import load_digits_arrays
 from gankit.data.download import download, sha256_decompressed
@@ -18,21 +28,22 @@ from gankit.data.mnist import (
     locate_or_download,
     search_dirs,
 )
+from gankit.data.tables import table_dataset
 from gankit.data.toys import grid_centres, ring_centres, sample_mixture, sample_spiral
 from gankit.data.transforms import resize_images, scale_to_unit
 
 __all__ = [
     "DATASETS",
+    "FASHION_MNIST_CLASSES",
+    "IMAGE_EXTENSIONS",
     "Dataset",
     "DatasetBuilder",
     "build_dataset",
     "cache_dir",
     "download",
     "encode_idx",
-    "FASHION_MNIST_CLASSES",
     "find_file",
     "grid_centres",
-    "IMAGE_EXTENSIONS",
     "list_images",
     "load_digits_arrays",
     "load_mnist_arrays",
@@ -46,4 +57,5 @@ __all__ = [
     "scale_to_unit",
     "search_dirs",
     "sha256_decompressed",
+    "table_dataset",
 ]

@@ -22,7 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gankit.errors import DataError
+from gankit.config import DataConfig
+from gankit.data.base import DATASETS, Dataset
+from gankit.data.transforms import apply_limit, check_data_config
+from gankit.errors import ConfigError, DataError
 
 SINE_STEPS = 24
 SINE_FEATURES = 5
@@ -76,3 +79,32 @@ def load_npy_sequences(path: str | Path) -> torch.Tensor:
     if not torch.isfinite(x).all():
         raise DataError(f"{path}: contains NaN or infinite values (as float32)")
     return x
+
+
+@DATASETS.register("sines", "noisy multivariate sines (TimeGAN), T=24, D=5 (data.seq_len, data.seq_features)")
+def build_sines(cfg: DataConfig) -> Dataset:
+    """``data.n_samples`` sequences ``(T, D)`` drawn with ``data.seed``; ``T = data.seq_len`` or
+    24, ``D = data.seq_features`` or 5."""
+    check_data_config(cfg)
+    if cfg.n_samples <= 0:
+        raise ConfigError(f"data.n_samples must be > 0, got {cfg.n_samples}")
+    for key in ("seq_len", "seq_features"):
+        if getattr(cfg, key) < 0:
+            raise ConfigError(f"data.{key} must be >= 0 (0 = the default), got {getattr(cfg, key)}")
+    steps, features = cfg.seq_len or SINE_STEPS, cfg.seq_features or SINE_FEATURES
+    x, _, _ = sample_sines(cfg.n_samples, steps, features, torch.Generator().manual_seed(cfg.seed))
+    meta = {"cycles": list(SINE_CYCLES), "noise": SINE_NOISE}
+    return Dataset("sines", x=apply_limit(x, cfg.limit), meta=meta)
+
+
+@DATASETS.register("npy-sequences", "continuous sequences from a .npy array (N, T, D) (data.path)")
+def build_npy_sequences(cfg: DataConfig) -> Dataset:
+    """The array in ``data.path`` (its first ``data.limit`` rows when > 0); ``data.seq_len``, when
+    set, must equal its ``T``."""
+    check_data_config(cfg)
+    if not cfg.path:
+        raise ConfigError("data.path must name the .npy file of shape (N, T, D) for dataset 'npy-sequences'")
+    x = load_npy_sequences(cfg.path)
+    if cfg.seq_len and cfg.seq_len != x.shape[1]:
+        raise DataError(f"{cfg.path}: sequences have T={x.shape[1]} steps but data.seq_len={cfg.seq_len}")
+    return Dataset("npy-sequences", x=apply_limit(x, cfg.limit))

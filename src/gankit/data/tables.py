@@ -34,7 +34,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from gankit.config import DataConfig
+from gankit.data.base import DATASETS, Dataset
 from gankit.data.text_files import read_utf8
+from gankit.data.transforms import apply_limit, check_data_config
 from gankit.errors import ConfigError, DataError, ShapeError
 
 CONTINUOUS, CATEGORICAL = "continuous", "categorical"
@@ -139,11 +142,31 @@ def encode_table(data: Mapping[str, Sequence[Any]], schema: Schema, source: str,
     return Table(continuous, categorical, columns)  # (N, Dc), (N, Dk)
 
 
+def records_to_columns(rows: Sequence[Mapping[str, Any]], source: str = "table") -> dict[str, list[Any]]:
+    """``[{column: value}, ...]`` -> ``{column: [values]}``; every row must have the first row's keys."""
+    if not rows:
+        raise DataError(f"{source}: no rows")
+    names = list(rows[0])
+    data: dict[str, list[Any]] = {name: [] for name in names}
+    for i, row in enumerate(rows):
+        if set(row) != set(names):
+            odd = min(set(row) ^ set(names))
+            raise DataError(f"{source} row {i} column {odd!r}: row {i} has columns {list(row)}, row 0 has {names}")
+        for name in names:
+            data[name].append(row[name])
+    return data
+
+
 def table_from_dict(
-    data: Mapping[str, Sequence[Any]], columns: str | Schema | None = None, source: str = "table"
+    data: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
+    columns: str | Schema | None = None,
+    source: str = "table",
 ) -> Table:
-    """Encode an in-memory table given as ``{column: list of values}`` (e.g. ``df.to_dict("list")``
-    of a pandas DataFrame); ``columns`` is a declaration string, a schema list, or None (infer)."""
+    """Encode an in-memory table given as ``{column: list of values}`` (``df.to_dict("list")`` of a
+    pandas DataFrame) or as a list of row dicts (``df.to_dict("records")``, ``csv.DictReader``);
+    ``columns`` is a declaration string, a schema list, or None (infer)."""
+    if not isinstance(data, Mapping):
+        data = records_to_columns(data, source)
     schema = parse_columns(columns) if isinstance(columns, str) else list(columns or [])
     for name, kind in schema:
         if kind not in COLUMN_TYPES:
@@ -221,3 +244,41 @@ def diabetes_table() -> Table:
     data["progression"] = bunch.target.tolist()
     schema = [(name, CATEGORICAL if name == "sex" else CONTINUOUS) for name in data]
     return table_from_dict(data, schema, source="diabetes")
+
+
+def as_dataset(name: str, table: Table, limit: int = 0) -> Dataset:
+    """A one-group dataset with fields ``continuous`` and ``categorical`` (the first ``limit`` rows
+    when > 0; the schema's statistics stay those of the whole table) and ``meta["columns"]``."""
+    fields = {"continuous": apply_limit(table.continuous, limit), "categorical": apply_limit(table.categorical, limit)}
+    return Dataset(name, groups={"main": fields}, meta={"columns": table.columns})
+
+
+def table_dataset(
+    data: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
+    columns: str | Schema | None = None,
+    name: str = "table",
+) -> Dataset:
+    """A dataset from an in-memory table, column lists or row dicts (see ``table_from_dict``):
+
+    >>> ds = table_dataset({"age": [20, 40], "sex": ["M", "F"]}, "age:continuous,sex:categorical")
+    >>> ds.groups["main"]["categorical"].tolist(), ds.meta["columns"][1]["categories"]
+    ([[1], [0]], ['F', 'M'])
+    """
+    return as_dataset(name, table_from_dict(data, columns, source=name))
+
+
+@DATASETS.register("csv", "a table from a CSV file, continuous and categorical columns (data.path, data.columns)")
+def build_csv(cfg: DataConfig) -> Dataset:
+    """The CSV file ``data.path`` with the columns declared in ``data.columns`` ("" = all, inferred)."""
+    check_data_config(cfg)
+    if not cfg.path:
+        raise ConfigError("data.path must name the CSV file for dataset 'csv'")
+    schema = parse_columns(cfg.columns)
+    return as_dataset("csv", read_csv_table(cfg.path, schema), cfg.limit)
+
+
+@DATASETS.register("diabetes", "scikit-learn diabetes table, 442 rows: 10 continuous columns, sex categorical")
+def build_diabetes(cfg: DataConfig) -> Dataset:
+    """``diabetes_table()`` as a dataset (its first ``data.limit`` rows when > 0)."""
+    check_data_config(cfg)
+    return as_dataset("diabetes", diabetes_table(), cfg.limit)

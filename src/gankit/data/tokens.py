@@ -28,7 +28,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gankit.config import DataConfig
+from gankit.data.base import DATASETS, Dataset
 from gankit.data.text_files import read_lines
+from gankit.data.transforms import apply_limit, check_data_config
 from gankit.errors import ConfigError, DataError
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
@@ -139,3 +142,35 @@ def is_valid_sum(text: str) -> bool:
     """True if ``text`` is ``"a+b=c"`` with decimal numbers and ``int(a) + int(b) == int(c)``."""
     match = _SUM_PATTERN.fullmatch(text)
     return bool(match) and int(match.group(1)) + int(match.group(2)) == int(match.group(3))
+
+
+def token_dataset(name: str, tokens: torch.Tensor, lengths: torch.Tensor, vocab: Sequence[str]) -> Dataset:
+    """A one-group dataset with fields ``tokens`` ``(N, T)`` and ``lengths`` ``(N,)`` (int64) and
+    ``meta`` ``{"vocab": [...], "pad_id": 0, "bos_id": 1, "eos_id": 2}``."""
+    meta = {"vocab": list(vocab), "pad_id": PAD_ID, "bos_id": BOS_ID, "eos_id": EOS_ID}
+    return Dataset(name, groups={"main": {"tokens": tokens, "lengths": lengths}}, meta=meta)
+
+
+@DATASETS.register("text", "token sequences from a UTF-8 text file, one per line (data.path, data.tokenize)")
+def build_text(cfg: DataConfig) -> Dataset:
+    """The lines of ``data.path`` split per ``data.tokenize``, at most ``data.seq_len`` tokens
+    each (0 = the longest line), the first ``data.limit`` sequences when > 0."""
+    check_data_config(cfg)
+    if not cfg.path:
+        raise ConfigError("data.path must name the text file (one sequence per line) for dataset 'text'")
+    tokens, lengths, vocab = load_text_sequences(cfg.path, cfg.tokenize, cfg.seq_len)
+    return token_dataset("text", apply_limit(tokens, cfg.limit), apply_limit(lengths, cfg.limit), vocab)
+
+
+@DATASETS.register("sums", "synthetic token sequences a+b=c, a, b uniform in 0..99 (data.n_samples)")
+def build_sums(cfg: DataConfig) -> Dataset:
+    """``data.n_samples`` sums drawn with ``data.seed``, char-level, padded to ``data.seq_len``
+    (0 = 9, the longest sum)."""
+    check_data_config(cfg)
+    if cfg.n_samples <= 0:
+        raise ConfigError(f"data.n_samples must be > 0, got {cfg.n_samples}")
+    if cfg.seq_len and cfg.seq_len < SUM_MAX_LEN:
+        raise ConfigError(f"data.seq_len must be 0 or >= {SUM_MAX_LEN} for sums, got {cfg.seq_len}")
+    texts = sample_sums(cfg.n_samples, torch.Generator().manual_seed(cfg.seed))
+    tokens, lengths = encode([list(t) for t in texts], sum_vocab(), cfg.seq_len or SUM_MAX_LEN)
+    return token_dataset("sums", apply_limit(tokens, cfg.limit), apply_limit(lengths, cfg.limit), sum_vocab())
