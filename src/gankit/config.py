@@ -34,6 +34,9 @@ class DataConfig:
     path: str = ""  # data directory (MNIST-format files) or image folder; "" = search order
     download: bool = True  # download MNIST-format files from the official mirrors if absent
     seed: int = 0  # seed of the synthetic data (independent of the training seed)
+    path_b: str = ""  # second image folder: paired-images targets B (names as in data.path); unpaired domain B
+    channels: int = 0  # paired/unpaired images: force 1 (grayscale) or 3 (RGB) channels; 0 = as stored, mixed = error
+    domains: tuple[str, ...] = ()  # unpaired-images: two registered datasets (A, B) instead of folders (mnist,digits)
     seq_len: int = 0  # sequences: max tokens per text line, time steps, video frames; 0 = the source's own
     seq_features: int = 0  # built-in continuous sequences (sines): features per step; 0 = 5
     tokenize: Literal["char", "word"] = "char"  # text file: one token per character or per whitespace-separated word

@@ -66,8 +66,8 @@ def test_groups_of_different_sizes_and_the_primary_field():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"groups": {"g": {"a": torch.zeros(3, 2), "b": torch.zeros(4)}}}, "group 'g': field 'b' has 4 examples but 'a' has 3"),
-        ({"groups": {"g": {"a": torch.zeros(3)}, "h": {"a": torch.zeros(3)}}}, "field 'a' is in both group 'g' and group 'h'"),
+        ({"groups": {"g": {"a": torch.zeros(3, 2), "b": torch.zeros(4)}}}, "field 'b' has 4 examples but 'a' has 3"),
+        ({"groups": {"g": {"a": torch.zeros(3)}, "h": {"a": torch.zeros(3)}}}, "in both group 'g' and group 'h'"),
         ({"groups": {"g": {"index_g": torch.zeros(3)}}}, "'index_g' is reserved"),
         ({"groups": {"g": {"index": torch.zeros(3)}}}, "'index' is reserved"),
         ({"groups": {}}, "has no groups"),

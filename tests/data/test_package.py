@@ -6,10 +6,14 @@ from gankit.errors import ConfigError
 
 NAMES = ["csv", "diabetes", "digits", "fashion-mnist", "grid", "image-folder", "mnist", "moving-mnist",
          "npy-sequences", "ring", "sines", "spiral", "stacked-mnist", "sums", "text"]
+# image translation: pix2pix / CycleGAN layouts and the tasks derived from MNIST and Fashion-MNIST
+NAMES += ["paired-images", "unpaired-images", "mnist2digits", "mnist-m"]
+TASKS = ("edges", "inverted", "superres4", "inpaint", "colour")
+NAMES += [f"{base}-{task}" for base in ("mnist", "fashion") for task in TASKS]
 
 
 def test_all_datasets_registered_with_descriptions() -> None:
-    assert data.DATASETS.names() == NAMES
+    assert data.DATASETS.names() == sorted(NAMES)
     for name in NAMES:
         assert data.DATASETS.describe(name).strip()
 

@@ -5,17 +5,21 @@ returns an in-memory ``Dataset`` (see ``gankit.data.base``).
 """
 
 from gankit.data import (  # noqa: F401  (registrations)
+    derived,
     digits,
     image_folder,
     mnist,
+    mnist_m,
     moving_digits,
+    paired_folder,
     sequences,
     stacked_mnist,
     tables,
     tokens,
     toys,
+    unpaired,
 )
-from gankit.data.base import DATASETS, Dataset, DatasetBuilder, build_dataset
+from gankit.data.base import DATASETS, Dataset, DatasetBuilder, FieldSpec, LazyField, build_dataset
 from gankit.data.digits import load_digits_arrays
 from gankit.data.download import download, sha256_decompressed
 from gankit.data.idx import encode_idx, parse_idx, read_idx
@@ -38,6 +42,8 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "Dataset",
     "DatasetBuilder",
+    "FieldSpec",
+    "LazyField",
     "build_dataset",
     "cache_dir",
     "download",

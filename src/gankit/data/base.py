@@ -240,7 +240,8 @@ class Dataset:
         }
 
     def __repr__(self) -> str:
-        groups = {g: {f: (s.shape, s.dtype) for f, s in self.field_specs().items() if s.group == g} for g in self.groups}
+        specs = self.field_specs()
+        groups = {g: {f: (s.shape, s.dtype) for f, s in specs.items() if s.group == g} for g in self.groups}
         return f"Dataset({self.name!r}, groups={groups}, num_classes={self.num_classes})"
 
 

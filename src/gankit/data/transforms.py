@@ -15,13 +15,15 @@ T = TypeVar("T", np.ndarray, torch.Tensor)
 
 
 def check_data_config(cfg: DataConfig) -> None:
-    """Raise ``ConfigError`` for values no dataset accepts (negative limit/resolution)."""
+    """Raise ``ConfigError`` for values no dataset accepts (negative limit/resolution, channels not 0/1/3)."""
     if cfg.limit < 0:
         raise ConfigError(f"data.limit must be >= 0 (0 = all), got {cfg.limit}")
     if cfg.resolution < 0:
         raise ConfigError(f"data.resolution must be >= 0 (0 = native), got {cfg.resolution}")
     if cfg.split not in ("train", "test", "all"):
         raise ConfigError(f"data.split must be train, test or all, got {cfg.split!r}")
+    if cfg.channels not in (0, 1, 3):
+        raise ConfigError(f"data.channels must be 0 (as stored), 1 (grayscale) or 3 (RGB), got {cfg.channels}")
 
 
 def apply_limit(array: T, limit: int) -> T:
@@ -60,3 +62,20 @@ def resize_images(x: torch.Tensor, resolution: int) -> torch.Tensor:
         x, size=(resolution, resolution), mode="bilinear", align_corners=False, antialias=shrinking
     )
     return out.clamp_(-1.0, 1.0)
+
+
+LUMA_601 = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma weights of R, G, B (Pillow's "L" conversion)
+
+
+def convert_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """Images ``(N, C, H, W)`` with ``channels`` channels: 1 from RGB by BT.601 luma
+    ``0.299 R + 0.587 G + 0.114 B``, 3 from gray by replication; 0 (or the same count) leaves
+    ``x`` as it is."""
+    if channels in (0, x.shape[1]):
+        return x
+    if channels == 3 and x.shape[1] == 1:
+        return x.repeat(1, 3, 1, 1)  # (N, 3, H, W)
+    if channels == 1 and x.shape[1] == 3:
+        weights = torch.tensor(LUMA_601, dtype=x.dtype, device=x.device)
+        return (x * weights[:, None, None]).sum(dim=1, keepdim=True)  # (N, 1, H, W)
+    raise ConfigError(f"data.channels={channels} cannot convert images with {x.shape[1]} channels")
