@@ -45,7 +45,7 @@ from collections import defaultdict
 import torch
 
 from gankit.metrics.classifier.load import load_classifier, predict
-from gankit.metrics.evaluate import evaluate
+from gankit.run_samples import evaluate
 from gankit.metrics.statistics import matched_accuracy
 from gankit.presets import load_preset
 from gankit.runs import load_run, train

@@ -146,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", nargs="?", default=None, help="run directory (writes RUN_DIR/metrics.json)")
     p.add_argument("--fake", default=None, help="instead of RUN_DIR: an image folder, .npz file or dataset name")
     p.add_argument("--real", default=None, help="dataset name, image folder or .npz (default: the run's dataset, test split)")
-    p.add_argument("--metrics", default="fid", help="comma-separated: fid,kid,is,mode_score,pr,dc,nn1,mmd,swd,"
-                   "wasserstein,emc,parzen,mode_coverage,class_acc,stacked_mnist")
+    from gankit.metrics.registry import METRICS
+
+    p.add_argument("--metrics", default="fid", help=f"comma-separated, from: {', '.join(METRICS.names())}")
     p.add_argument("--n", type=int, default=None, help="generated samples (default: 10000, protocol size for "
                    "mode_coverage/stacked_mnist; all of a folder/file)")
     p.add_argument("--n-real", type=int, default=None, help="real samples (default: min(n, available))")
@@ -341,7 +342,8 @@ def _cmd_classifier(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from gankit.metrics.evaluate import evaluate, parse_metric_options
+    from gankit.metrics.evaluate import parse_metric_options
+    from gankit.run_samples import evaluate
     from gankit.metrics.report import METRICS_FILE, format_table, one_line_warnings, write_metrics_json
 
     if (args.run_dir is None) == (args.fake is None):

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
 import torch
-from sklearn.linear_model import LogisticRegression
 from torch import Tensor, nn
 
 from gankit.errors import ConfigError, ShapeError
@@ -62,6 +61,7 @@ def platt_scale(real_logits: Tensor, fake_logits: Tensor) -> tuple[float, float]
     """``(a, b)`` of the logistic regression ``P(real | l) = σ(a·l + b)`` fitted to held-out logits
     (Platt 1999): ``a·l + b`` is then a calibrated log density ratio (with the classes' sizes
     equal; unequal sizes shift only ``b``)."""
+    from sklearn.linear_model import LogisticRegression  # local: scikit-learn is slow to import
     if real_logits.numel() < 2 or fake_logits.numel() < 2:
         raise ConfigError("calibration needs at least 2 real and 2 fake logits")
     logits = torch.cat([real_logits.reshape(-1), fake_logits.reshape(-1)]).double().numpy()[:, None]

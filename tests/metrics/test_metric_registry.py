@@ -1,41 +1,56 @@
-"""Every statistic is registered under its short name with a description."""
+"""One registry: every metric names its statistic, what it needs and a description, and
+`gankit eval --help` lists every registered name."""
 
 import pytest
 
+from gankit.cli import main
 from gankit.errors import ConfigError
-from gankit.metrics import METRICS, register_metric
+from gankit.metrics import METRICS, list_metrics, register_metric
 from gankit.metrics import statistics as stats
+from gankit.metrics.evaluate import parse_metrics
 
 EXPECTED = {
-    "fid": stats.frechet_distance,
-    "kid": stats.kid,
-    "is": stats.inception_score,
-    "mode_score": stats.mode_score,
-    "mmd": stats.mmd2,
-    "wasserstein": stats.wasserstein_distance,
-    "swd": stats.sliced_wasserstein_distance,
-    "nn1": stats.one_nn_two_sample,
-    "pr": stats.precision_recall,
-    "dc": stats.density_coverage,
-    "parzen": stats.parzen_log_likelihood,
-    "emc": stats.emc,
-    "mode_coverage": stats.mode_coverage,
-    "stacked_mnist": stats.stacked_mnist_modes,
-    "class_acc": stats.class_accuracy,
-    "matched_acc": stats.matched_accuracy,
+    "fid": (stats.frechet_distance, "features"),
+    "kid": (stats.kid, "features"),
+    "is": (stats.inception_score, "probs"),
+    "mode_score": (stats.mode_score, "probs+real"),
+    "mmd": (stats.mmd2, "features"),
+    "wasserstein": (stats.wasserstein_distance, "features"),
+    "swd": (stats.sliced_wasserstein_distance, "features"),
+    "nn1": (stats.one_nn_two_sample, "features"),
+    "pr": (stats.precision_recall, "features"),
+    "dc": (stats.density_coverage, "features"),
+    "parzen": (stats.parzen_log_likelihood, "features"),
+    "emc": (stats.emc, "features"),
+    "mode_coverage": (stats.mode_coverage, "fake"),
+    "stacked_mnist": (stats.stacked_mnist_modes, "fake"),
+    "class_acc": (stats.class_accuracy, "fake"),
+    "matched_acc": (stats.matched_accuracy, "fake"),
 }
 
 
-def test_all_statistics_registered():
-    assert set(EXPECTED) <= set(METRICS.names())
-    for name, fn in EXPECTED.items():
-        assert METRICS.get(name) is fn
+def test_every_statistic_is_one_registered_metric():
+    assert sorted(EXPECTED) == METRICS.names()
+    assert list_metrics() == [(name, EXPECTED[name][1]) for name in sorted(EXPECTED)]
+    for name, (fn, needs) in EXPECTED.items():
+        spec = METRICS.get(name)
+        assert spec.name == name and spec.statistic is fn and spec.needs == needs
         assert METRICS.describe(name)
         assert fn.__doc__ and len(fn.__doc__) > 100
+
+
+def test_every_registered_metric_is_accepted_and_listed_by_gankit_eval(capsys):
+    assert parse_metrics(",".join(METRICS.names())) == METRICS.names()
+    assert main(["eval", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    listed = help_text.split("comma-separated, from: ")[1].split(" --")[0]
+    assert [s.strip() for s in listed.split(",")] == METRICS.names()
 
 
 def test_unknown_and_duplicate_names():
     with pytest.raises(ConfigError, match="unknown metric"):
         METRICS.get("nope")
     with pytest.raises(ValueError, match="already registered"):
-        register_metric("fid", "again")(lambda: None)
+        register_metric("fid", "features", stats.frechet_distance, 2, description="again")(lambda ctx, n, o: 0.0)
+    with pytest.raises(ValueError, match="needs must be one of"):
+        register_metric("new", "pixels", stats.frechet_distance, 2, description="?")

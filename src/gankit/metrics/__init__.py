@@ -1,35 +1,40 @@
-"""Metrics = feature extraction + a pure statistic + a registry (DESIGN.md habits 3 and 4).
+"""Metrics = feature extraction + a pure statistic + one registry.
 
 ``gankit.metrics.statistics`` holds the pure statistics (float64, NumPy/torch (N, D) in);
-``METRICS`` maps short names ("fid", "kid", "is", ...) to them. See docs/metrics.md.
+``METRICS`` maps short names ("fid", "kid", "is", ...) to a ``MetricSpec``: the statistic and
+how ``evaluate`` (and ``gankit eval``) computes it from samples. See docs/metrics.md.
+
+Data flows one way: samples (``gankit.metrics.sources``) -> features -> statistics. This
+package never imports training runs; ``gankit.run_samples`` turns a run into samples.
 """
 
-from gankit.metrics.registry import METRICS, register_metric
-from gankit.metrics.statistics import *  # noqa: F401,F403  (registers every statistic)
+from gankit.metrics.cache import FeatureCache, stats_cache_dir
+from gankit.metrics.evaluate import evaluate
+from gankit.metrics.extractors import EXTRACTORS, ExtractorOptions, build_extractor
+from gankit.metrics.registry import METRICS, MetricSpec, list_metrics, register_metric
+from gankit.metrics.report import format_table, write_metrics_json
+from gankit.metrics.results import EvalResult, MetricValue
+from gankit.metrics.sources import SampleGenerator, SampleSet, load_samples
+from gankit.metrics.statistics import *  # noqa: F401,F403
 from gankit.metrics.statistics import __all__ as _statistics_all
 
-__all__ = ["METRICS", "register_metric", *_statistics_all]
-
-# Evaluation: samples -> features -> statistics (gankit.metrics.evaluate, `gankit eval`).
-from gankit.metrics.cache import FeatureCache, stats_cache_dir  # noqa: E402
-from gankit.metrics.evaluate import EVALUATIONS, EvalResult, MetricValue, evaluate, list_metrics  # noqa: E402
-from gankit.metrics.extractors import EXTRACTORS, ExtractorOptions, build_extractor  # noqa: E402
-from gankit.metrics.report import format_table, write_metrics_json  # noqa: E402
-from gankit.metrics.sources import SampleSet, load_samples  # noqa: E402
-
-__all__ += [
-    "EVALUATIONS",
+__all__ = [
     "EXTRACTORS",
     "EvalResult",
     "ExtractorOptions",
     "FeatureCache",
+    "METRICS",
+    "MetricSpec",
     "MetricValue",
+    "SampleGenerator",
     "SampleSet",
     "build_extractor",
     "evaluate",
     "format_table",
     "list_metrics",
     "load_samples",
+    "register_metric",
     "stats_cache_dir",
     "write_metrics_json",
+    *_statistics_all,
 ]

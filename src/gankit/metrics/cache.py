@@ -30,6 +30,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from gankit.atomic import atomic_write
+
 CACHE_FORMAT = "gankit-stats/1"
 META_KEY = "gankit"
 FEATURES = "features"
@@ -138,8 +140,6 @@ class FeatureCache:
         if not self.enabled:
             return None
         from safetensors.numpy import save
-
-        from gankit.atomic import atomic_write
 
         feats = arrays[FEATURES]
         tensors = {FEATURES: _compact(feats)}

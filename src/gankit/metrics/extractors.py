@@ -32,8 +32,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gankit.hashing import sha256_file
 from gankit.errors import ConfigError, MetricError
+from gankit.hashing import sha256_file
+from gankit.metrics.classifier import SHIPPED, classifier_card, load_classifier, predict
+from gankit.metrics.classifier import features as classifier_features
+from gankit.metrics.features import InceptionExtractor, resolve_weights
+from gankit.metrics.features.extract import DEFAULT_BATCH_SIZE
 from gankit.registry import Registry
 
 RESIZE_MODES: tuple[str, ...] = ("pytorch-fid", "clean")
@@ -138,8 +142,6 @@ class IdentityExtractor:
 
 def pick_classifier(classifier: Optional[str], datasets: Sequence[Optional[str]]) -> str:
     """The classifier name: explicit, else the first dataset that has a shipped classifier."""
-    from gankit.metrics.classifier import SHIPPED
-
     if classifier:
         return classifier
     for name in datasets:
@@ -157,8 +159,6 @@ class ClassifierExtractor:
     name = "classifier"
 
     def __init__(self, classifier: str, batch_size: Optional[int] = None, device: str = "cpu") -> None:
-        from gankit.metrics.classifier import classifier_card, load_classifier
-
         self.classifier_name = classifier
         self.model = load_classifier(classifier).to(device)
         self.card = classifier_card(classifier)
@@ -185,25 +185,18 @@ class ClassifierExtractor:
         return True
 
     def features(self, x: Tensor) -> np.ndarray:
-        from gankit.metrics.classifier import features
-
-        return features(self.model, x, batch_size=self.batch_size)
+        return classifier_features(self.model, x, batch_size=self.batch_size)  # (N, 128)
 
     def probabilities(self, x: Tensor) -> np.ndarray:
-        from gankit.metrics.classifier import predict
-
-        return predict(self.model, x, batch_size=self.batch_size)[1]
+        return predict(self.model, x, batch_size=self.batch_size)[1]  # (N, K)
 
     def predict(self, x: Tensor) -> np.ndarray:
         """Predicted labels (N,) int64."""
-        from gankit.metrics.classifier import predict
-
         return predict(self.model, x, batch_size=self.batch_size)[0]
 
     def features_and_probabilities(self, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
-        from gankit.metrics.classifier import features, predict
-
-        return features(self.model, x, batch_size=self.batch_size), predict(self.model, x, batch_size=self.batch_size)[1]
+        feats = classifier_features(self.model, x, batch_size=self.batch_size)  # (N, 128)
+        return feats, predict(self.model, x, batch_size=self.batch_size)[1]
 
 
 # ----------------------------------------------------------------------------- inception
@@ -238,16 +231,11 @@ class InceptionFeatureExtractor:
             self.resize = extractor.mode
             path = extractor.weights.path if extractor.weights is not None else None
         else:
-            from gankit.metrics.features import resolve_weights
-
             path = resolve_weights(weights, allow_download=allow_download)
         self.weights_path: Optional[Path] = Path(path) if path is not None else None
 
     def _extractor(self) -> Any:
         if self._ex is None:
-            from gankit.metrics.features import InceptionExtractor
-            from gankit.metrics.features.extract import DEFAULT_BATCH_SIZE
-
             opts = self._options
             self._ex = InceptionExtractor(
                 os.fspath(self.weights_path),

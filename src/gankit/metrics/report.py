@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
-from gankit.metrics.evaluate import EvalResult, MetricValue
+from gankit.atomic import atomic_write
+from gankit.metrics.results import EvalResult, MetricValue
 
 METRICS_FILE = "metrics.json"
 METRICS_FORMAT = "gankit-metrics/1"
@@ -164,8 +165,6 @@ def read_metrics_json(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def write_metrics_json(path: str | os.PathLike[str], result: EvalResult, *, merge: bool = True) -> Path:
     """Write (merge into) ``path`` atomically; return it."""
-    from gankit.atomic import atomic_write
-
     entries = read_metrics_json(path) if merge else {}
     entries.update(result_entries(result))
     text = json.dumps({"format": METRICS_FORMAT, "entries": entries}, indent=2, sort_keys=False, allow_nan=False)

@@ -1,22 +1,22 @@
-"""Sample sets for evaluation: a run, a registered dataset, an image folder or an ``.npz`` file.
+"""Sample sets for evaluation: a registered dataset, an image folder, an ``.npz`` file, an array
+or a generator.
 
 Every source becomes a :class:`SampleSet`: float32 images ``(N, C, H, W)`` in [-1, 1] or
-vectors ``(N, D)``, optional int64 labels ``(N,)``, and a JSON-able ``identity`` saying what
-made the samples (the real-data feature cache hashes it).
+vectors ``(N, D)``, optional int64 labels ``(N,)`` and latent codes ``(N,)``, and a JSON-able
+``identity`` saying what made the samples (the real-data feature cache hashes it).
 
-* **run directory** (``config.json`` + ``checkpoint.safetensors``): ``n`` samples from the EMA
-  generator, latents drawn with ``seed`` exactly as ``load_run(d).sample(n, seed)`` (the
-  generator runs in batches of ``batch_size``; equal up to float rounding). For a
-  conditional run the labels are the intended classes, balanced (``i % num_classes``).
+* **generator** (a :class:`SampleGenerator`, e.g. a trained run wrapped by
+  ``gankit.run_samples.RunSource``): ``n`` samples drawn with ``seed``. This module knows
+  nothing of runs; ``gankit.run_samples`` turns a run directory into a generator.
 * **registered dataset** (``gankit datasets``): built with ``split`` (default ``"test"``,
   the usual FID reference; datasets without splits ignore it), ``data_dir`` and
   ``resolution``; true labels when the dataset has them.
-* **image folder** (any other directory): the ``image-folder`` dataset (class subfolders
-  give labels); its identity hashes every image's relative path, size and mtime, so a
+* **image folder** (any other directory but a run's): the ``image-folder`` dataset (class
+  subfolders give labels); its identity hashes every image's relative path, size and mtime, so a
   changed folder is a different source.
 * **.npz file**: the array ``samples`` (or the only array in the file), plus ``labels``
-  when present. Float images ``(N, C, H, W)`` (C = 1 or 3) must lie in [-1, 1] (1e-3 of
-  slack is clamped); float ``(N, H, W)`` is grayscale; uint8 ``(N, H, W)``,
+  and ``codes`` (integers ``(N,)``) when present. Float images ``(N, C, H, W)`` (C = 1
+  or 3) must lie in [-1, 1] (1e-3 of slack is clamped); float ``(N, H, W)`` is grayscale; uint8 ``(N, H, W)``,
   ``(N, H, W, C)`` or ``(N, C, H, W)`` (NCHW when dim 1 is 1 or 3) map 0..255 to [-1, 1];
   any other 2-D array is vectors ``(N, D)`` (float64 stays float64, everything else becomes
   float32). The identity hashes the file's bytes.
@@ -25,7 +25,7 @@ made the samples (the real-data feature cache hashes it).
 **How many samples.** ``n=None`` takes every sample of a dataset, folder or file; an ``n``
 smaller than what is there takes a random subset (``numpy.random.default_rng(seed)``,
 without replacement, kept in the original order); an ``n`` larger than what is there is a
-``DataError`` (nothing is repeated or padded). A run needs an explicit ``n``.
+``DataError`` (nothing is repeated or padded). A generator needs an explicit ``n``.
 """
 
 from __future__ import annotations
@@ -36,23 +36,27 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, Protocol, Union, runtime_checkable
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from gankit.hashing import sha256_file
+from gankit.config import DataConfig
+from gankit.data import DATASETS, build_dataset
+from gankit.data.image_folder import list_images
 from gankit.errors import ConfigError, DataError
+from gankit.hashing import sha256_file
 
 DEFAULT_SPLIT = "test"
-SAMPLE_BATCH = 1000  # generator batch when sampling a run (memory bound, not a result knob)
 RANGE_SLACK = 1e-3  # float images this far outside [-1, 1] are clamped, further is an error
 UINT8_MAX = 255.0
 IMAGE_CHANNELS = (1, 3)
 NPZ_SAMPLES_KEY = "samples"
 NPZ_LABELS_KEY = "labels"
-RUN_FILES = ("config.json", "checkpoint.safetensors")
+NPZ_CODES_KEY = "codes"
+# what marks a training run's directory: refused as an image folder (its sample grids are no data)
+RUN_DIR_MARKERS = ("config.json", "checkpoint.safetensors")
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,10 @@ class SampleSet:
     """Samples to evaluate, with what made them.
 
     ``labels`` are true labels for data, intended labels (``labels_are_intended``) for a
-    conditional run. ``dataset`` is the registered dataset behind the samples, if any (it
-    picks the domain classifier); ``mode_centres``/``mode_std`` are the true mixture modes
-    of 2-D toys (for ``mode_coverage``).
+    conditional generator. ``codes`` are unsupervised assignments, e.g. the categorical
+    latent code of each InfoGAN sample (``matched_acc``). ``dataset`` is the registered
+    dataset behind the samples, if any (it picks the domain classifier);
+    ``mode_centres``/``mode_std`` are the true mixture modes of 2-D toys (for ``mode_coverage``).
     """
 
     x: Tensor  # (N, C, H, W) float32 in [-1, 1], or (N, D) float32 (float64 kept from .npz/arrays)
@@ -71,6 +76,7 @@ class SampleSet:
     identity: dict[str, Any]  # JSON-able description of what made the samples
     labels: Optional[Tensor] = None  # (N,) int64
     labels_are_intended: bool = False
+    codes: Optional[Tensor] = None  # (N,) int64
     dataset: Optional[str] = None
     num_classes: int = 0
     mode_centres: Optional[Tensor] = None  # (K, D)
@@ -93,10 +99,31 @@ class SampleSet:
         if n >= len(self):
             return self
         labels = self.labels[:n] if self.labels is not None else None
-        return dataclasses.replace(self, x=self.x[:n], labels=labels, identity={**self.identity, "head": n})
+        codes = self.codes[:n] if self.codes is not None else None
+        return dataclasses.replace(
+            self, x=self.x[:n], labels=labels, codes=codes, identity={**self.identity, "head": n}
+        )
 
 
-SourceLike = Union[str, "os.PathLike[str]", SampleSet, Tensor, np.ndarray, Any]
+@runtime_checkable
+class SampleGenerator(Protocol):
+    """A source that draws samples on demand (a trained run: ``gankit.run_samples.RunSource``).
+
+    ``evaluate`` draws once, the largest number any requested metric needs; ``reference``
+    is the real data used when none is given (anything ``load_samples`` takes, or a
+    ``DataConfig`` built as configured); ``resolution`` is the size a dataset named as real
+    data is built at (0: its native size).
+    """
+
+    name: str
+    resolution: int
+
+    def draw(self, n: int, seed: int) -> SampleSet: ...  # n samples, latents from seed
+
+    def reference(self, split: Optional[str], data_dir: Optional[str]) -> Any: ...
+
+
+SourceLike = Union[str, "os.PathLike[str]", SampleSet, SampleGenerator, Tensor, np.ndarray, Any]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -128,19 +155,19 @@ def subset_indices(available: int, n: Optional[int], seed: int, what: str) -> Op
 
 
 def _take(
-    x: Tensor, labels: Optional[Tensor], n: Optional[int], seed: int, what: str
-) -> tuple[Tensor, Optional[Tensor], dict[str, Any]]:
+    x: Tensor, labels: Optional[Tensor], n: Optional[int], seed: int, what: str, codes: Optional[Tensor] = None
+) -> tuple[Tensor, Optional[Tensor], Optional[Tensor], dict[str, Any]]:
+    """``x``, ``labels`` and ``codes`` cut to the rows of ``subset_indices``, and what was taken."""
     idx = subset_indices(x.shape[0], n, seed, what)
     if idx is None:
-        return x, labels, {"n": int(x.shape[0]), "subset_seed": None}
+        return x, labels, codes, {"n": int(x.shape[0]), "subset_seed": None}
     rows = torch.from_numpy(idx)
-    return x[rows], (labels[rows] if labels is not None else None), {"n": int(idx.size), "subset_seed": seed}
+    labels, codes = (t[rows] if t is not None else None for t in (labels, codes))
+    return x[rows], labels, codes, {"n": int(idx.size), "subset_seed": seed}
 
 
 def folder_fingerprint(root: str | os.PathLike[str]) -> str:
     """sha256 over (relative path, size, mtime_ns) of every image of an image folder."""
-    from gankit.data.image_folder import list_images
-
     root = Path(root).expanduser()
     files, _, _ = list_images(root)
     h = hashlib.sha256()
@@ -150,90 +177,12 @@ def folder_fingerprint(root: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-def is_run_dir(path: str | os.PathLike[str]) -> bool:
-    p = Path(path)
-    return p.is_dir() and all((p / name).is_file() for name in RUN_FILES)
-
-
-# ----------------------------------------------------------------------------- runs
-
-
-def samples_from_run(
-    run: Any,
-    n: int,
-    seed: int = 0,
-    *,
-    batch_size: int = SAMPLE_BATCH,
-    use_ema: bool = True,
-    device: str = "cpu",
-) -> SampleSet:
-    """``n`` samples of a run (a directory or a ``LoadedRun``), latents from ``seed``.
-
-    Same latents and labels as ``LoadedRun.sample(n, seed)``; the generator runs in batches
-    of ``batch_size``. Conditional runs get balanced intended labels ``i % num_classes``.
-    """
-    from gankit.runs import LoadedRun, load_run
-
-    n = _check_n(n, "a run")
-    if n is None:
-        raise ConfigError("sampling a run needs n (the number of samples to generate)")
-    if batch_size < 1:
-        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
-    if isinstance(run, LoadedRun):
-        loaded, run_dir = run, None
-    else:
-        run_dir = os.fspath(run)
-        loaded = load_run(run_dir, device)
-    z = loaded.recipe.latent(n, torch.Generator().manual_seed(seed), loaded.device)  # (n, z_dim)
-    c = loaded.labels(n)  # (n,) or None
-    nets = loaded.nets(use_ema)
-    chunks = [
-        loaded.recipe.sample(nets, z[i : i + batch_size], None if c is None else c[i : i + batch_size]).cpu()
-        for i in range(0, n, batch_size)
-    ]
-    x = torch.cat(chunks)  # (n, *sample_shape)
-    data = loaded.data
-    centres = data.get("mode_centres")
-    where = os.path.abspath(run_dir) if run_dir is not None else f"<{loaded.cfg.name}>"
-    identity = {
-        "kind": "run",
-        "path": where,
-        "step": int(loaded.step),
-        "ema": bool(use_ema and loaded.ema),
-        "seed": int(seed),
-        "n": n,
-    }
-    return SampleSet(
-        x=x.float(),
-        name=f"run {where}",
-        kind="run",
-        identity=identity,
-        labels=None if c is None else c.cpu().long(),
-        labels_are_intended=c is not None,
-        dataset=loaded.cfg.data.name,
-        num_classes=int(loaded.recipe.num_classes or 0),
-        mode_centres=None if centres is None else torch.as_tensor(centres, dtype=torch.float32),
-        mode_std=data.get("mode_std"),
-        extra={"run_config": loaded.cfg},
-    )
-
-
-def run_reference_config(run_dir: str | os.PathLike[str], split: Optional[str] = None, data_dir: Optional[str] = None):
-    """The ``DataConfig`` of a run's default real data: its own dataset, ``split`` (default
-    test), every example (``limit`` 0), and for synthetic data a fresh draw (``seed + 1``,
-    so the reference is not the training set). Same resolution as the run."""
-    from gankit.runs import read_config
-
-    from gankit.config import config_from_dict
-
-    cfg = config_from_dict(read_config(os.fspath(run_dir))).data
-    return dataclasses.replace(
-        cfg,
-        split=split or DEFAULT_SPLIT,
-        limit=0,
-        seed=cfg.seed + 1,
-        path=data_dir if data_dir is not None else cfg.path,
-    )
+def _refuse_run_dir(path: Path) -> None:
+    if all((path / name).is_file() for name in RUN_DIR_MARKERS):
+        raise DataError(
+            f"{path} is a training run, not an image folder: evaluate it with gankit.run_samples "
+            "(`gankit eval RUN_DIR`), which draws samples from its generator"
+        )
 
 
 # ----------------------------------------------------------------------------- datasets
@@ -250,9 +199,6 @@ def samples_from_dataset(
     config: Any = None,
 ) -> SampleSet:
     """A registered dataset (``split`` default ``"test"``), or the given ``DataConfig``."""
-    from gankit.config import DataConfig
-    from gankit.data import DATASETS, build_dataset
-
     if config is None:
         if name not in DATASETS:
             raise ConfigError(f"unknown dataset {name!r} (known: {', '.join(DATASETS.names())})")
@@ -261,7 +207,7 @@ def samples_from_dataset(
         return samples_from_folder(config.path, n=n, seed=seed, resolution=config.resolution)
     ds = build_dataset(config)
     what = f"{config.name} ({config.split})"
-    x, y, taken = _take(ds.x, ds.y, n, seed, f"dataset {what}")
+    x, y, _, taken = _take(ds.x, ds.y, n, seed, f"dataset {what}")
     identity = {
         "kind": "dataset",
         "name": config.name,
@@ -289,13 +235,11 @@ def samples_from_folder(
     path: str | os.PathLike[str], *, n: Optional[int] = None, seed: int = 0, resolution: int = 0
 ) -> SampleSet:
     """An image folder (see ``gankit.data.image_folder``); labels from class subfolders."""
-    from gankit.config import DataConfig
-    from gankit.data import build_dataset
-
     root = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    _refuse_run_dir(Path(root))
     fingerprint = folder_fingerprint(root)
     ds = build_dataset(DataConfig(name="image-folder", path=root, resolution=resolution))
-    x, y, taken = _take(ds.x, ds.y, n, seed, f"image folder {root}")
+    x, y, _, taken = _take(ds.x, ds.y, n, seed, f"image folder {root}")
     identity = {"kind": "folder", "path": root, "files_sha256": fingerprint, "resolution": resolution, **taken}
     return SampleSet(
         x=x.float(), name=f"folder {root}", kind="folder", identity=identity, labels=y, num_classes=ds.num_classes
@@ -363,7 +307,7 @@ def array_to_samples(arr: Any, where: str = "array") -> Tensor:
 
 
 def samples_from_npz(path: str | os.PathLike[str], *, n: Optional[int] = None, seed: int = 0) -> SampleSet:
-    """An ``.npz`` file: ``samples`` (or its only array) and optional ``labels``."""
+    """An ``.npz`` file: ``samples`` (or its only array) and optional ``labels`` and ``codes``."""
     p = Path(os.path.expanduser(os.fspath(path)))
     if not p.is_file():
         raise DataError(f"npz file not found: {p}")
@@ -381,7 +325,7 @@ def samples_from_npz(path: str | os.PathLike[str], *, n: Optional[int] = None, s
                     f"found {', '.join(keys) or 'none'}"
                 )
             arr = npz[key]
-            labels = npz[NPZ_LABELS_KEY] if NPZ_LABELS_KEY in keys and key != NPZ_LABELS_KEY else None
+            labels, codes = (npz[k] if k in keys and key != k else None for k in (NPZ_LABELS_KEY, NPZ_CODES_KEY))
     except DataError:
         raise
     except (ValueError, OSError, EOFError, KeyError) as exc:  # not a zip, pickled objects, truncated
@@ -389,12 +333,9 @@ def samples_from_npz(path: str | os.PathLike[str], *, n: Optional[int] = None, s
     if not isinstance(arr, np.ndarray):
         raise DataError(f"{p}: {path} does not hold an array")
     x = array_to_samples(arr, f"{p} [{key}]")
-    y = None
-    if labels is not None:
-        if labels.shape != (x.shape[0],) or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
-            raise DataError(f"{p}: 'labels' must be {x.shape[0]} non-negative integers, got {labels.dtype} {labels.shape}")
-        y = torch.from_numpy(labels.astype(np.int64))
-    x, y, taken = _take(x, y, n, seed, f"npz file {p}")
+    y = _integer_rows(labels, x.shape[0], f"{p}: '{NPZ_LABELS_KEY}'")
+    c = _integer_rows(codes, x.shape[0], f"{p}: '{NPZ_CODES_KEY}'")
+    x, y, c, taken = _take(x, y, n, seed, f"npz file {p}", codes=c)
     identity = {"kind": "npz", "path": str(p.resolve()), "sha256": digest, "key": key, **taken}
     return SampleSet(
         x=x,
@@ -402,22 +343,34 @@ def samples_from_npz(path: str | os.PathLike[str], *, n: Optional[int] = None, s
         kind="npz",
         identity=identity,
         labels=y,
+        codes=c,
         num_classes=int(y.max()) + 1 if y is not None and len(y) else 0,
     )
 
 
+def _integer_rows(values: Any, n: int, what: str) -> Optional[Tensor]:
+    """``n`` non-negative integers ``(n,)`` as int64, or ``None``; ``DataError`` otherwise."""
+    if values is None:
+        return None
+    a = np.asarray(values)
+    if a.shape != (n,) or not np.issubdtype(a.dtype, np.integer) or (n and a.min() < 0):
+        raise DataError(f"{what} must be {n} non-negative integers, got {a.dtype} {a.shape}")
+    return torch.from_numpy(a.astype(np.int64))
+
+
 def samples_from_array(
-    x: Any, labels: Any = None, *, name: str = "array", n: Optional[int] = None, seed: int = 0
+    x: Any, labels: Any = None, *, codes: Any = None, name: str = "array", n: Optional[int] = None, seed: int = 0
 ) -> SampleSet:
     """In-memory samples (same conventions as an ``.npz``'s array); identity = content hash."""
     t = array_to_samples(x, name)
     y = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.int64).reshape(-1)
     if y is not None and y.shape[0] != t.shape[0]:
         raise DataError(f"{name}: {y.shape[0]} labels for {t.shape[0]} samples")
+    c = None if codes is None else _integer_rows(np.asarray(codes).reshape(-1), t.shape[0], f"{name}: codes")
     digest = hashlib.sha256(np.ascontiguousarray(t.numpy()).tobytes()).hexdigest()
-    t, y, taken = _take(t, y, n, seed, name)
+    t, y, c, taken = _take(t, y, n, seed, name, codes=c)
     identity = {"kind": "array", "name": name, "sha256": digest, "shape": list(t.shape), **taken}
-    return SampleSet(x=t, name=name, kind="array", identity=identity, labels=y)
+    return SampleSet(x=t, name=name, kind="array", identity=identity, labels=y, codes=c)
 
 
 # ----------------------------------------------------------------------------- dispatch
@@ -431,20 +384,19 @@ def load_samples(
     split: Optional[str] = None,
     data_dir: Optional[str] = None,
     resolution: int = 0,
-    batch_size: int = SAMPLE_BATCH,
-    device: str = "cpu",
 ) -> SampleSet:
-    """Load ``source``: a ``SampleSet`` (subset to ``n``), a ``LoadedRun`` or run directory,
-    an image folder, an ``.npz`` file, a registered dataset name, or an array."""
-    from gankit.runs import LoadedRun
-
+    """Load ``source``: a ``SampleSet`` (subset to ``n``), a ``SampleGenerator`` (``n``
+    samples drawn with ``seed``), an image folder, an ``.npz`` file, a registered dataset
+    name, or an array."""
     if isinstance(source, SampleSet):
         if n is None or n == len(source):
             return source
-        x, y, taken = _take(source.x, source.labels, n, seed, source.name)
-        return dataclasses.replace(source, x=x, labels=y, identity={**source.identity, **taken})
-    if isinstance(source, LoadedRun):
-        return samples_from_run(source, n, seed, batch_size=batch_size)  # type: ignore[arg-type]
+        x, y, c, taken = _take(source.x, source.labels, n, seed, source.name, codes=source.codes)
+        return dataclasses.replace(source, x=x, labels=y, codes=c, identity={**source.identity, **taken})
+    if isinstance(source, SampleGenerator):
+        if _check_n(n, source.name) is None:
+            raise ConfigError(f"drawing samples from {source.name} needs n (the number of samples to generate)")
+        return source.draw(n, seed)  # type: ignore[arg-type]
     if isinstance(source, (Tensor, np.ndarray)):
         return samples_from_array(source, n=n, seed=seed)
     if not isinstance(source, (str, os.PathLike)):
@@ -452,19 +404,15 @@ def load_samples(
     text = os.fspath(source)
     path = Path(os.path.expanduser(text))
     if path.is_dir():
-        if is_run_dir(path):
-            return samples_from_run(text, n, seed, batch_size=batch_size, device=device)  # type: ignore[arg-type]
         return samples_from_folder(path, n=n, seed=seed, resolution=resolution)
     if path.is_file() or text.endswith(".npz"):
         if path.suffix != ".npz":
             raise DataError(f"{path}: only .npz files are read as samples (or pass an image folder)")
         return samples_from_npz(path, n=n, seed=seed)
-    from gankit.data import DATASETS
-
     if text in DATASETS:
         return samples_from_dataset(text, split=split, data_dir=data_dir, n=n, seed=seed, resolution=resolution)
     raise DataError(
-        f"{text!r} is not a run directory, an image folder, an .npz file or a registered dataset "
+        f"{text!r} is not an image folder, an .npz file or a registered dataset "
         f"(datasets: {', '.join(DATASETS.names())})"
     )
 

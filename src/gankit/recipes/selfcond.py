@@ -36,9 +36,6 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
 from torch import nn
 
 from gankit.config import ExperimentConfig
@@ -74,6 +71,7 @@ class SelfCondConfig(GANConfig):
 def match_clusters(new: np.ndarray, old: np.ndarray, k: int) -> np.ndarray:
     """Renumber the clusters of ``new`` (labels in ``0..k-1``) so that they agree with ``old`` on
     as many examples as possible (a one-to-one map, Hungarian algorithm on the k×k overlap counts)."""
+    from scipy.optimize import linear_sum_assignment  # local: SciPy is slow to import
     overlap = np.zeros((k, k), dtype=np.int64)
     np.add.at(overlap, (new, old), 1)  # overlap[i, j] = examples in new cluster i and old cluster j
     rows, cols = linear_sum_assignment(overlap, maximize=True)
@@ -86,6 +84,8 @@ def fit_clusterer(features: np.ndarray, k: int, dim: int, seed: int) -> Callable
     """Fit PCA to ``dim`` components and k-means with ``k`` centres (seeded) on ``features`` ``(n, F)``;
     returns the assignment ``(m, F) -> (m,)`` labels in ``0..k-1`` (nearest centre in PCA space).
     ``ConfigError`` when there are fewer rows than clusters."""
+    from sklearn.cluster import KMeans  # local: scikit-learn is slow to import
+    from sklearn.decomposition import PCA
     if features.shape[0] < k:
         raise ConfigError(f"recipe.clusters={k} needs at least {k} examples to cluster, got {features.shape[0]}")
     dim = min(dim, *features.shape)

@@ -1,6 +1,7 @@
 """`gankit eval`: a table + metrics.json for a run, --real/--fake for files, and every bad
 input exiting 2 with exactly one stderr line and no traceback."""
 
+import itertools
 import json
 import subprocess
 import sys
@@ -10,7 +11,9 @@ import pytest
 import torch
 
 from gankit.cli import main
+from gankit.data import load_digits_arrays
 from gankit.metrics import mmd2, mode_coverage
+from gankit.metrics.classifier import load_classifier, predict
 from gankit.runs import load_run, train
 from tests.helpers import tiny
 
@@ -94,3 +97,34 @@ def test_a_subprocess_error_has_no_traceback(tmp_path):
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "no class probabilities" in proc.stderr
+
+
+def _matched_accuracy_by_brute_force(codes, labels, k_codes, k_labels=10):
+    """max over one-to-one maps code -> label of the fraction of agreements (every injective map)."""
+    return max(
+        float(np.mean(np.asarray(image)[codes] == labels))
+        for image in itertools.permutations(range(k_labels), k_codes)
+    )
+
+
+def test_eval_matched_acc_of_npz_samples_with_codes(tmp_path, capsys):
+    digits, truth = load_digits_arrays("all")  # (N, 8, 8) in 0..16, (N,)
+    u8 = np.round(digits[:90] * (255.0 / 16.0)).astype(np.uint8)  # (90, 8, 8)
+    rng = np.random.default_rng(0)
+    codes = np.where(rng.random(90) < 0.7, truth[:90] % 4, rng.integers(0, 4, 90))  # (90,) 4 code values
+    np.savez(tmp_path / "f.npz", samples=u8, codes=codes)
+    out = tmp_path / "res.json"
+    rc = main(["eval", "--fake", str(tmp_path / "f.npz"), "--metrics", "matched_acc", "--classifier", "digits",
+               "--out", str(out)])
+    assert rc == 0 and "matched_acc" in capsys.readouterr().out
+    (entry,) = json.loads(out.read_text())["entries"].values()
+    x = torch.from_numpy(u8[:, None].astype(np.float32) / 127.5 - 1.0)  # (90, 1, 8, 8) in [-1, 1]
+    labels, _ = predict(load_classifier("digits"), x)
+    expected = _matched_accuracy_by_brute_force(codes, labels, 4)
+    assert 0.3 < expected < 1.0  # the codes say something about the classes, not everything
+    assert entry["value"]["accuracy"] == pytest.approx(expected, abs=1e-12)
+    assert entry["value"]["classifier"] == "digits" and len(set(entry["value"]["mapping"])) == 4
+    np.savez(tmp_path / "nocodes.npz", samples=u8)
+    assert main(["eval", "--fake", str(tmp_path / "nocodes.npz"), "--metrics", "matched_acc",
+                 "--classifier", "digits"]) == 2
+    assert "needs samples with latent codes" in capsys.readouterr().err

@@ -28,6 +28,7 @@ from gankit.metrics import (
 from gankit.metrics.classifier import features as clf_features
 from gankit.metrics.classifier import load_classifier, predict
 from gankit.metrics.evaluate import evaluate
+from gankit.run_samples import evaluate as evaluate_run
 from gankit.runs import load_run, train
 from tests.helpers import tiny
 
@@ -46,7 +47,7 @@ def _npz(path, arr, **extra):
 
 
 def test_ring_run_mode_coverage_equals_the_statistic_on_run_samples(runs):
-    res = evaluate(fake=runs["ring"], metrics=["mode_coverage"], n=500, seed=3)
+    res = evaluate_run(fake=runs["ring"], metrics=["mode_coverage"], n=500, seed=3)
     run = load_run(runs["ring"])
     x = run.sample(500, seed=3)
     centres = torch.as_tensor(run.data["mode_centres"])
@@ -59,7 +60,7 @@ def test_ring_run_mode_coverage_equals_the_statistic_on_run_samples(runs):
 
 
 def test_ring_run_identity_metrics_equal_the_statistics_with_the_default_real(runs):
-    res = evaluate(fake=runs["ring"], metrics=["mmd", "swd", "nn1", "emc", "parzen"], n=200, seed=1)
+    res = evaluate_run(fake=runs["ring"], metrics=["mmd", "swd", "nn1", "emc", "parzen"], n=200, seed=1)
     fake = load_run(runs["ring"]).sample(200, seed=1).double().numpy()
     # documented default real: the run's dataset, a fresh draw (data.seed + 1), subset with seed
     ring = build_dataset(DataConfig(name="ring", n_samples=512, seed=1)).x.double().numpy()
@@ -132,7 +133,7 @@ def test_image_folders_with_digits_classifier_features(tmp_path):
 
 
 def test_class_accuracy_of_a_conditional_run(runs):
-    res = evaluate(fake=runs["cond"], metrics=["class_acc"], n=40, seed=2)
+    res = evaluate_run(fake=runs["cond"], metrics=["class_acc"], n=40, seed=2)
     x = load_run(runs["cond"]).sample(40, seed=2)
     predicted, _ = predict(load_classifier("digits"), x)
     direct = class_accuracy(predicted, np.arange(40) % 10, n_classes=10)
@@ -140,7 +141,7 @@ def test_class_accuracy_of_a_conditional_run(runs):
     np.testing.assert_array_equal(res["class_acc"]["per_class"], direct.per_class)
     assert res["class_acc"]["classifier"] == "digits"
     with pytest.raises(MetricError, match="conditional run"):
-        evaluate(fake=runs["ring"], metrics=["class_acc"], n=10)
+        evaluate_run(fake=runs["ring"], metrics=["class_acc"], n=10)
 
 
 def test_stacked_mnist_counts_modes_per_channel(tmp_path, shared_data):

@@ -13,9 +13,10 @@ from gankit.metrics.sources import (
     folder_fingerprint,
     load_samples,
     samples_from_npz,
-    samples_from_run,
     subset_indices,
 )
+from gankit.run_samples import load_samples as load_run_samples
+from gankit.run_samples import samples_from_run
 from gankit.runs import load_run, train
 from tests.helpers import tiny
 
@@ -130,11 +131,13 @@ def test_run_samples_equal_load_run_sample(ring_run):
     direct = load_run(ring_run).sample(300, seed=4)
     torch.testing.assert_close(s.x, direct, rtol=1e-6, atol=1e-6)
     assert s.kind == "run" and s.dataset == "ring" and s.mode_centres.shape == (8, 2)
-    assert load_samples(ring_run, n=300, seed=4).identity == s.identity
+    assert load_run_samples(ring_run, n=300, seed=4).identity == s.identity
     with pytest.raises(ConfigError, match="needs n"):
         samples_from_run(ring_run, None)
+    with pytest.raises(DataError, match="is a training run"):  # gankit.metrics never samples a run itself
+        load_samples(ring_run, n=10)
 
 
 def test_dispatch_unknown_source():
-    with pytest.raises(DataError, match="not a run directory, an image folder, an .npz file or a registered dataset"):
+    with pytest.raises(DataError, match="not an image folder, an .npz file or a registered dataset"):
         load_samples("no-such-dataset-or-path")

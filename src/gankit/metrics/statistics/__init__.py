@@ -1,6 +1,8 @@
-"""Pure metric statistics: arrays (NumPy or torch) in, float64 numbers out (DESIGN.md habit 3).
+"""Pure metric statistics: arrays (NumPy or torch) in, float64 numbers out.
 
-Importing this package registers every statistic in ``gankit.metrics.registry.METRICS``.
+Each is a plain function (no registration, no I/O); ``gankit.metrics.registry.METRICS``
+names them and says how ``evaluate`` feeds them samples. SciPy and POT are imported inside
+the functions that use them, so importing this package stays light.
 """
 
 from gankit.metrics.statistics.class_accuracy import ClassAccuracy, class_accuracy

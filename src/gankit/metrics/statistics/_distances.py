@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Iterator
 
 import numpy as np
-from scipy.spatial.distance import cdist
 
 EXACT_DIM_LIMIT = 16
 BLOCK_BYTES = 64 * 2**20
@@ -26,6 +25,8 @@ def squared_distance_blocks(
     x: np.ndarray, y: np.ndarray
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(start, block)`` with ``block[i, j] = |x[start + i] - y[j]|^2``."""
+    from scipy.spatial.distance import cdist  # local: SciPy is slow to import
+
     rows = _block_rows(y.shape[0])
     if x.shape[1] <= EXACT_DIM_LIMIT:
         for start in range(0, x.shape[0], rows):

@@ -1,6 +1,6 @@
 """Shared input checks for the metric statistics.
 
-Everything is converted to float64 NumPy at the public boundary (DESIGN.md habit 3), shapes
+Everything is converted to float64 NumPy at the public boundary, shapes
 are checked (``ShapeError``) and too-few-samples / invalid-argument cases raise
 ``MetricError`` with a message that says what was expected.
 """

@@ -12,7 +12,6 @@ from typing import Optional
 import numpy as np
 
 from gankit.errors import MetricError, ShapeError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._validation import ArrayLike, as_labels, check_positive_int
 
 
@@ -24,7 +23,6 @@ class ClassAccuracy:
     per_class: tuple[float, ...]
 
 
-@register_metric("class_acc", "accuracy of predicted vs intended class labels (N,) of conditional samples")
 def class_accuracy(
     predicted: ArrayLike, intended: ArrayLike, *, n_classes: Optional[int] = None
 ) -> ClassAccuracy:

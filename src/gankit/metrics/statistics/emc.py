@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._distances import nearest_neighbour
 from gankit.metrics.statistics._validation import ArrayLike, as_features, check_same_dim
 
@@ -23,7 +22,6 @@ class EMCResult:
     rms: float
 
 
-@register_metric("emc", "EMC MSE/RMS: nearest-generated-neighbour error of held-out real samples (N, D)")
 def emc(real_heldout: ArrayLike, generated: ArrayLike) -> EMCResult:
     """Error Minimization Criterion of held-out real samples (seed 000, section 2.5.1).
 

@@ -10,10 +10,8 @@ import warnings
 from typing import Literal
 
 import numpy as np
-import scipy.linalg
 
 from gankit.errors import MetricError, ShapeError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._validation import (
     ArrayLike,
     as_features,
@@ -64,6 +62,8 @@ def _trace_sqrt_product_eigh(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     Tr sqrt = sum(sqrt(eigenvalues)): no complex numbers ever appear. The Cholesky route
     needs no eigenvectors (measured 3.5 s vs 6.5 s at D = 2048 on the 2-core CI machine).
     """
+    import scipy.linalg  # local: SciPy is slow to import
+
     try:
         factor = scipy.linalg.cholesky(sigma1, lower=True)  # (D, D) = L
     except np.linalg.LinAlgError:
@@ -80,6 +80,8 @@ def _trace_sqrt_product_sqrtm(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     Where pytorch-fid raises ``ValueError`` (imaginary diagonal above 1e-3) this falls back to
     the eigen-decomposition path with a ``RuntimeWarning`` instead of crashing.
     """
+    import scipy.linalg  # local: SciPy is slow to import
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
@@ -135,7 +137,6 @@ def frechet_distance_from_stats(
     return max(fid, 0.0)
 
 
-@register_metric("fid", "Fréchet (Inception) Distance between two feature sets (N, D); lower is better")
 def frechet_distance(
     feats_real: ArrayLike,
     feats_fake: ArrayLike,

@@ -12,10 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import rel_entr
 
 from gankit.errors import MetricError, ShapeError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._validation import (
     ArrayLike,
     SeedLike,
@@ -62,12 +60,13 @@ def _prepare(
 
 def _mean_kl_to_marginal(p: np.ndarray) -> tuple[float, np.ndarray]:
     """``E_x KL(p(y|x) || p(y))`` with ``p(y)`` the mean of the rows, and that marginal."""
+    from scipy.special import rel_entr  # local: SciPy is slow to import
+
     marginal = p.mean(axis=0)  # (C,)
     kl = rel_entr(p, marginal[None, :]).sum(axis=1)  # (n,), 0 log 0 = 0
     return float(kl.mean()), marginal
 
 
-@register_metric("is", "Inception Score (split mean ± std) from class probabilities p(y|x) (N, C)")
 def inception_score(
     probs: ArrayLike,
     splits: int = 10,
@@ -90,10 +89,6 @@ def inception_score(
     return InceptionScoreResult(mean=float(np.mean(scores)), std=float(np.std(scores)))
 
 
-@register_metric(
-    "mode_score",
-    "Mode Score (split mean ± std) from p(y|x) of generated (N, C) and of real samples (M, C)",
-)
 def mode_score(
     probs: ArrayLike,
     real_probs: ArrayLike,
@@ -119,6 +114,8 @@ def mode_score(
         raise ShapeError(
             f"probs and real_probs must have the same number of classes, got {p.shape[1]} and {real.shape[1]}"
         )
+    from scipy.special import rel_entr  # local: SciPy is slow to import
+
     real_marginal = real.mean(axis=0)  # (C,)
     scores = []
     for a, b in _split_bounds(p.shape[0], n_splits):

@@ -12,7 +12,6 @@ from typing import Optional
 import numpy as np
 
 from gankit.errors import MetricError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._validation import (
     ArrayLike,
     SeedLike,
@@ -35,7 +34,6 @@ class KIDResult:
     std: float
 
 
-@register_metric("kid", "Kernel Inception Distance (subset mean ± std) between feature sets (N, D)")
 def kid(
     feats_real: ArrayLike,
     feats_fake: ArrayLike,

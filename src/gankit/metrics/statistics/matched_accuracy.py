@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from gankit.errors import MetricError, ShapeError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._validation import ArrayLike, as_labels
 
 
@@ -22,7 +20,6 @@ class MatchedAccuracy:
     mapping: tuple[int, ...]  # mapping[code] = the class matched to that code value (-1: unmatched)
 
 
-@register_metric("matched_acc", "accuracy of cluster/code assignments (N,) vs labels (N,) after the best one-to-one matching")
 def matched_accuracy(codes: ArrayLike, labels: ArrayLike) -> MatchedAccuracy:
     """``max over one-to-one maps m of (1/N) Σ_i 1[m(code_i) = label_i]``, found with the
     Hungarian algorithm on the code × label contingency table (Kuhn 1955)."""
@@ -34,6 +31,8 @@ def matched_accuracy(codes: ArrayLike, labels: ArrayLike) -> MatchedAccuracy:
         raise MetricError("matched_acc needs at least one sample")
     table = np.zeros((int(c.max()) + 1, int(y.max()) + 1), dtype=np.int64)
     np.add.at(table, (c, y), 1)
+    from scipy.optimize import linear_sum_assignment  # local: SciPy is slow to import
+
     rows, cols = linear_sum_assignment(table, maximize=True)
     mapping = np.full(table.shape[0], -1, dtype=np.int64)
     mapping[rows] = cols

@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 import numpy as np
-from scipy.spatial.distance import pdist
 
 from gankit.errors import MetricError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._distances import squared_distances
 from gankit.metrics.statistics._validation import (
     ArrayLike,
@@ -50,6 +48,8 @@ def median_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
     Above ``MEDIAN_HEURISTIC_MAX_POINTS`` pooled points a fixed random subset (seed 0) of
     that size is used, so the result stays deterministic and O(1) in memory.
     """
+    from scipy.spatial.distance import pdist  # local: SciPy is slow to import
+
     pooled = np.concatenate([x, y])
     if pooled.shape[0] > MEDIAN_HEURISTIC_MAX_POINTS:
         rng = np.random.default_rng(MEDIAN_HEURISTIC_SEED)
@@ -80,10 +80,6 @@ def mmd2_from_kernels(
     return float(within_x + within_y - cross)
 
 
-@register_metric(
-    "mmd",
-    "kernel MMD^2 between two feature sets (N, D), Gaussian or polynomial kernel, unbiased or biased",
-)
 def mmd2(
     x: ArrayLike,
     y: ArrayLike,

@@ -11,10 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.distance import cdist
-from scipy.special import rel_entr
 
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._validation import (
     ArrayLike,
     as_features,
@@ -41,6 +38,8 @@ def mode_histogram_kl(counts: np.ndarray) -> float:
 
     ``inf`` when all counts are 0 (no sample landed on any mode).
     """
+    from scipy.special import rel_entr  # local: SciPy is slow to import
+
     total = counts.sum()
     if total == 0:
         return float("inf")
@@ -48,10 +47,6 @@ def mode_histogram_kl(counts: np.ndarray) -> float:
     return float(rel_entr(q, np.full(q.shape, 1.0 / q.shape[0])).sum())
 
 
-@register_metric(
-    "mode_coverage",
-    "mixture mode coverage (VEEGAN/PacGAN): modes, high-quality fraction, reverse KL; samples (N, 2)",
-)
 def mode_coverage(
     samples: ArrayLike, centres: ArrayLike, std: float, *, n_std: float = HIGH_QUALITY_STDS
 ) -> ModeCoverage:
@@ -65,6 +60,8 @@ def mode_coverage(
     KL(generated mode distribution || uniform), in nats; ``inf`` when no sample is
     high-quality. The protocol uses N = ``PROTOCOL_SAMPLES`` (2,500); other N are accepted.
     """
+    from scipy.spatial.distance import cdist  # local: SciPy is slow to import
+
     x = as_features(samples, "samples")
     c = as_features(centres, "centres")
     check_same_dim(x, c, "samples", "centres")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from gankit.errors import MetricError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._distances import squared_distance_blocks
 from gankit.metrics.statistics._validation import ArrayLike, as_features, check_same_dim
 
@@ -25,7 +24,6 @@ class NNTwoSample:
     fake_accuracy: float
 
 
-@register_metric("nn1", "leave-one-out 1-NN two-sample accuracy on real ∪ fake (N, D); 0.5 is ideal")
 def one_nn_two_sample(real: ArrayLike, fake: ArrayLike) -> NNTwoSample:
     """Leave-one-out 1-NN classifier accuracy on real ∪ fake (Lopez-Paz & Oquab 2017).
 

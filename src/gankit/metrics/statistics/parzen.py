@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
-from scipy.special import logsumexp
 
 from gankit.errors import MetricError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._distances import squared_distance_blocks
 from gankit.metrics.statistics._validation import (
     ArrayLike,
@@ -43,6 +41,8 @@ class ParzenResult:
 
 def _log_density_grid(points: np.ndarray, samples: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
     """log p_sigma(points) for every sigma, shape (S, N); one distance pass for all sigmas."""
+    from scipy.special import logsumexp  # local: SciPy is slow to import
+
     n_samples, dim = samples.shape
     out = np.empty((sigmas.shape[0], points.shape[0]), dtype=np.float64)
     for start, block in squared_distance_blocks(points, samples):  # block: (B, M)
@@ -65,10 +65,6 @@ def kde_log_density(points: ArrayLike, samples: ArrayLike, bandwidth: float) -> 
     return _log_density_grid(x, y, np.array([sigma]))[0]
 
 
-@register_metric(
-    "parzen",
-    "Parzen/KDE log-likelihood (nats) of test data (N, D) under generated samples; higher is better",
-)
 def parzen_log_likelihood(
     generated: ArrayLike,
     test: ArrayLike,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._distances import kth_neighbour_sqdist, squared_distance_blocks
 from gankit.metrics.statistics._validation import (
     ArrayLike,
@@ -55,7 +54,6 @@ def _features(real: ArrayLike, fake: ArrayLike, k: int) -> tuple[np.ndarray, np.
     return r, f, kk
 
 
-@register_metric("pr", "improved precision/recall (k-NN manifolds, k=3) between feature sets (N, D)")
 def precision_recall(real: ArrayLike, fake: ArrayLike, k: int = 3) -> PrecisionRecall:
     """Improved precision and recall (Kynkäänniemi et al. 2019).
 
@@ -70,7 +68,6 @@ def precision_recall(real: ArrayLike, fake: ArrayLike, k: int = 3) -> PrecisionR
     return PrecisionRecall(precision=float(precision), recall=float(recall))
 
 
-@register_metric("dc", "density/coverage (Naeem et al. 2020, k=5) between feature sets (N, D)")
 def density_coverage(real: ArrayLike, fake: ArrayLike, k: int = 5) -> DensityCoverage:
     """Density and coverage (Naeem et al. 2020).
 

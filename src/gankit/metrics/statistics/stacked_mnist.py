@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from gankit.errors import MetricError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._validation import ArrayLike, as_labels, check_positive_int
 from gankit.metrics.statistics.mode_coverage import mode_histogram_kl
 
@@ -42,10 +41,6 @@ class StackedMNISTModes:
         return self.kl - sum(self.channel_kl)
 
 
-@register_metric(
-    "stacked_mnist",
-    "Stacked-MNIST mode count and KL to uniform from per-channel predicted labels (N, 3)",
-)
 def stacked_mnist_modes(channel_labels: ArrayLike, *, n_classes: int = MNIST_CLASSES) -> StackedMNISTModes:
     """Count Stacked-MNIST modes from per-channel predicted labels (N, C), C = 3 usually.
 

@@ -11,10 +11,8 @@ import warnings
 from typing import Optional
 
 import numpy as np
-import ot
 
 from gankit.errors import MetricError, ShapeError
-from gankit.metrics.registry import register_metric
 from gankit.metrics.statistics._distances import squared_distances
 from gankit.metrics.statistics._validation import (
     ArrayLike,
@@ -41,7 +39,6 @@ def _check_p(p: float) -> float:
     return value
 
 
-@register_metric("wasserstein", "exact Wasserstein-p distance (POT) between small feature sets (N, D)")
 def wasserstein_distance(
     x: ArrayLike, y: ArrayLike, *, p: float = 1.0, max_samples: int = DEFAULT_MAX_SAMPLES
 ) -> float:
@@ -66,6 +63,8 @@ def wasserstein_distance(
     cost = np.sqrt(squared_distances(xa, ya)) ** power  # (n, m)
     a = np.full(xa.shape[0], 1.0 / xa.shape[0])
     b = np.full(ya.shape[0], 1.0 / ya.shape[0])
+    import ot  # local: POT is slow to import
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         value, log = ot.emd2(a, b, cost, numItermax=EMD_MAX_ITER, log=True)
@@ -90,7 +89,6 @@ def wasserstein_1d_power(u: np.ndarray, v: np.ndarray, p: float) -> np.ndarray:
     return (diff**p) @ weights
 
 
-@register_metric("swd", "sliced Wasserstein-p distance (random projections) between feature sets (N, D)")
 def sliced_wasserstein_distance(
     x: ArrayLike,
     y: ArrayLike,
