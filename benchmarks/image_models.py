@@ -45,10 +45,10 @@ from collections import defaultdict
 import torch
 
 from gankit.metrics.classifier.load import load_classifier, predict
-from gankit.run_samples import evaluate
 from gankit.metrics.statistics import matched_accuracy
 from gankit.presets import load_preset
 from gankit.runs import load_run, train
+from gankit.runs.samples import evaluate
 from gankit.viz.grid import save_image_grid
 
 sys.path.insert(0, os.path.dirname(__file__))

@@ -189,7 +189,8 @@ def main() -> None:
             diff = float(np.abs(feats_ref - feats_v).max())
             ablation.append({"variant": name, "images_per_s": len(sub) / tv, "a_images_per_s": len(sub) / ta,
                              "ratio": ratio, "max_abs_diff": diff})  # fmt: skip
-            say(f"  {name:55s} {len(sub) / tv:6.2f} img/s  (A {len(sub) / ta:6.2f})  {ratio:.2f}x  max|diff| {diff:.2g}")
+            say(f"  {name:55s} {len(sub) / tv:6.2f} img/s  (A {len(sub) / ta:6.2f})  "
+                f"{ratio:.2f}x  max|diff| {diff:.2g}")
         del fused
         if not args.no_compile:
             compiled = InceptionExtractor(plain, batch_size=50, compile=True)
@@ -200,7 +201,8 @@ def main() -> None:
             diff = float(np.abs(feats_ref - feats_v).max())
             say(f"  {'+ torch.compile, batch 50 (after compiling)':55s} {len(sub) / tv:6.2f} img/s  "
                 f"(A {len(sub) / ta:6.2f})  {ta / tv:.2f}x  max|diff| {diff:.2g}")  # fmt: skip
-            ablation.append({"variant": "fused + channels_last + torch.compile, batch 50", "images_per_s": len(sub) / tv,
+            ablation.append({"variant": "fused + channels_last + torch.compile, batch 50",
+                             "images_per_s": len(sub) / tv,
                              "a_images_per_s": len(sub) / ta, "ratio": ta / tv, "max_abs_diff": diff,
                              "compile_seconds": t_compile})  # fmt: skip
         result["ablation"] = ablation

@@ -127,7 +127,10 @@ def checks(rows: dict[str, Any]) -> list[tuple[str, bool]]:
 
 
 def table(suite: dict[str, Any]) -> list[str]:
-    head = f"{'condition':<26} {'FID':>9} {'KID mean ± std':>21} {'prec':>6} {'recall':>6} {'density':>7} {'cover':>6} {'1-NN':>6} {'1-NN r/f':>11} {'s':>6}"
+    head = (
+        f"{'condition':<26} {'FID':>9} {'KID mean ± std':>21} {'prec':>6} {'recall':>6} {'density':>7} "
+        f"{'cover':>6} {'1-NN':>6} {'1-NN r/f':>11} {'s':>6}"
+    )
     lines = [head, "-" * len(head)]
     for label, row in suite["rows"].items():
         v = row["values"]
@@ -136,7 +139,8 @@ def table(suite: dict[str, Any]) -> list[str]:
         rf = f"{nn['real_accuracy']:.3f}/{nn['fake_accuracy']:.3f}"
         lines.append(
             f"{label:<26} {v['fid']:9.3f} {kid:>21} {v['pr']['precision']:6.3f} {v['pr']['recall']:6.3f} "
-            f"{v['dc']['density']:7.3f} {v['dc']['coverage']:6.3f} {nn['accuracy']:6.3f} {rf:>11} {row['timings']['total']:6.1f}"
+            f"{v['dc']['density']:7.3f} {v['dc']['coverage']:6.3f} {nn['accuracy']:6.3f} {rf:>11} "
+            f"{row['timings']['total']:6.1f}"
         )
     lines.append("")
     for statement, ok in checks(suite["rows"]):
@@ -216,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"== {name} features ({detail}, weights sha256 {ext['weights_sha256'][:12]}), "
                      f"{suite['n']} vs {suite['n']} samples, options {json.dumps(suite['options'])}")
         if name == "inception":
-            lines.append(f"   N = {suite['n']} <= 2048 feature dims: FID with allow_singular=True (biased up; ordering only)")
+            lines.append(f"   N = {suite['n']} <= 2048 feature dims: "
+                         "FID with allow_singular=True (biased up; ordering only)")
         lines += table(suite) + [""]
     text = "\n".join(lines)
     print(text)

@@ -40,8 +40,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from gankit.config import apply_overrides, config_from_dict
+from gankit.config import apply_overrides
 from gankit.errors import GankitError
+from gankit.experiment import config_from_dict
 from gankit.metrics import mode_coverage
 from gankit.presets import preset_tree
 from gankit.runs import load_run, train
@@ -66,7 +67,10 @@ METHODS: dict[str, tuple[dict, list[str]]] = {
     "wgan": ({"name": "gan", "loss": "wgan", "clip_value": 0.01, "n_critic": 5}, []),
     "wgan-gp": ({"name": "gan", "loss": "wgan", "gp_weight": 10.0, "n_critic": 5}, []),
     "hinge-sn": ({"name": "gan", "loss": "hinge"}, ["model.d_spectral_norm=true"]),
-    **{f"fgan-{d}": ({"name": "gan", "loss": f"fgan-{d}"}, []) for d in ("kl", "rkl", "js", "pearson", "hellinger", "tv")},
+    **{
+        f"fgan-{d}": ({"name": "gan", "loss": f"fgan-{d}"}, [])
+        for d in ("kl", "rkl", "js", "pearson", "hellinger", "tv")
+    },
     "fisher": ({"name": "fisher"}, []),
     "ebgan": ({"name": "ebgan"}, AE_D),
     "began": ({"name": "began"}, AE_D),

@@ -112,7 +112,9 @@ def machine() -> dict:
             "platform": platform.platform()}
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        info["cpu"] = next((ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), "")
+        info["cpu"] = next(
+            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), ""
+        )
         info["nproc"] = os.cpu_count()
     except OSError:
         pass
@@ -193,7 +195,8 @@ def main() -> None:
         report["results"].append(res)
         lines.append(f"{name} ({res['steps_per_round']} steps x {res['rounds']} rounds per arm)")
         for arm, rates in res["rates"].items():
-            lines.append(f"  {arm:16s} steps/s median {statistics.median(rates):8.1f}  per round {[round(x, 1) for x in rates]}")
+            lines.append(f"  {arm:16s} steps/s median {statistics.median(rates):8.1f}  "
+                         f"per round {[round(x, 1) for x in rates]}")
         for arm, r in res["ratios"].items():
             lines.append(f"  ratio {arm:16s}/plain  min {r['min']:.3f}  median {r['median']:.3f}  max {r['max']:.3f}")
         lines.append("")

@@ -53,10 +53,11 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from gankit.config import apply_overrides, config_from_dict
+from gankit.config import apply_overrides
 from gankit.data import build_dataset
-from gankit.metrics.classifier import load_classifier, predict
+from gankit.experiment import config_from_dict
 from gankit.metrics import stacked_mnist_modes
+from gankit.metrics.classifier import load_classifier, predict
 from gankit.presets import preset_tree
 from gankit.rejection import gan_rejection_sampler
 from gankit.train.trainer import Trainer
@@ -215,7 +216,8 @@ def main() -> None:
                     help="also score the EMA generator every N steps, outside the CPU budget (0 = off)")
     ap.add_argument("--keep", metavar="DIR", help="keep each run's checkpoint in DIR/<method>-seed<seed>")
     ap.add_argument("--drs", type=float, metavar="PERCENTILE",
-                    help="also score 26,000 samples drawn by discriminator rejection sampling, gamma at this percentile")
+                    help="also score 26,000 samples drawn by discriminator rejection sampling, "
+                         "gamma at this percentile")
     ap.add_argument("--drs-partners", type=int, default=4, metavar="K",
                     help="random packings that average a packed D's logit per sample (default 4)")
     ap.add_argument("--summarise", action="store_true")

@@ -23,6 +23,7 @@ import sys
 
 import numpy as np
 import torch
+
 from gankit.metrics.classifier import load_classifier, predict
 from gankit.runs import load_run
 from gankit.viz.grid import save_image_grid

@@ -14,16 +14,18 @@ samples after the first 10,000, their scores as in stacked_mnist.py.
 import os
 import sys
 import time
+
 import numpy as np
 import torch
 from scipy.sparse import csr_matrix
 from scipy.sparse.linalg import lsqr
+
 sys.path.insert(0, os.path.dirname(__file__))
-from stacked_mnist import calibration_triples, score
-from gankit.runs import load_run
 from gankit.metrics.classifier import load_classifier, predict
-from gankit.recipes.gan import pack_samples
+from gankit.nets.base import pack_samples
 from gankit.rejection import discriminator_critic, drs_score, platt_scale
+from gankit.runs import load_run
+from stacked_mnist import calibration_triples, score
 
 run_dir, N, K = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 BS = sys.argv[4] == "bs"
@@ -60,14 +62,17 @@ g = torch.Generator().manual_seed(5)
 rows, cols, ys, total = [], [], [], torch.zeros(N)
 for k in range(K):
     order = torch.randperm(N, generator=g)
-    l = critic(pack_samples(pool[order], m))
-    rows.append(k * (N // m) + torch.arange(N // m).repeat_interleave(m)); cols.append(order); ys.append(l)
-    total[order] += l.repeat_interleave(m)
+    logits = critic(pack_samples(pool[order], m))
+    rows.append(k * (N // m) + torch.arange(N // m).repeat_interleave(m))
+    cols.append(order)
+    ys.append(logits)
+    total[order] += logits.repeat_interleave(m)
 mean_est = a * total / K
 A = csr_matrix((np.ones(N * K), (torch.cat(rows).numpy(), torch.cat(cols).numpy())), shape=(K * N // m, N))
 ls_est = a * torch.from_numpy(lsqr(A, torch.cat(ys).double().numpy(), atol=1e-8, btol=1e-8)[0])
 t_sc = time.process_time() - t0
-print(f"batch_stats={BS} platt a={a:.3f} score cpu {t_sc:.0f}s  mean-est sd {mean_est.std():.2f}  ls-est sd {ls_est.std():.2f} corr {np.corrcoef(mean_est, ls_est)[0,1]:.3f}", flush=True)
+print(f"batch_stats={BS} platt a={a:.3f} score cpu {t_sc:.0f}s  mean-est sd {mean_est.std():.2f}  "
+      f"ls-est sd {ls_est.std():.2f} corr {np.corrcoef(mean_est, ls_est)[0,1]:.3f}", flush=True)
 for est_name, r in (("mean", mean_est), ("ls", ls_est)):
     for pct in (None, 99, 95, 80, 50):
         burn = r[:10000].double()
@@ -81,7 +86,8 @@ for est_name, r in (("mean", mean_est), ("ls", ls_est)):
         acc = acc[acc >= 10000]
         if len(acc) >= 26000:
             s_ = score(pool[acc[:26000]], clf)
-            line += f" | drawn 26k: modes {s_['modes']} kl {s_['kl']:.4f} chan {sum(s_['channel_kl']):.4f} {s_['channel_counts'][0]}"
+            line += (f" | drawn 26k: modes {s_['modes']} kl {s_['kl']:.4f} chan {sum(s_['channel_kl']):.4f} "
+                     f"{s_['channel_counts'][0]}")
         else:
             line += f" | drawn: only {len(acc)}"
         print(line, flush=True)

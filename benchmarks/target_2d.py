@@ -25,14 +25,15 @@ import sys
 import tempfile
 from collections import defaultdict
 
-from gankit.config import apply_overrides, config_from_dict
+from gankit.config import apply_overrides
+from gankit.experiment import config_from_dict
 from gankit.presets import preset_tree
 
 sys.path.insert(0, os.path.dirname(__file__))
 from mode_collapse_2d import train_and_score  # noqa: E402
+from overhead import machine
 from records import mean_se as _mean_se  # noqa: E402
 from records import run_main  # noqa: E402
-from overhead import machine
 
 # data -> (modes, min HQ fraction, max reverse KL, max CPU seconds)
 TARGETS = {"ring": (8, 0.98, 0.02, 60.0), "grid": (25, 0.97, 0.02, 120.0)}

@@ -31,3 +31,9 @@ TINY_DIGITS = [
 def tiny(preset: str, tmp_path, *extra: str):
     base = TINY_RING if preset in ("ring-gan", "grid-gan") else TINY_DIGITS
     return load_preset(preset, [*base, f"train.out_dir={tmp_path}", *extra])
+
+
+def mlp_only(arch: str, **keys: object) -> dict[str, object]:
+    """``keys`` when ``arch`` is the MLP family, else nothing: tests parametrised over families
+    pass the MLP's own keys (``mlp_layers``) only where the family has them."""
+    return dict(keys) if arch == "mlp" else {}

@@ -46,7 +46,9 @@ def test_image_models_reuse_without_a_kept_run_is_refused_before_logging(tmp_pat
     assert not (out / "commands.jsonl").exists()
 
 
-@pytest.mark.parametrize("content, words", [(None, ["no records"]), ('{"seed": 0}\n{"seed":\n', ["runs.jsonl:2", "JSON"])])
+@pytest.mark.parametrize(
+    "content, words", [(None, ["no records"]), ('{"seed": 0}\n{"seed":\n', ["runs.jsonl:2", "JSON"])]
+)
 def test_summarise_refuses_missing_or_truncated_records(tmp_path, content, words):
     if content is not None:
         (tmp_path / "runs.jsonl").write_text(content)

@@ -1,7 +1,8 @@
 import pytest
 
-from gankit.config import apply_overrides, config_from_dict, to_dict
+from gankit.config import apply_overrides, to_dict
 from gankit.errors import ConfigError
+from gankit.experiment import config_from_dict
 from gankit.presets import load_preset, preset_names
 
 EXPECTED_PRESETS = {"digits-dcgan", "ring-gan", "grid-gan", "mnist-dcgan", "fashion-dcgan", "mnist-wgan-gp"}

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from scipy import stats
-
 from torch import nn
 
 from gankit.cli import main
@@ -30,7 +29,9 @@ def test_drs_score_by_hand():
 
 
 def test_per_sample_logits_of_a_packed_critic_by_hand():
-    critic = lambda packed: packed.sum(dim=1)  # (n/2, 2) -> x_1 + x_2: an additive packed log ratio
+    def critic(packed):
+        return packed.sum(dim=1)  # (n/2, 2) -> x_1 + x_2: an additive packed log ratio
+
     x = torch.zeros(10, 1)
     x[3] = 1.0
     est = per_sample_logits(critic, x, pack=2, partners=7, generator=torch.Generator().manual_seed(0))
@@ -45,7 +46,9 @@ def test_per_sample_logits_of_a_packed_critic_by_hand():
 
 
 def test_per_sample_logits_average_over_positions():
-    critic = lambda packed: 2 * packed[:, 0] + packed[:, 1]  # position 1 counts double
+    def critic(packed):
+        return 2 * packed[:, 0] + packed[:, 1]  # position 1 counts double
+
     x = torch.zeros(4000, 1)
     x[0] = 1.0
     est = per_sample_logits(critic, x, pack=2, partners=400, generator=torch.Generator().manual_seed(1))
@@ -79,15 +82,20 @@ def test_rejection_with_the_true_ratio_samples_the_target():
 
 
 def test_gamma_loosens_a_strict_envelope_and_tightens_a_loose_one():
-    propose = lambda n, g: torch.randn(n, 1, generator=g)
+    def propose(n, g):
+        return torch.randn(n, 1, generator=g)
 
     def run(log_ratio, percentile):
         return RejectionSampler(propose, log_ratio, percentile).sample(200, torch.Generator().manual_seed(0))[1]
 
-    strict = lambda x: 2 * x[:, 0].double()  # exact acceptance E[exp(2x)] / max exp(2x) ≈ e^2 / e^7.6: ~0.4 %
+    def strict(x):
+        return 2 * x[:, 0].double()  # exact acceptance E[exp(2x)] / max exp(2x) ≈ e^2 / e^7.6: ~0.4 %
+
     exact, drs = run(strict, None), run(strict, 95)
     assert drs["gamma"] < 0 and drs["acceptance"] > 10 * exact["acceptance"]
-    loose = lambda x: -(x[:, 0] ** 2).double()  # exact acceptance E[exp(-x²)] = 1/√3: 58 %
+    def loose(x):
+        return -(x[:, 0] ** 2).double()  # exact acceptance E[exp(-x²)] = 1/√3: 58 %
+
     exact, drs = run(loose, None), run(loose, 50)
     np.testing.assert_allclose(exact["acceptance"], 1 / np.sqrt(3), atol=0.03)
     assert drs["gamma"] > 0 and drs["acceptance"] < exact["acceptance"]

@@ -5,12 +5,12 @@
 >>> result = train(cfg)                                    # doctest: +SKIP
 """
 
-from gankit.config import DataConfig, ExperimentConfig, ModelConfig, OptimConfig, TrainConfig
+from gankit.config import DataConfig, ExperimentConfig, OptimConfig, TrainConfig
 from gankit.data import DATASETS, Dataset, build_dataset
 from gankit.errors import CheckpointError, ConfigError, DataError, GankitError, MetricError, ShapeError
 from gankit.latent import lerp, slerp
 from gankit.losses import LOSSES
-from gankit.nets import NETWORKS, DOutput, build_networks
+from gankit.nets import NETWORKS, DOutput, ModelConfig, build_networks, model_config
 from gankit.presets import load_preset, preset_names
 from gankit.recipes import RECIPES, Recipe
 from gankit.runs import LoadedRun, load_run, resume, train
@@ -23,5 +23,5 @@ __all__ = [
     "CheckpointError", "ConfigError", "DATASETS", "DOutput", "DataConfig", "DataError", "Dataset",
     "ExperimentConfig", "GankitError", "LOSSES", "LoadedRun", "MetricError", "ModelConfig", "NETWORKS",
     "OptimConfig", "Phase", "RECIPES", "Recipe", "ShapeError", "TrainConfig", "Trainer", "build_dataset",
-    "build_networks", "lerp", "load_preset", "load_run", "preset_names", "resume", "slerp", "train",
+    "build_networks", "lerp", "model_config", "load_preset", "load_run", "preset_names", "resume", "slerp", "train",
 ]

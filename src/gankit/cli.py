@@ -1,4 +1,4 @@
-"""`gankit` command line: parse -> typed config -> call a library function (DESIGN.md item 12)."""
+"""`gankit` command line: parse -> typed config -> call a library function."""
 
 from __future__ import annotations
 
@@ -56,7 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         return sub.add_parser(
-            name, help=help_text, description=help_text, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
     p = add("train", "train a preset (default: digits-dcgan) with section.key=value overrides")
@@ -145,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("eval", "evaluate a run (or --fake folder/.npz/dataset) against real data: FID, KID, IS, PR, ...")
     p.add_argument("run_dir", nargs="?", default=None, help="run directory (writes RUN_DIR/metrics.json)")
     p.add_argument("--fake", default=None, help="instead of RUN_DIR: an image folder, .npz file or dataset name")
-    p.add_argument("--real", default=None, help="dataset name, image folder or .npz (default: the run's dataset, test split)")
+    p.add_argument(
+        "--real", default=None, help="dataset name, image folder or .npz (default: the run's dataset, test split)"
+    )
     from gankit.metrics.registry import METRICS
 
     p.add_argument("--metrics", default="fid", help=f"comma-separated, from: {', '.join(METRICS.names())}")
@@ -174,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from gankit.config import to_dict
-    from gankit.presets import DEFAULT_PRESET, load_preset
     from gankit.metrics.report import one_line_warnings
+    from gankit.presets import DEFAULT_PRESET, load_preset
     from gankit.runs import train
 
     overrides = list(args.overrides)
@@ -230,8 +236,8 @@ def _index_pair(text: str) -> tuple[int, int]:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from gankit.run_artifacts import save_samples
     from gankit.runs import load_run
+    from gankit.runs.artifacts import save_samples
 
     if args.class_grid and (args.n is not None or args.class_id is not None):
         raise ConfigError("--class-grid draws --seeds samples of every class; it takes neither --n nor --class")
@@ -243,11 +249,9 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         raise ConfigError("--drs draws unconditional samples; it takes none of --pairs, --class-grid, --class")
     run = load_run(args.run_dir, args.device)
     if args.pairs:
-        from gankit.recipes.coupled import pair_grid
-
         n = args.n if args.n is not None else DEFAULT_N_SAMPLES // 2
         out = args.out or os.path.join(args.run_dir, f"pairs-seed{args.seed}.png")
-        save_samples(run, pair_grid(run, n, args.seed, use_ema=not args.no_ema), out, nrow=args.nrow or 8)
+        save_samples(run, run.pair_grid(n, args.seed, use_ema=not args.no_ema), out, nrow=args.nrow or 8)
     elif args.class_grid:
         seeds = args.seeds if args.seeds is not None else DEFAULT_GRID_SEEDS
         out = args.out or os.path.join(args.run_dir, f"class-grid-seed{args.seed}.png")
@@ -270,8 +274,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_interpolate(args: argparse.Namespace) -> int:
     import torch
 
-    from gankit.run_artifacts import save_samples
     from gankit.runs import load_run
+    from gankit.runs.artifacts import save_samples
 
     if args.between_real is None:
         if args.split is not None or args.data_dir is not None:
@@ -296,8 +300,8 @@ def _cmd_interpolate(args: argparse.Namespace) -> int:
 
 
 def _cmd_traverse(args: argparse.Namespace) -> int:
-    from gankit.run_artifacts import save_samples
     from gankit.runs import load_run
+    from gankit.runs.artifacts import save_samples
 
     values = (_floats(args.values, "--values") if args.values is not None
               else _value_range(args.value_range) if args.value_range is not None else None)
@@ -310,8 +314,8 @@ def _cmd_traverse(args: argparse.Namespace) -> int:
 
 
 def _cmd_reconstruct(args: argparse.Namespace) -> int:
-    from gankit.run_artifacts import save_reconstructions
     from gankit.runs import load_run
+    from gankit.runs.artifacts import save_reconstructions
 
     run = load_run(args.run_dir, args.device)
     out = args.out or os.path.join(args.run_dir, f"reconstruction-{args.split}.png")
@@ -343,8 +347,8 @@ def _cmd_classifier(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from gankit.metrics.evaluate import parse_metric_options
-    from gankit.run_samples import evaluate
     from gankit.metrics.report import METRICS_FILE, format_table, one_line_warnings, write_metrics_json
+    from gankit.runs.samples import evaluate
 
     if (args.run_dir is None) == (args.fake is None):
         raise ConfigError("give either RUN_DIR or --fake (a folder, .npz file or dataset), not both")
@@ -368,7 +372,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             cache=not args.no_cache,
         )
         print(format_table(result))
-        targets = ([os.path.join(args.run_dir, METRICS_FILE)] if args.run_dir else []) + ([args.out] if args.out else [])
+        targets = ([os.path.join(args.run_dir, METRICS_FILE)] if args.run_dir else []) + (
+            [args.out] if args.out else []
+        )
         for path in targets:
             print(f"wrote {write_metrics_json(path, result)}")
     return 0

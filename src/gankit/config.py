@@ -1,10 +1,11 @@
-"""Typed, frozen experiment configuration (DESIGN.md item 7).
+"""Typed, frozen experiment configuration.
 
 A config is a tree of frozen dataclasses. Presets are TOML files whose tables mirror the
 tree (``[data]``, ``[model]``, ``[recipe]``, ``[optim]``, ``[train]``); command-line
 overrides are ``section.key=value``. Unknown keys, wrong types and invalid choices raise
-``ConfigError``. The ``[recipe]`` table is validated by the chosen recipe's own dataclass,
-so a new recipe brings its own options without touching this file.
+``ConfigError``. The ``[recipe]`` table is validated by the chosen recipe's own dataclass and
+``[model]`` by the chosen network family's, so a new recipe or family brings its own options
+without touching this file (this module imports neither: see ``Schema``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Callable, Literal, get_args, get_origin, get_type_hints
 
 from gankit.errors import ConfigError
 
@@ -42,73 +43,6 @@ class DataConfig:
     tokenize: Literal["char", "word"] = "char"  # text file: one token per character or per whitespace-separated word
     columns: str = ""  # CSV table: "name:continuous,name:categorical,..." (kept, in order); "" = all, types inferred
     clip_digits: int = 2  # moving digits: digits bouncing in each clip
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    arch: str = "dcgan"  # registered network family: mlp | dcgan
-    z_dim: int = 100  # latent dimension
-    g_width: int = 64  # generator width (DCGAN: channels of the last hidden layer; MLP: hidden units)
-    d_width: int = 64  # discriminator width (same meaning)
-    mlp_layers: int = 3  # hidden layers of MLP networks
-    mlp_g_norm: Literal["none", "batch"] = "none"  # MLP G: batch norm after every hidden linear layer
-    d_norm: Literal["batch", "none", "layer"] = "batch"  # normalisation in D's hidden layers
-    mlp_d_activation: Literal["leaky_relu", "relu"] = "leaky_relu"  # MLP D: LeakyReLU(0.2) or ReLU (Salimans et al.)
-    conditional: bool = False  # feed class labels c to G(z, c) and D(x, c)
-    d_arch: str = "default"  # discriminator: default (the family's own) | patchgan | autoencoder
-    d_layers: int = 3  # PatchGAN stride-2 convs (3 = 70x70 patches)
-    ae_code_dim: int = 32  # autoencoder D: width of the encoder's code
-    ae_energy: Literal["l2", "l1"] = "l2"  # autoencoder D: per-sample reconstruction error
-    d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
-    d_weight_norm: bool = False  # weight normalisation of every D weight, W = g v/||v|| (Salimans & Kingma 2016)
-    d_hidden_noise: float = 0.0  # MLP D: std of Gaussian noise on every hidden layer while training (0 = off)
-    d_minibatch: Literal["none", "discrimination", "stddev"] = "none"  # minibatch layer before D's head
-    mbd_kernels: int = 100  # minibatch discrimination: kernels B (Salimans et al. 2016)
-    mbd_kernel_dim: int = 5  # minibatch discrimination: kernel dimension C
-    mbstd_group: int = 4  # minibatch stddev: group size (Karras et al. 2018)
-    g_label_unit_norm: bool = False  # conditional G: label embedding projected onto the unit sphere (Liu et al. 2020)
-    d_projection: bool = True  # conditional D adds the projection term <E[c], features>; false: D ignores c (ACGAN)
-    d_concat_labels: bool = False  # conditional D sees one-hot label maps concatenated to x instead (Mirza & Osindero)
-    d_class_head: int = 0  # D's auxiliary classifier: K class logits over its features (ACGAN); 0 = none
-    q_categorical: int = 0  # D's InfoGAN Q head: logits of one categorical code with this many values; 0 = none
-    q_continuous: int = 0  # D's InfoGAN Q head: Gaussian (mean, log-std) of this many continuous codes; 0 = none
-    q_hidden: int = 0  # Q head: one hidden layer of this many units (BN, LeakyReLU; Chen et al.: 128); 0 = linear
-    g_fc: int = 0  # DCGAN G: z -> fully connected layer of this many units -> s0·s0 map (Chen et al.: 1024); 0 = off
-    d_fc: int = 0  # DCGAN D: conv trunk -> fully connected layer of this many units = features (Chen et al.: 1024)
-
-    def validate(self) -> None:
-        if self.d_spectral_norm and self.d_weight_norm:
-            raise ConfigError("model.d_spectral_norm and model.d_weight_norm exclude each other: choose one")
-        if self.d_hidden_noise < 0:
-            raise ConfigError(f"model.d_hidden_noise must be >= 0, got {self.d_hidden_noise}")
-        if self.d_hidden_noise and (self.arch != "mlp" or self.d_arch != "default"):
-            raise ConfigError(
-                f"model.d_hidden_noise needs the MLP discriminator (model.arch=mlp, model.d_arch=default), "
-                f"got arch={self.arch}, d_arch={self.d_arch}"
-            )
-        if self.mlp_d_activation != "leaky_relu" and (self.arch != "mlp" or self.d_arch != "default"):
-            raise ConfigError(f"model.mlp_d_activation needs the MLP discriminator (model.arch=mlp, "
-                              f"model.d_arch=default), got arch={self.arch}, d_arch={self.d_arch}")
-        for key in ("d_layers", "ae_code_dim", "mbd_kernels", "mbd_kernel_dim", "mbstd_group"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"model.{key} must be >= 1, got {getattr(self, key)}")
-        for key in ("d_class_head", "q_categorical", "q_continuous", "q_hidden", "g_fc", "d_fc"):
-            if getattr(self, key) < 0:
-                raise ConfigError(f"model.{key} must be >= 0, got {getattr(self, key)}")
-        fc = [k for k in ("g_fc", "d_fc") if getattr(self, k)]
-        if fc and self.arch != "dcgan":
-            raise ConfigError(f"model.{fc[0]} is an option of the DCGAN networks (model.arch=dcgan), got {self.arch}")
-        if self.d_fc and self.d_arch != "default":
-            raise ConfigError(f"model.d_fc needs model.d_arch=default (got {self.d_arch})")
-        heads = [k for k in ("d_class_head", "q_categorical", "q_continuous") if getattr(self, k)]
-        if heads and self.d_arch != "default":
-            raise ConfigError(f"model.{heads[0]} needs model.d_arch=default (got {self.d_arch})")
-        if not self.d_projection and self.d_arch != "default":
-            raise ConfigError(f"model.d_projection=false needs model.d_arch=default (got {self.d_arch})")
-        if self.d_minibatch != "none" and self.d_arch != "default":
-            raise ConfigError(
-                f"model.d_minibatch={self.d_minibatch} needs model.d_arch=default (got {self.d_arch})"
-            )
 
 
 @dataclass(frozen=True)
@@ -157,7 +91,7 @@ class ExperimentConfig:
     name: str = "experiment"  # preset name
     description: str = ""  # one line shown by `gankit presets`
     data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: Any = None  # the chosen network family's own frozen dataclass (has `arch` and `d_arch` fields)
     recipe: Any = None  # the chosen recipe's own frozen dataclass (has a `name` field)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -275,16 +209,28 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
-_SECTIONS = {"data": DataConfig, "model": ModelConfig, "optim": OptimConfig, "train": TrainConfig}
+_SECTIONS = {"data": DataConfig, "optim": OptimConfig, "train": TrainConfig}
 
 
-def config_from_dict(tree: dict[str, Any]) -> ExperimentConfig:
-    """Build an ``ExperimentConfig`` from a nested dict (a parsed preset or config.json)."""
-    from gankit.recipes import RECIPES  # local: recipes import config
+@dataclass(frozen=True)
+class Schema:
+    """Where the open sections of the tree get their classes: ``recipe_config(name)`` is the
+    config class of recipe ``name``; ``model_config(arch, d_arch)`` that of the network
+    family ``arch`` with discriminator ``d_arch``. Each raises ``ConfigError`` for an unknown
+    name. ``check(cfg)`` validates across sections once everything is typed (a recipe
+    refusing a discriminator whose output it cannot read)."""
 
+    recipe_config: Callable[[str], type]
+    model_config: Callable[[str, str], type]
+    check: Callable[[ExperimentConfig], None] = lambda cfg: None
+
+
+def config_from_tree(tree: dict[str, Any], schema: Schema) -> ExperimentConfig:
+    """Build an ``ExperimentConfig`` from a nested dict (a parsed preset or config.json);
+    ``gankit.experiment.config_from_dict`` calls this with the registered recipes and families."""
     if not isinstance(tree, dict):
         raise ConfigError("a config must be a table")
-    allowed = {"name", "description", "recipe", *_SECTIONS}
+    allowed = {"name", "description", "recipe", "model", *_SECTIONS}
     unknown = sorted(set(tree) - allowed)
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]} (valid: {', '.join(sorted(allowed))})")
@@ -294,12 +240,25 @@ def config_from_dict(tree: dict[str, Any]) -> ExperimentConfig:
             kwargs[key] = coerce(tree[key], str, key)
     for key, cls in _SECTIONS.items():
         kwargs[key] = build_dataclass(cls, tree.get(key, {}), key)
-    recipe_table = dict(tree.get("recipe", {}))
+    model_table = _table(tree.get("model", {}), "model")
+    arch = coerce(model_table.get("arch", "dcgan"), str, "model.arch")
+    d_arch = coerce(model_table.get("d_arch", "default"), str, "model.d_arch")
+    kwargs["model"] = build_dataclass(
+        schema.model_config(arch, d_arch), {**model_table, "arch": arch, "d_arch": d_arch}, "model"
+    )
+    recipe_table = _table(tree.get("recipe", {}), "recipe")
     recipe_name = coerce(recipe_table.get("name", "gan"), str, "recipe.name")
     recipe_table["name"] = recipe_name
-    recipe_cls = RECIPES.get(recipe_name).config_class
-    kwargs["recipe"] = build_dataclass(recipe_cls, recipe_table, "recipe")
-    return ExperimentConfig(**kwargs)
+    kwargs["recipe"] = build_dataclass(schema.recipe_config(recipe_name), recipe_table, "recipe")
+    cfg = ExperimentConfig(**kwargs)
+    schema.check(cfg)
+    return cfg
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table, got {value!r}")
+    return dict(value)
 
 
 def parse_override(text: str) -> tuple[list[str], str]:

@@ -30,4 +30,6 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor, eps: float = 1e-7
 
 def _check(z0: torch.Tensor, z1: torch.Tensor) -> None:
     if z0.shape != z1.shape or z0.ndim not in (1, 2):
-        raise ShapeError(f"interpolation endpoints must share a (D,) or (N, D) shape, got {tuple(z0.shape)} and {tuple(z1.shape)}")
+        raise ShapeError(
+            f"interpolation endpoints must share a (D,) or (N, D) shape, got {tuple(z0.shape)} and {tuple(z1.shape)}"
+        )

@@ -1,4 +1,4 @@
-"""Name -> object registries (DESIGN.md item 4): no dotted paths, no if/elif over names."""
+"""Name -> object registries: no dotted paths, no if/elif over names."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from gankit.errors import ConfigError, ShapeError
-from gankit.recipes.gan import GANRecipe, pack_samples
+from gankit.nets.base import pack_samples
 
 if TYPE_CHECKING:
     from gankit.recipes.base import Recipe
@@ -142,7 +142,9 @@ class RejectionSampler:
         kept, accepted, proposed = [], 0, 0
         while accepted < n:
             if proposed >= self.max_proposals:
-                raise ConfigError(f"DRS accepted {accepted} of {proposed} proposals: too strict (use a lower percentile)")
+                raise ConfigError(
+                    f"DRS accepted {accepted} of {proposed} proposals: too strict (use a lower percentile)"
+                )
             x = self.propose(self.batch, generator)
             r = self.log_ratio(x)
             log_max = max(log_max, float(r.max()))
@@ -160,14 +162,16 @@ class RejectionSampler:
 
 
 def check_drs_recipe(recipe: "Recipe") -> None:
-    """Raise ``ConfigError`` unless ``recipe`` is an unconditional ``gan`` run (one real/fake D)."""
-    if not isinstance(recipe, GANRecipe) or recipe.num_classes:
+    """Raise ``ConfigError`` unless ``recipe`` declares ``supports_rejection_sampling`` (one
+    real/fake D: the ``gan`` recipe) and is unconditional."""
+    if not recipe.supports_rejection_sampling or recipe.num_classes:
         raise ConfigError(f"DRS needs an unconditional run of recipe gan, with its one real/fake D "
                           f"(got recipe {recipe.cfg.recipe.name!r})")
 
 
-def gan_rejection_sampler(recipe: "Recipe", nets: Mapping[str, nn.Module], real: Tensor, percentile: float | None = 95.0,
-                          partners: int = 4, generator: torch.Generator | None = None, batch_stats: bool = True,
+def gan_rejection_sampler(recipe: "Recipe", nets: Mapping[str, nn.Module], real: Tensor,
+                          percentile: float | None = 95.0, partners: int = 4,
+                          generator: torch.Generator | None = None, batch_stats: bool = True,
                           amp_dtype: torch.dtype | None = None) -> RejectionSampler:
     """DRS for an unconditional ``gan``-recipe run (PacGAN packing included):
     ``D``'s logits Platt-calibrated on ``real`` (held-out data, ``(n, ...)``) against as many

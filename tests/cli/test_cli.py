@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +26,9 @@ MNIST_SMALL = ["data.limit=128", "model.g_width=8", "model.d_width=8", "model.z_
 
 def _train(tmp_path, preset, *extra, name="run"):
     base = TINY_RING if preset in ("ring-gan", "grid-gan") else TINY_DIGITS
-    rc = main(["train", "--preset", preset, "--out", str(tmp_path), f"train.run_name={name}", "train.steps=3", *base, *extra])
+    rc = main(
+        ["train", "--preset", preset, "--out", str(tmp_path), f"train.run_name={name}", "train.steps=3", *base, *extra]
+    )
     assert rc == 0
     return tmp_path / name
 
@@ -40,7 +41,9 @@ def test_dry_run_prints_resolved_config(capsys, tmp_path):
 
 
 def test_overrides_may_follow_options(capsys, tmp_path):
-    assert main(["train", "train.steps=4", "--out", str(tmp_path), "train.seed=3", "--dry-run", "recipe.loss=hinge"]) == 0
+    assert (
+        main(["train", "train.steps=4", "--out", str(tmp_path), "train.seed=3", "--dry-run", "recipe.loss=hinge"]) == 0
+    )
     cfg = json.loads(capsys.readouterr().out)
     assert (cfg["train"]["steps"], cfg["train"]["seed"], cfg["recipe"]["loss"]) == (4, 3, "hinge")
     assert cfg["train"]["out_dir"] == str(tmp_path)
@@ -227,9 +230,9 @@ def test_classifier_train_command(tmp_path, capsys):
     assert out.is_file() and (tmp_path / "digits.json").is_file()
     card = json.loads((tmp_path / "digits.json").read_text())
     assert "digits: test accuracy" in capsys.readouterr().out
-    from gankit.metrics.classifier import load_classifier, predict
-    from gankit.data import build_dataset
     from gankit.config import DataConfig
+    from gankit.data import build_dataset
+    from gankit.metrics.classifier import load_classifier, predict
 
     test = build_dataset(DataConfig(name="digits", split="test"))
     labels, _ = predict(load_classifier("digits", str(out)), test.x)
@@ -240,8 +243,9 @@ def test_conditional_run_samples_the_requested_class(tmp_path):
     run_dir = _train(tmp_path, "digits-dcgan", "model.conditional=true")
     out = tmp_path / "c3.npz"
     assert main(["sample", str(run_dir), "--n", "6", "--class", "3", "--out", str(out)]) == 0
-    from gankit.runs import load_run
     import torch
+
+    from gankit.runs import load_run
 
     run = load_run(str(run_dir))
     assert run.recipe.num_classes == 10

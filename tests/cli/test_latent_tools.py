@@ -13,8 +13,8 @@ from gankit.cli import main
 from gankit.config import DataConfig
 from gankit.data import build_dataset
 from gankit.recipes.infogan import latent_traversal
-from gankit.run_artifacts import BLANK, paired_rows
 from gankit.runs import load_run
+from gankit.runs.artifacts import BLANK, paired_rows
 from gankit.train.trainer import Trainer
 from tests.helpers import tiny
 from tests.recipes.test_mrgan import mrgan_cfg
@@ -169,9 +169,9 @@ def test_bad_inputs_exit_2_with_one_line_and_write_nothing(runs, tmp_path, capsy
         (["sample", cond, "--class-grid", "--seeds", "0"], "--seeds must be >= 1"),
         (["sample", cond, "--class-grid", "--n", "5"], "takes neither --n nor --class"),
         (["sample", cond, "--seeds", "3"], "--seeds goes with --class-grid"),
-        (["sample", plain, "--pairs"], "pair grids need a cogan run"),
+        (["sample", plain, "--pairs"], "domain pairs need a run of a two-domain recipe"),
         (["sample", runs["cogan"], "--pairs", "--class", "1"], "takes neither --class nor --class-grid"),
-        (["traverse", plain, "--code", "0"], "need an infogan run"),
+        (["traverse", plain, "--code", "0"], "need a run with latent codes"),
         (["traverse", info, "--code", "3"], "code_index must be in [0, 2]"),
         (["traverse", info, "--code", "0", "--values", "0,4"], "class indices in [0, 3]"),
         (["traverse", info, "--code", "1", "--values", "a,b"], "comma-separated numbers"),

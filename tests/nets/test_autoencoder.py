@@ -10,9 +10,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.testing import assert_close
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError, ShapeError
-from gankit.losses_energy import ebgan_d_loss, pulling_away_term
+from gankit.losses.energy import ebgan_d_loss, pulling_away_term
+from gankit.nets import model_config
 from gankit.nets.autoencoder import AEDiscriminator, build_autoencoder_discriminator
 from gankit.nets.base import DOutput, NetSpec
 
@@ -103,9 +103,9 @@ def test_errors_and_builder():
         d(torch.zeros(3, 3))
     with pytest.raises(ShapeError):
         d(torch.zeros(3, 2), torch.tensor([0, 1, 0]))  # unconditional
-    conv = build_autoencoder_discriminator(ModelConfig(arch="dcgan", d_width=4, d_norm="batch"), NetSpec((1, 8, 8)))
+    conv = build_autoencoder_discriminator(model_config(arch="dcgan", d_width=4, d_norm="batch"), NetSpec((1, 8, 8)))
     assert conv.arch == "conv"
-    mlp = build_autoencoder_discriminator(ModelConfig(arch="mlp", d_width=4, d_norm="none"), NetSpec((2,)), code_dim=1)
+    mlp = build_autoencoder_discriminator(model_config(arch="mlp", d_width=4, d_norm="none"), NetSpec((2,)), code_dim=1)
     assert mlp.arch == "mlp" and mlp(torch.zeros(3, 2)).features.shape == (3, 1)
     with pytest.raises(ConfigError):
-        build_autoencoder_discriminator(ModelConfig(conditional=True), NetSpec((1, 8, 8), 10))
+        build_autoencoder_discriminator(model_config(conditional=True), NetSpec((1, 8, 8), 10))

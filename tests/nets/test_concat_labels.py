@@ -3,15 +3,17 @@
 import pytest
 import torch
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError, ShapeError
-from gankit.nets import NetSpec, build_networks
+from gankit.nets import NetSpec, build_networks, model_config
 from gankit.nets.conditioning import ConcatLabels
+from tests.helpers import mlp_only
 
 
 @pytest.mark.parametrize("arch,shape", [("dcgan", (1, 8, 8)), ("mlp", (2,))])
 def test_d_sees_the_label_planes(arch, shape):
-    cfg = ModelConfig(arch=arch, z_dim=4, g_width=8, d_width=8, mlp_layers=2, conditional=True, d_concat_labels=True)
+    cfg = model_config(
+        arch=arch, z_dim=4, g_width=8, d_width=8, conditional=True, d_concat_labels=True, **mlp_only(arch, mlp_layers=2)
+    )
     torch.manual_seed(0)
     _, d = build_networks(cfg, NetSpec(shape, 3))
     assert isinstance(d, ConcatLabels) and getattr(d.inner, "projection", None) is None
@@ -27,6 +29,6 @@ def test_d_sees_the_label_planes(arch, shape):
 
 
 def test_autoencoder_d_cannot_concat():
-    cfg = ModelConfig(arch="mlp", conditional=True, d_concat_labels=True, d_arch="autoencoder", d_norm="none")
+    cfg = model_config(arch="mlp", conditional=True, d_concat_labels=True, d_arch="autoencoder", d_norm="none")
     with pytest.raises(ConfigError, match="d_concat_labels"):
         build_networks(cfg, NetSpec((2,), 3))

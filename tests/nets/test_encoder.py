@@ -11,16 +11,17 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.testing import assert_close
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError
+from gankit.nets import model_config
 from gankit.nets.dcgan import DCGANDiscriminator
 from gankit.nets.encoder import DCGANEncoder, GaussianEncoder, MLPEncoder, build_gaussian_encoder
+from tests.helpers import mlp_only
 
 CASES = [("mlp", (2,)), ("mlp", (1, 8, 8)), ("dcgan", (1, 8, 8)), ("dcgan", (1, 28, 28)), ("dcgan", (3, 16, 16))]
 
 
 def _cfg(arch, **kw):
-    return ModelConfig(arch=arch, z_dim=3, d_width=4, mlp_layers=2, **kw)
+    return model_config(arch=arch, z_dim=3, d_width=4, **mlp_only(arch, mlp_layers=2), **kw)
 
 
 def _x(shape, n=4):

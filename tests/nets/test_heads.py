@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 import torch
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError
-from gankit.nets import NetSpec, build_networks
+from gankit.nets import NetSpec, build_networks, model_config
+from tests.helpers import mlp_only
 
 N = 4
 CASES = [("mlp", (1, 8, 8)), ("mlp", (2,)), ("dcgan", (1, 8, 8)), ("dcgan", (3, 16, 16))]
@@ -18,7 +18,7 @@ HEADS = dict(d_class_head=5, q_categorical=3, q_continuous=2)
 
 
 def _cfg(arch, **kw):
-    return ModelConfig(arch=arch, z_dim=8, g_width=4, d_width=4, mlp_layers=2, **kw)
+    return model_config(arch=arch, z_dim=8, g_width=4, d_width=4, **mlp_only(arch, mlp_layers=2), **kw)
 
 
 def _d(cfg, shape, num_classes=0, seed=0):
@@ -122,4 +122,4 @@ def test_conditional_d_without_projection_ignores_labels(arch):
                                 dict(arch="mlp", g_fc=8), dict(arch="mlp", d_fc=8), dict(d_fc=8, d_arch="patchgan")])
 def test_bad_head_options_are_config_errors(kw):
     with pytest.raises(ConfigError):
-        ModelConfig(**kw).validate()
+        model_config(**kw).validate()

@@ -3,7 +3,6 @@ NumPy statistics of the layers' outputs."""
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 from torch.testing import assert_close

@@ -3,14 +3,14 @@
 import pytest
 import torch
 
-from gankit.config import ModelConfig
-from gankit.nets import NetSpec, build_networks
+from gankit.nets import NetSpec, build_networks, model_config
+from tests.helpers import mlp_only
 
 
 @pytest.mark.parametrize("arch,shape", [("dcgan", (1, 8, 8)), ("mlp", (2,))])
 @pytest.mark.parametrize("unit_norm", [False, True])
 def test_generator_input_is_z_beside_the_embedding(arch, shape, unit_norm):
-    cfg = ModelConfig(arch=arch, z_dim=4, g_width=8, d_width=8, mlp_layers=2, conditional=True,
+    cfg = model_config(arch=arch, z_dim=4, g_width=8, d_width=8, **mlp_only(arch, mlp_layers=2), conditional=True,
                       g_label_unit_norm=unit_norm)
     torch.manual_seed(0)
     g, _ = build_networks(cfg, NetSpec(shape, 3))

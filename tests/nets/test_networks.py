@@ -12,7 +12,6 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError, ShapeError
 from gankit.nets import (
     NETWORKS,
@@ -24,8 +23,10 @@ from gankit.nets import (
     NetSpec,
     build_networks,
     dcgan_geometry,
+    model_config,
 )
 from gankit.nets.base import mixes_samples
+from tests.helpers import mlp_only
 
 N = 4  # batch size of every test forward (> 1 so BatchNorm can train)
 Z_DIM = 8
@@ -50,10 +51,10 @@ class Case:
     def is_image(self) -> bool:
         return len(self.sample_shape) == 3
 
-    def cfg(self) -> ModelConfig:
-        return ModelConfig(
-            arch=self.arch, z_dim=Z_DIM, g_width=4, d_width=4, mlp_layers=2,
-            d_norm=self.d_norm, conditional=self.num_classes > 0, g_fc=self.fc, d_fc=self.fc,  # type: ignore[arg-type]
+    def cfg(self) -> object:
+        return model_config(
+            arch=self.arch, z_dim=Z_DIM, g_width=4, d_width=4, d_norm=self.d_norm, conditional=self.num_classes > 0,
+            **mlp_only(self.arch, mlp_layers=2), **(dict(g_fc=self.fc, d_fc=self.fc) if self.arch == "dcgan" else {}),
         )
 
     def spec(self) -> NetSpec:
@@ -239,7 +240,7 @@ def test_projection_discriminator_identity(case: Case) -> None:
 
 
 def test_unconditional_config_ignores_labels_of_the_data() -> None:
-    cfg = ModelConfig(arch="mlp", z_dim=Z_DIM, conditional=False)
+    cfg = model_config(arch="mlp", z_dim=Z_DIM, conditional=False)
     g, d = build_networks(cfg, NetSpec((2,), 10))
     assert g.num_classes == 0 and d.num_classes == 0
 
@@ -247,7 +248,7 @@ def test_unconditional_config_ignores_labels_of_the_data() -> None:
 @pytest.mark.parametrize("arch", ["mlp", "dcgan"])
 def test_conditional_config_needs_labelled_data(arch: str) -> None:
     with pytest.raises(ConfigError, match="class labels"):
-        build_networks(ModelConfig(arch=arch, conditional=True), NetSpec((1, 8, 8), 0))
+        build_networks(model_config(arch=arch, conditional=True), NetSpec((1, 8, 8), 0))
 
 
 def test_per_sample_norms_do_not_mix_the_batch() -> None:
@@ -273,9 +274,9 @@ def test_per_sample_norms_do_not_mix_the_batch() -> None:
 
 def test_registry_and_builders() -> None:
     assert {"mlp", "dcgan"} <= set(NETWORKS.names())
-    g, d = build_networks(ModelConfig(arch="mlp", z_dim=3), NetSpec((2,)))
+    g, d = build_networks(model_config(arch="mlp", z_dim=3), NetSpec((2,)))
     assert isinstance(g, MLPGenerator) and isinstance(d, MLPDiscriminator)
-    cfg = ModelConfig(arch="dcgan", z_dim=3, g_width=2, d_width=2)
+    cfg = model_config(arch="dcgan", z_dim=3, g_width=2, d_width=2)
     g, d = build_networks(cfg, NetSpec((1, 8, 8)))
     assert isinstance(g, DCGANGenerator) and isinstance(d, DCGANDiscriminator)
 
@@ -290,12 +291,12 @@ def test_dcgan_resolution_rule() -> None:
         with pytest.raises(ConfigError, match="resolution"):
             dcgan_geometry(r)
         with pytest.raises(ConfigError):
-            build_networks(ModelConfig(arch="dcgan"), NetSpec((1, r, r)))
+            build_networks(model_config(arch="dcgan"), NetSpec((1, r, r)))
     for shape in ((2,), (1, 16, 32), (16, 16)):
         with pytest.raises(ConfigError):
-            build_networks(ModelConfig(arch="dcgan"), NetSpec(shape))
+            build_networks(model_config(arch="dcgan"), NetSpec(shape))
     with pytest.raises(ConfigError):
-        build_networks(ModelConfig(arch="mlp"), NetSpec((4, 4)))
+        build_networks(model_config(arch="mlp"), NetSpec((4, 4)))
 
 
 def conv_list(module: nn.Module, kind: type) -> list[tuple]:

@@ -9,9 +9,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.testing import assert_close
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError, ShapeError
 from gankit.losses import hinge_d_loss
+from gankit.nets import model_config
 from gankit.nets.base import DOutput, NetSpec
 from gankit.nets.patchgan import PatchGANDiscriminator, build_patchgan_discriminator, patchgan_output_size
 
@@ -100,7 +100,7 @@ def test_errors_and_builder():
         PatchGANDiscriminator(3, n_layers=3)(torch.zeros(1, 3, 16, 16))  # too small
     with pytest.raises(ShapeError):
         PatchGANDiscriminator(3)(torch.zeros(1, 1, 64, 64))  # wrong channels
-    cfg = ModelConfig(arch="dcgan", d_width=8, d_norm="layer")
+    cfg = model_config(arch="dcgan", d_width=8, d_norm="layer")
     d = build_patchgan_discriminator(cfg, NetSpec((3, 64, 64)))
     assert d(torch.zeros(2, 3, 64, 64)).logits.shape == (2, 1, 6, 6)
     with pytest.raises(ConfigError):

@@ -4,16 +4,14 @@ import pytest
 import torch
 from torch.nn.utils import parametrize
 
-from gankit.config import ModelConfig, build_dataclass
 from gankit.errors import ConfigError
 from gankit.nets import (
     D_ARCHS,
     DCGANDiscriminator,
     DCGANGenerator,
-    MLPDiscriminator,
-    MLPGenerator,
     NetSpec,
     build_networks,
+    model_config,
 )
 from gankit.nets.autoencoder import AEDiscriminator
 from gankit.nets.blocks import MinibatchDiscrimination, MinibatchStdDev
@@ -37,13 +35,13 @@ def _shapes(module):
 
 @pytest.mark.parametrize("kw, spec, old", [(MLP, NetSpec((2,)), OLD_MLP_D), (DC, NetSpec((1, 16, 16)), OLD_DCGAN_D)])
 def test_default_discriminator_keeps_its_state_dict(kw, spec, old):
-    _, d = build_networks(ModelConfig(**kw), spec)
+    _, d = build_networks(model_config(**kw), spec)
     assert _shapes(d) == old
 
 
 def test_default_build_draws_the_same_weights_as_the_plain_constructors():
     torch.manual_seed(3)
-    g, d = build_networks(ModelConfig(**DC), NetSpec((1, 16, 16)))
+    g, d = build_networks(model_config(**DC), NetSpec((1, 16, 16)))
     torch.manual_seed(3)
     g0, d0 = DCGANGenerator(8, 16, 1, 8), DCGANDiscriminator(16, 1, 8)
     for a, b in ((g, g0), (d, d0)):
@@ -54,7 +52,8 @@ def test_default_build_draws_the_same_weights_as_the_plain_constructors():
 
 @pytest.mark.parametrize("arch, cls", [("patchgan", PatchGANDiscriminator), ("autoencoder", AEDiscriminator)])
 def test_d_arch_selects_the_discriminator(arch, cls):
-    cfg = ModelConfig(**DC, d_arch=arch, d_layers=1, ae_code_dim=5, ae_energy="l1")
+    own = {"patchgan": {"d_layers": 1}, "autoencoder": {"ae_code_dim": 5, "ae_energy": "l1"}}[arch]
+    cfg = model_config(**DC, d_arch=arch, **own)
     g, d = build_networks(cfg, NetSpec((1, 16, 16)))
     assert isinstance(d, cls) and isinstance(g, DCGANGenerator)
     out = d(torch.randn(2, 1, 16, 16))
@@ -67,11 +66,11 @@ def test_d_arch_selects_the_discriminator(arch, cls):
 
 def test_unknown_d_arch_is_a_config_error():
     with pytest.raises(ConfigError, match="discriminator architecture"):
-        build_networks(ModelConfig(**MLP, d_arch="nope"), NetSpec((2,)))
+        build_networks(model_config(**MLP, d_arch="nope"), NetSpec((2,)))
 
 
 def test_spectral_norm_parametrizes_every_weight_and_bounds_sigma():
-    _, d = build_networks(ModelConfig(**MLP, d_spectral_norm=True), NetSpec((2,)))
+    _, d = build_networks(model_config(**MLP, d_spectral_norm=True), NetSpec((2,)))
     linears = [m for m in d.modules() if isinstance(m, torch.nn.Linear)]
     assert len(linears) == 3 and all(parametrize.is_parametrized(m, "weight") for m in linears)
     d.train()
@@ -84,7 +83,7 @@ def test_spectral_norm_parametrizes_every_weight_and_bounds_sigma():
 
 @pytest.mark.parametrize("kw, spec, x_shape", [(MLP, NetSpec((2,)), (8, 2)), (DC, NetSpec((1, 8, 8)), (8, 1, 8, 8))])
 def test_minibatch_stddev_adds_a_weighted_group_std(kw, spec, x_shape):
-    cfg = ModelConfig(**{**kw, "d_norm": "none"}, d_minibatch="stddev", mbstd_group=4)
+    cfg = model_config(**{**kw, "d_norm": "none"}, d_minibatch="stddev", mbstd_group=4)
     _, d = build_networks(cfg, spec)
     assert isinstance(d.minibatch.layer, MinibatchStdDev)
     d.eval()
@@ -100,7 +99,7 @@ def test_minibatch_stddev_adds_a_weighted_group_std(kw, spec, x_shape):
 
 
 def test_minibatch_discrimination_in_mlp_uses_the_paper_layer():
-    cfg = ModelConfig(**MLP, d_minibatch="discrimination", mbd_kernels=3, mbd_kernel_dim=2)
+    cfg = model_config(**MLP, d_minibatch="discrimination", mbd_kernels=3, mbd_kernel_dim=2)
     _, d = build_networks(cfg, NetSpec((2,)))
     layer = d.minibatch.layer
     assert isinstance(layer, MinibatchDiscrimination) and layer.T.shape == (16, 3, 2)
@@ -114,35 +113,35 @@ def test_minibatch_discrimination_in_mlp_uses_the_paper_layer():
 
 def test_minibatch_changes_d_only_and_needs_the_default_arch():
     with pytest.raises(ConfigError, match="d_minibatch"):
-        build_dataclass(ModelConfig, {"d_minibatch": "stddev", "d_arch": "patchgan"}, "model")
+        model_config(**{"d_minibatch": "stddev", "d_arch": "patchgan"})
     with pytest.raises(ConfigError, match="mbd_kernels"):
-        build_dataclass(ModelConfig, {"mbd_kernels": 0}, "model")
+        model_config(**{"mbd_kernels": 0})
 
 
 @pytest.mark.parametrize("kw, shape, packed", [(MLP, (2,), (6,)), (DC, (1, 8, 8), (3, 8, 8))])
 def test_pack_multiplies_d_input_channels(kw, shape, packed):
     spec = NetSpec(shape, pack=3)
     assert spec.d_sample_shape == packed
-    g, d = build_networks(ModelConfig(**kw), spec)
+    g, d = build_networks(model_config(**kw), spec)
     assert d(torch.randn(2, *packed)).logits.shape == (2,)
     assert g(torch.randn(2, kw["z_dim"])).shape == (2, *shape)  # G is not packed
     with pytest.raises(ConfigError, match="unconditional"):
-        build_networks(ModelConfig(**kw, conditional=True), NetSpec(shape, 10, pack=2))
+        build_networks(model_config(**kw, conditional=True), NetSpec(shape, 10, pack=2))
 
 
 def test_weight_norm_parametrizes_every_d_weight_and_excludes_spectral_norm():
-    _, d = build_networks(ModelConfig(**MLP, d_weight_norm=True, d_class_head=3), NetSpec((2,)))
+    _, d = build_networks(model_config(**MLP, d_weight_norm=True, d_class_head=3), NetSpec((2,)))
     linears = [m for m in d.modules() if isinstance(m, torch.nn.Linear)]
     assert len(linears) == 4 and all(hasattr(m.parametrizations.weight, "original0") for m in linears)
     with pytest.raises(ConfigError, match="exclude each other"):
-        build_dataclass(ModelConfig, {**MLP, "d_weight_norm": True, "d_spectral_norm": True}, "model")
+        model_config(**{**MLP, "d_weight_norm": True, "d_spectral_norm": True})
 
 
 def test_hidden_noise_follows_the_authors_placement():
     """Noise after every hidden layer in training mode; ``features`` are the last hidden layer
     before its noise, the logit and the class head read the noisy copy; none in eval mode."""
     torch.manual_seed(0)
-    _, d = build_networks(ModelConfig(**MLP, d_hidden_noise=0.5, d_class_head=3), NetSpec((2,)))
+    _, d = build_networks(model_config(**MLP, d_hidden_noise=0.5, d_class_head=3), NetSpec((2,)))
     x = torch.randn(5, 2)
     lin1, lin2 = d.body[0], d.body[4]  # Linear, Identity norm, LeakyReLU, GaussianNoise, Linear, ...
     act = torch.nn.functional.leaky_relu
@@ -158,16 +157,16 @@ def test_hidden_noise_follows_the_authors_placement():
     d.eval()
     clean = d(x)
     torch.testing.assert_close(clean.logits, d.head(act(lin2(act(lin1(x), 0.2)), 0.2)).squeeze(1))
-    with pytest.raises(ConfigError, match="d_hidden_noise needs the MLP"):
-        build_dataclass(ModelConfig, {**MLP, "arch": "dcgan", "d_hidden_noise": 0.5}, "model")
+    with pytest.raises(ConfigError, match="unknown key model.d_hidden_noise for model.arch='dcgan'"):
+        model_config(**{**MLP, "arch": "dcgan", "d_hidden_noise": 0.5})
     with pytest.raises(ConfigError, match=">= 0"):
-        build_dataclass(ModelConfig, {**MLP, "d_hidden_noise": -1.0}, "model")
+        model_config(**{**MLP, "d_hidden_noise": -1.0})
 
 
 def test_mlp_discriminator_relu_option():
     """``mlp_d_activation=relu``: every hidden layer is max(0, Wx + b) (by hand); LeakyReLU stays the default."""
     torch.manual_seed(0)
-    _, d = build_networks(ModelConfig(**MLP, mlp_d_activation="relu"), NetSpec((2,)))
+    _, d = build_networks(model_config(**MLP, mlp_d_activation="relu"), NetSpec((2,)))
     x = torch.randn(64, 2)
     lin1, lin2 = d.body[0], d.body[3]  # Linear, Identity norm, ReLU, Linear, ...
     feats = lin2(lin1(x).clamp(min=0)).clamp(min=0)
@@ -175,17 +174,18 @@ def test_mlp_discriminator_relu_option():
     torch.testing.assert_close(out.features, feats)
     torch.testing.assert_close(out.logits, d.head(feats).squeeze(1))
     assert (out.features == 0).any()  # ReLU's zeros, which LeakyReLU(0.2) would not give
-    _, leaky = build_networks(ModelConfig(**MLP), NetSpec((2,)))
+    _, leaky = build_networks(model_config(**MLP), NetSpec((2,)))
     assert isinstance(leaky.body[2], torch.nn.LeakyReLU) and leaky.body[2].negative_slope == 0.2
-    for other in ({"arch": "dcgan"}, {"d_arch": "patchgan"}):
-        with pytest.raises(ConfigError, match="mlp_d_activation needs the MLP discriminator"):
-            build_dataclass(ModelConfig, {**MLP, **other, "mlp_d_activation": "relu"}, "model")
+    with pytest.raises(ConfigError, match="unknown key model.mlp_d_activation for model.arch='dcgan'"):
+        model_config(**{**MLP, "arch": "dcgan", "mlp_d_activation": "relu"})
+    with pytest.raises(ConfigError, match="mlp_d_activation is an option of the MLP discriminator"):
+        model_config(**{**MLP, "d_arch": "patchgan", "mlp_d_activation": "relu"})
     with pytest.raises(ConfigError, match="mlp_d_activation"):
-        build_dataclass(ModelConfig, {**MLP, "mlp_d_activation": "tanh"}, "model")
+        model_config(**{**MLP, "mlp_d_activation": "tanh"})
 
 
 def test_mlp_generator_batch_norm_option():
-    g, _ = build_networks(ModelConfig(**MLP, mlp_g_norm="batch"), NetSpec((2,)))
+    g, _ = build_networks(model_config(**MLP, mlp_g_norm="batch"), NetSpec((2,)))
     kinds = [type(m).__name__ for m in g.body]
     assert kinds == ["Linear", "BatchNorm1d", "ReLU"] * 2 and g.body[0].bias is None
     g.train()
@@ -193,5 +193,5 @@ def test_mlp_generator_batch_norm_option():
     h = g.body[1](g.body[0](z)).detach()  # batch statistics: mean 0, std 1 per unit (BN's affine at init)
     torch.testing.assert_close(h.mean(0), torch.zeros(16), atol=1e-5, rtol=0)
     torch.testing.assert_close(h.var(0, unbiased=False), torch.ones(16), atol=1e-3, rtol=0)
-    plain, _ = build_networks(ModelConfig(**MLP), NetSpec((2,)))
+    plain, _ = build_networks(model_config(**MLP), NetSpec((2,)))
     assert [type(m).__name__ for m in plain.body] == ["Linear", "ReLU"] * 2  # checkpoint keys unchanged

@@ -23,7 +23,9 @@ COND = ["model.conditional=true"]
 def _trainer(tmp_path, *extra):
     trainer = Trainer(tiny_recipe("digits-dcgan", tmp_path, "acgan", *COND, *extra), str(tmp_path / "r"))
     stats = {}
-    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    trainer.reporter = SimpleNamespace(
+        report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach()))
+    )
     return trainer, stats
 
 

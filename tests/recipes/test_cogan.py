@@ -6,7 +6,6 @@ measure and the mnist-cogan preset."""
 import math
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -16,9 +15,9 @@ from gankit.errors import ConfigError
 from gankit.presets import load_preset
 from gankit.recipes import RECIPES
 from gankit.recipes.base import StepContext
-from gankit.recipes.coupled import pair_correspondence, pair_grid, pair_mismatch
-from gankit.run_artifacts import save_samples
+from gankit.recipes.coupled import pair_correspondence, pair_mismatch
 from gankit.runs import load_run, resume, train
+from gankit.runs.artifacts import save_samples
 from gankit.train.loader import Batch
 from gankit.train.trainer import Trainer
 from tests.recipes.test_new_recipes import tiny_recipe
@@ -190,7 +189,7 @@ def test_pair_grid_interleaves_the_domains(tmp_path):
     result = train(tiny_recipe("digits-dcgan", tmp_path, "cogan", "train.steps=2", "train.run_name=p",
                                "train.ema_decay=0.9"))
     run = load_run(result.run_dir)
-    grid = pair_grid(run, 3, seed=4)  # (6, 1, 8, 8): A0 B0 A1 B1 A2 B2
+    grid = run.pair_grid(3, seed=4)  # (6, 1, 8, 8): A0 B0 A1 B1 A2 B2
     assert grid.shape == (6, 1, 8, 8)
     torch.testing.assert_close(grid[0::2], run.sample(3, seed=4))  # domain A = what `gankit sample` draws
     G = run.nets()["G"].eval()
@@ -200,8 +199,8 @@ def test_pair_grid_interleaves_the_domains(tmp_path):
     save_samples(run, grid, str(tmp_path / "pairs.png"), nrow=2)
     assert (tmp_path / "pairs.png").stat().st_size > 0
     plain = load_run(train(tiny_recipe("digits-dcgan", tmp_path, "gan", "train.steps=1", "train.run_name=g")).run_dir)
-    with pytest.raises(ConfigError, match="pair grids need a cogan run"):
-        pair_grid(plain, 3, seed=4)
+    with pytest.raises(ConfigError, match=r"domain pairs need a run of a two-domain recipe \(cogan\)"):
+        plain.pair_grid(3, seed=4)
 
 
 def test_pair_mismatch_by_hand():
@@ -225,11 +224,11 @@ def test_pair_correspondence_of_a_run(tmp_path):
     result = train(tiny_recipe("digits-dcgan", tmp_path, "cogan", "train.steps=2", "train.run_name=p",
                                "recipe.domain_b=edges"))
     run = load_run(result.run_dir)
-    grid = pair_grid(run, 6, seed=4)  # the same latents, drawn in one batch
+    grid = run.pair_grid(6, seed=4)  # the same latents, drawn in one batch
     expected = pair_mismatch(grid[0::2], grid[1::2], edges)
     assert pair_correspondence(run, 6, seed=4, batch=4) == pytest.approx(expected, rel=1e-5)
     plain = load_run(train(tiny_recipe("digits-dcgan", tmp_path, "gan", "train.steps=1", "train.run_name=g")).run_dir)
-    with pytest.raises(ConfigError, match="pair correspondence needs a cogan run"):
+    with pytest.raises(ConfigError, match=r"domain pairs need a run of a two-domain recipe \(cogan\)"):
         pair_correspondence(plain, 6, seed=4)
 
 

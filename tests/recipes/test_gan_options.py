@@ -17,7 +17,9 @@ from tests.train.test_resume import _assert_identical
 def _trainer(tmp_path, *extra, preset="ring-gan"):
     trainer = Trainer(tiny(preset, tmp_path, "train.ema_decay=0", *extra), str(tmp_path / "r"))
     stats = {}
-    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    trainer.reporter = SimpleNamespace(
+        report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach()))
+    )
     return trainer, stats
 
 

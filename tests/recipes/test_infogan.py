@@ -24,7 +24,9 @@ NOISE = 8  # model.z_dim of the tiny digits config
 def _trainer(tmp_path, *extra):
     trainer = Trainer(tiny_recipe("digits-dcgan", tmp_path, "infogan", *extra), str(tmp_path / "r"))
     stats = {}
-    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    trainer.reporter = SimpleNamespace(
+        report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach()))
+    )
     return trainer, stats
 
 

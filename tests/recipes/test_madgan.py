@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from gankit.config import apply_overrides, config_from_dict
+from gankit.config import apply_overrides
 from gankit.errors import ConfigError
+from gankit.experiment import config_from_dict
 from gankit.presets import load_preset, preset_tree
 from gankit.recipes import RECIPES
 from gankit.recipes.madgan import madgan_d_loss, madgan_g_loss, mean_pairwise_cosine
@@ -158,7 +159,7 @@ def test_config_errors(tmp_path, extra, match):
 
 def test_resume_is_exact(tmp_path, monkeypatch):
     # the run's plots (samples, curves, histograms) are not part of the checkpoint; skip them for speed
-    monkeypatch.setattr("gankit.run_artifacts.RunArtifacts.finish", lambda self, completed: None)
+    monkeypatch.setattr("gankit.runs.artifacts.RunArtifacts.finish", lambda self, completed: None)
     n, k = 7, 3
     extra = ["train.ema_decay=0.9", "recipe.n_critic=2", "recipe.generators=4"]
     full = train(madgan_cfg(tmp_path, f"train.steps={n}", "train.run_name=full", *extra))

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from gankit.config import apply_overrides, config_from_dict
+from gankit.config import apply_overrides
+from gankit.experiment import config_from_dict
 from gankit.presets import preset_tree
 from gankit.runs import resume, train
 from gankit.train.trainer import Trainer

@@ -7,10 +7,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from gankit.config import apply_overrides, config_from_dict
+from gankit.config import apply_overrides
 from gankit.errors import ConfigError
+from gankit.experiment import config_from_dict
 from gankit.presets import preset_tree
-from gankit.recipes import RECIPES
+from gankit.recipes import RECIPES, DataInfo
 from gankit.runs import resume, train
 from gankit.train.trainer import Trainer
 from tests.helpers import TINY_DIGITS, TINY_RING
@@ -30,7 +31,9 @@ def tiny_recipe(preset, tmp_path, recipe, *extra):
 def _trainer(tmp_path, recipe, *extra, preset="ring-gan"):
     trainer = Trainer(tiny_recipe(preset, tmp_path, recipe, *extra), str(tmp_path / "r"))
     stats = {}
-    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    trainer.reporter = SimpleNamespace(
+        report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach()))
+    )
     return trainer, stats
 
 
@@ -137,7 +140,7 @@ def test_magan_margin_starts_at_real_energy_and_adapts_per_epoch(tmp_path):
 
 def test_magan_epoch_length_from_the_data_size(tmp_path):
     cfg = tiny_recipe("ring-gan", tmp_path, "magan", *AE)
-    info = SimpleNamespace(sample_shape=(2,), num_classes=0, num_examples=512)
+    info = DataInfo(sample_shape=(2,), num_classes=0, num_examples=512)
     recipe = RECIPES.get("magan")(cfg, info)
     assert recipe.epoch_steps == (512 // 32) // 2  # 16 batches, 2 per step (1 D + 1 G)
 

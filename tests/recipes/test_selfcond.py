@@ -7,8 +7,9 @@ import pytest
 import torch
 from scipy.stats import norm
 
-from gankit.config import apply_overrides, config_from_dict
+from gankit.config import apply_overrides
 from gankit.errors import CheckpointError, ConfigError
+from gankit.experiment import config_from_dict
 from gankit.presets import preset_tree
 from gankit.recipes.selfcond import cluster_of, fit_clusterer, match_clusters
 from gankit.runs import load_run, resume, train

@@ -25,7 +25,9 @@ def _trainer(tmp_path, *extra):
     cfg = tiny_recipe("digits-dcgan", tmp_path, "ss-infogan", *CODES, f"recipe.supervised_labels={LABELS}", *extra)
     trainer = Trainer(cfg, str(tmp_path / "r"))
     stats = {}
-    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    trainer.reporter = SimpleNamespace(
+        report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach()))
+    )
     return trainer, stats
 
 

@@ -18,12 +18,12 @@ from safetensors.torch import load_file, save_file
 
 from gankit.data.base import build_dataset
 from gankit.errors import ConfigError
+from gankit.losses.stabilizers import feature_matching_loss
 from gankit.presets import load_preset
 from gankit.recipes import RECIPES
 from gankit.recipes.ssgan import k_plus_one_d_loss, k_plus_one_g_loss, real_logit
 from gankit.runs import load_run, resume, train
 from gankit.semi_supervised import classifier_error
-from gankit.stabilizers import feature_matching_loss
 from gankit.train.trainer import Trainer
 from tests.recipes.test_new_recipes import tiny_recipe
 from tests.train.test_resume import _assert_identical
@@ -32,7 +32,9 @@ from tests.train.test_resume import _assert_identical
 def _trainer(tmp_path, *extra, name="r"):
     trainer = Trainer(tiny_recipe("digits-dcgan", tmp_path, "ssgan", *extra), str(tmp_path / name))
     stats = {}
-    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    trainer.reporter = SimpleNamespace(
+        report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach()))
+    )
     return trainer, stats
 
 

@@ -33,7 +33,9 @@ def _cfg(tmp_path, *extra):
 def _trainer(tmp_path, *extra):
     trainer = Trainer(_cfg(tmp_path, *extra), str(tmp_path / "r"))
     stats = {}
-    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    trainer.reporter = SimpleNamespace(
+        report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach()))
+    )
     return trainer, stats
 
 

@@ -93,8 +93,9 @@ def test_unrolled_g_gradient_matches_hand_computation(tmp_path):
     assert all(not p.requires_grad or p.grad is None for p in D.parameters())  # D itself untouched
 
 
-@pytest.mark.parametrize("extra", [["model.d_spectral_norm=true", "recipe.loss=hinge"], ["model.d_minibatch=discrimination"],
-                                   ["recipe.fm_weight=1"], ["model.d_norm=layer", "recipe.label_smoothing=random"]])
+@pytest.mark.parametrize("extra", [["model.d_spectral_norm=true", "recipe.loss=hinge"],
+                                   ["model.d_minibatch=discrimination"], ["recipe.fm_weight=1"],
+                                   ["model.d_norm=layer", "recipe.label_smoothing=random"]])
 def test_unrolled_runs_with_d_options(tmp_path, extra):
     trainer = Trainer(tiny("ring-gan", tmp_path, "recipe.name=unrolled", "recipe.unroll_steps=2", *extra),
                       str(tmp_path / "r"))

@@ -24,7 +24,9 @@ from tests.train.test_resume import _assert_identical
 def _trainer(tmp_path, *extra, preset="digits-dcgan"):
     trainer = Trainer(tiny_recipe(preset, tmp_path, "vae", *extra), str(tmp_path / "r"))
     stats = {}
-    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    trainer.reporter = SimpleNamespace(
+        report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach()))
+    )
     return trainer, stats
 
 
@@ -35,7 +37,8 @@ def test_kl_closed_form_by_hand_and_monte_carlo():
     mu = torch.tensor([[1.0, 0.0], [0.5, -2.0]])
     logvar = torch.tensor([[0.0, math.log(4.0)], [math.log(0.25), 0.0]])
     kl = kl_to_standard_normal(mu, logvar)
-    # KL = ½ Σ (σ² + μ² - 1 - log σ²): row 0 = ½(1 + 1 - 1) + ½(4 - 1 - log 4); row 1 = ½(0.25 + 0.25 - 1 - log 0.25) + ½(1 + 4 - 1)
+    # KL = ½ Σ (σ² + μ² - 1 - log σ²): row 0 = ½(1 + 1 - 1) + ½(4 - 1 - log 4);
+    # row 1 = ½(0.25 + 0.25 - 1 - log 0.25) + ½(1 + 4 - 1)
     hand = torch.tensor([0.5 + 0.5 * (3.0 - math.log(4.0)), 0.5 * (-0.5 - math.log(0.25)) + 2.0])
     torch.testing.assert_close(kl, hand)
     # Monte Carlo: E_q[log q(z) - log p(z)] from 40k draws of z ~ q, in NumPy

@@ -22,7 +22,9 @@ from tests.train.test_resume import _assert_identical
 def _trainer(tmp_path, *extra, preset="digits-dcgan"):
     trainer = Trainer(tiny_recipe(preset, tmp_path, "vaegan", *extra), str(tmp_path / "r"))
     stats = {}
-    trainer.reporter = SimpleNamespace(report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach())))
+    trainer.reporter = SimpleNamespace(
+        report=lambda k, v: stats.setdefault(k, []).append(float(torch.as_tensor(v).detach()))
+    )
     return trainer, stats
 
 

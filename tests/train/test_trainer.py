@@ -3,12 +3,12 @@ import json
 import pytest
 import torch
 
-from gankit.recipes import RECIPES, OptimizerSpec, Recipe
+from gankit.data.base import Dataset
+from gankit.recipes import RECIPES
 from gankit.train.ema import EMA
 from gankit.train.loader import EpochLoader
 from gankit.train.phases import Phase
 from gankit.train.trainer import Trainer
-from gankit.data.base import Dataset
 from tests.helpers import tiny
 
 

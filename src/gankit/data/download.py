@@ -18,8 +18,8 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from gankit.hashing import sha256_file
 from gankit.errors import DataError
+from gankit.hashing import sha256_file
 
 CHUNK = 1 << 20
 USER_AGENT = "gankit-downloader/0.1"

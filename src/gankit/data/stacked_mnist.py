@@ -12,7 +12,9 @@ from gankit.data.transforms import apply_limit, check_data_config, labels_to_ten
 from gankit.errors import ConfigError
 
 
-def stack_digits(images: torch.Tensor, labels: torch.Tensor, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def stack_digits(
+    images: torch.Tensor, labels: torch.Tensor, n: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` stacked images from single-channel ``images`` (M, 1, H, W) with ``labels`` (M,):
     channel j of example i is ``images[idx[i, j]]`` for uniform random indices ``idx`` (n, 3);
     the label is the mode ``100·d0 + 10·d1 + d2``. Returns ((n, 3, H, W), (n,))."""

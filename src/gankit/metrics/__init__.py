@@ -5,7 +5,7 @@
 how ``evaluate`` (and ``gankit eval``) computes it from samples. See docs/metrics.md.
 
 Data flows one way: samples (``gankit.metrics.sources``) -> features -> statistics. This
-package never imports training runs; ``gankit.run_samples`` turns a run into samples.
+package never imports training runs; ``gankit.runs.samples`` turns a run into samples.
 """
 
 from gankit.metrics.cache import FeatureCache, stats_cache_dir

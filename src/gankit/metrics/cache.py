@@ -111,7 +111,9 @@ class FeatureCache:
         rows = meta.get("rows")
         feats = arrays.get(FEATURES)
         if feats is None or feats.ndim != 2 or feats.shape[0] != rows or feats.shape[1] < 1:
-            raise CorruptCacheEntry(f"features have shape {None if feats is None else feats.shape}, expected ({rows}, D)")
+            raise CorruptCacheEntry(
+                f"features have shape {None if feats is None else feats.shape}, expected ({rows}, D)"
+            )
         out = {FEATURES: feats.astype(np.float64)}
         if PROBS in arrays:
             probs = arrays[PROBS].astype(np.float64)

@@ -5,7 +5,7 @@ Each metric is dispatched by what it needs (``gankit.metrics.registry.METRICS``,
 alone (``mode_coverage``, ``class_acc``, ``matched_acc``, ``stacked_mnist``).
 
 **Samples.** ``fake`` is a ``SampleGenerator`` (sampled with ``seed``; a trained run is one
-through ``gankit.run_samples``, which also accepts a run directory), a dataset name, an
+through ``gankit.runs.samples``, which also accepts a run directory), a dataset name, an
 image folder, an ``.npz`` file, an array or a ``SampleSet`` (see ``gankit.metrics.sources``).
 ``real`` likewise; for a generator it defaults to ``fake.reference(split, data_dir)`` (for a
 run: its own dataset, test split, every example; synthetic toys a fresh draw with
@@ -130,7 +130,7 @@ def evaluate(
     >>> r = evaluate("mnist", "samples.npz", ["fid", "kid"], data_dir="../shared/data")  # doctest: +SKIP
     >>> r["fid"], r["kid"]["mean"]                                                        # doctest: +SKIP
 
-    A trained run: ``gankit.run_samples.evaluate(fake="runs/ring", ...)`` (same arguments).
+    A trained run: ``gankit.runs.samples.evaluate(fake="runs/ring", ...)`` (same arguments).
     """
     if fake is None:
         raise ConfigError("nothing to evaluate: pass fake=DATASET|FOLDER|NPZ|array|SampleGenerator")

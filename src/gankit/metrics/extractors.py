@@ -225,7 +225,9 @@ class InceptionFeatureExtractor:
         if resize not in RESIZE_MODES:
             raise ConfigError(f"resize must be one of {', '.join(RESIZE_MODES)}, got {resize!r}")
         self.resize = resize
-        self._options = dict(batch_size=batch_size, device=device, allow_download=allow_download, num_threads=num_threads)
+        self._options = dict(
+            batch_size=batch_size, device=device, allow_download=allow_download, num_threads=num_threads
+        )
         self._ex = extractor
         if extractor is not None:
             self.resize = extractor.mode

@@ -29,8 +29,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 from torch import Tensor
 
-from gankit.errors import MetricError
 import gankit.metrics.statistics as S
+from gankit.errors import MetricError
 from gankit.metrics.cache import FEATURES, PROBS
 from gankit.metrics.context import EvalContext
 from gankit.metrics.extractors import ClassifierExtractor, pick_classifier

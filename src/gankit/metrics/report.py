@@ -3,9 +3,10 @@
 ``metrics.json`` (format ``gankit-metrics/1``)::
 
     {"format": "gankit-metrics/1",
-     "entries": {"fid|features=inception|n=10000|n_real=10000|real=mnist (test)|resize=pytorch-fid|seed=0|weights=3b1f...":
-                   {"metric": "fid", "value": 23.4, "settings": {...}, "context": {...},
-                    "seconds": 1.2, "written": "2026-01-01T12:00:00Z"}, ...}}
+     "entries": {
+       "fid|features=inception|n=10000|n_real=10000|real=mnist (test)|resize=pytorch-fid|seed=0|weights=3b1f...":
+         {"metric": "fid", "value": 23.4, "settings": {...}, "context": {...},
+          "seconds": 1.2, "written": "2026-01-01T12:00:00Z"}, ...}}
 
 Each entry is keyed by the metric and every setting that changes its value (features,
 weights, resize mode, real data, n, n_real, seed, metric options), so evaluating again with
@@ -155,7 +156,11 @@ def read_metrics_json(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("format") != METRICS_FORMAT or not isinstance(data.get("entries"), dict):
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != METRICS_FORMAT
+            or not isinstance(data.get("entries"), dict)
+        ):
             raise ValueError(f"not a {METRICS_FORMAT} file")
         return data["entries"]
     except (OSError, UnicodeDecodeError, ValueError) as exc:

@@ -6,8 +6,8 @@ vectors ``(N, D)``, optional int64 labels ``(N,)`` and latent codes ``(N,)``, an
 ``identity`` saying what made the samples (the real-data feature cache hashes it).
 
 * **generator** (a :class:`SampleGenerator`, e.g. a trained run wrapped by
-  ``gankit.run_samples.RunSource``): ``n`` samples drawn with ``seed``. This module knows
-  nothing of runs; ``gankit.run_samples`` turns a run directory into a generator.
+  ``gankit.runs.samples.RunSource``): ``n`` samples drawn with ``seed``. This module knows
+  nothing of runs; ``gankit.runs.samples`` turns a run directory into a generator.
 * **registered dataset** (``gankit datasets``): built with ``split`` (default ``"test"``,
   the usual FID reference; datasets without splits ignore it), ``data_dir`` and
   ``resolution``; true labels when the dataset has them.
@@ -107,7 +107,7 @@ class SampleSet:
 
 @runtime_checkable
 class SampleGenerator(Protocol):
-    """A source that draws samples on demand (a trained run: ``gankit.run_samples.RunSource``).
+    """A source that draws samples on demand (a trained run: ``gankit.runs.samples.RunSource``).
 
     ``evaluate`` draws once, the largest number any requested metric needs; ``reference``
     is the real data used when none is given (anything ``load_samples`` takes, or a
@@ -180,7 +180,7 @@ def folder_fingerprint(root: str | os.PathLike[str]) -> str:
 def _refuse_run_dir(path: Path) -> None:
     if all((path / name).is_file() for name in RUN_DIR_MARKERS):
         raise DataError(
-            f"{path} is a training run, not an image folder: evaluate it with gankit.run_samples "
+            f"{path} is a training run, not an image folder: evaluate it with gankit.runs.samples "
             "(`gankit eval RUN_DIR`), which draws samples from its generator"
         )
 

@@ -1,34 +1,47 @@
-"""Network families (DESIGN.md item 6): ``G(z, c) -> x`` and ``D(x, c) -> DOutput``.
+"""Network families: ``G(z, c) -> x`` and ``D(x, c) -> DOutput``.
 
-Importing this package registers every family in ``NETWORKS``; build one with
-``build_networks(cfg.model, NetSpec(sample_shape, num_classes))``.
+Importing this package registers every family in ``NETWORKS`` and every discriminator
+architecture in ``D_ARCHS``; build one with ``build_networks(cfg.model, NetSpec(sample_shape,
+num_classes))``. ``model_config(arch=..., **keys)`` makes a ``[model]`` config in code.
 """
 
-from gankit.nets import conditioning, init  # noqa: F401  (helpers shared by families)
-from gankit.nets.base import (
+from gankit.nets import autoencoder, dcgan, discriminator, mlp, patchgan  # noqa: F401  (registrations)
+from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, minibatch_logit
+from gankit.nets.conditioning import LabelEmbedding, ProjectionHead
+from gankit.nets.config import AutoencoderOptions, DefaultDOptions, ModelConfig, PatchGANOptions
+from gankit.nets.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, build_dcgan, dcgan_geometry
+from gankit.nets.discriminator import build_discriminator
+from gankit.nets.init import dcgan_init_
+from gankit.nets.mlp import MLPConfig, MLPDiscriminator, MLPGenerator, build_mlp
+from gankit.nets.registry import (
     D_ARCHS,
     NETWORKS,
-    DOutput,
-    MinibatchLogit,
-    NetSpec,
-    build_discriminator,
     build_networks,
-    minibatch_logit,
+    d_scores,
+    model_config,
+    model_config_class,
+    with_model_options,
 )
-from gankit.nets.conditioning import LabelEmbedding, ProjectionHead
-from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator, build_dcgan, dcgan_geometry
-from gankit.nets.init import dcgan_init_
-from gankit.nets.mlp import MLPDiscriminator, MLPGenerator, build_mlp
 
 __all__ = [
     "NETWORKS",
     "D_ARCHS",
+    "AutoencoderOptions",
+    "DefaultDOptions",
+    "ModelConfig",
+    "PatchGANOptions",
+    "DCGANConfig",
+    "MLPConfig",
     "MinibatchLogit",
     "build_discriminator",
     "minibatch_logit",
     "DOutput",
     "NetSpec",
     "build_networks",
+    "d_scores",
+    "model_config",
+    "model_config_class",
+    "with_model_options",
     "LabelEmbedding",
     "ProjectionHead",
     "DCGANGenerator",

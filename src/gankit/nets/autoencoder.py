@@ -1,5 +1,5 @@
 """Autoencoder discriminator: the energy function of EBGAN (Zhao et al. 2017), BEGAN
-(Berthelot et al. 2017) and MAGAN (Wang et al. 2017) — survey §1.4.3.
+(Berthelot et al. 2017) and MAGAN (Wang et al. 2017).
 
 ``D(x) = Dec(Enc(x))`` and the discriminator's output is the per-sample reconstruction
 **energy** (lower = closer to the data manifold)::
@@ -10,7 +10,7 @@
 the mean running over all ``k`` entries of one sample (``C·H·W`` or ``D``).
 
 **Sign convention.** ``DOutput.logits`` holds this energy ``(N,)``: *lower means more real*,
-the opposite of :mod:`gankit.losses`. Use it with :mod:`gankit.losses_energy` only.
+the opposite of :mod:`gankit.losses`. Use it with :mod:`gankit.losses.energy` only.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from typing import Literal, Sequence
 import torch
 from torch import nn
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError
 from gankit.nets.base import DOutput, NetSpec
 from gankit.nets.conditioning import check_labels, check_samples
+from gankit.nets.config import AutoencoderOptions, ModelConfig
 from gankit.nets.dcgan import dcgan_geometry
 from gankit.nets.init import dcgan_init_
+from gankit.nets.registry import D_ARCHS, DArch, FamilyD
 
 Arch = Literal["mlp", "conv"]
 Energy = Literal["l2", "l1"]
@@ -151,4 +152,14 @@ def build_autoencoder_discriminator(
     if cfg.conditional:
         raise ConfigError("the autoencoder discriminator is unconditional (model.conditional=false)")
     arch: Arch = "conv" if cfg.arch == "dcgan" else "mlp"
+    if arch == "conv":  # its depth follows the resolution
+        return AEDiscriminator(spec.sample_shape, cfg.d_width, code_dim, arch, norm=cfg.d_norm, energy=energy)
     return AEDiscriminator(spec.sample_shape, cfg.d_width, code_dim, arch, cfg.mlp_layers, cfg.d_norm, energy)
+
+
+def _build(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> AEDiscriminator:
+    return build_autoencoder_discriminator(cfg, spec, cfg.ae_code_dim, cfg.ae_energy)
+
+
+D_ARCHS.add("autoencoder", DArch(AutoencoderOptions, _build, scores="energy"),
+            "autoencoder energy D (EBGAN/BEGAN/MAGAN); lower = more real")

@@ -1,17 +1,15 @@
-"""What every network returns, and the network-family registry (DESIGN.md item 6)."""
+"""What every network returns and is told about the data, and the minibatch layers of a D."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError
-from gankit.nets.blocks import MinibatchDiscrimination, MinibatchStdDev, spectral_norm_all, weight_norm_all
-from gankit.registry import Registry
+from gankit.nets.blocks import MinibatchDiscrimination, MinibatchStdDev
 
 
 @dataclass
@@ -35,7 +33,7 @@ class NetSpec:
     """What a network family needs to know about the data."""
 
     sample_shape: tuple[int, ...]  # (C, H, W) for images, (D,) for vectors
-    num_classes: int = 0  # classes of the data; used only when ModelConfig.conditional
+    num_classes: int = 0  # classes of the data; used only when model.conditional
     pack: int = 1  # samples D judges at once, stacked along channels/features (PacGAN, Lin et al. 2018)
 
     def __post_init__(self) -> None:
@@ -49,68 +47,14 @@ class NetSpec:
         return (first * self.pack, *rest)
 
 
-NetworkBuilder = Callable[[ModelConfig, NetSpec], "tuple[nn.Module, nn.Module]"]
-NETWORKS: Registry[NetworkBuilder] = Registry("network family")
-
-
-def build_networks(cfg: ModelConfig, spec: NetSpec) -> tuple[nn.Module, nn.Module]:
-    """Build ``(G, D)`` of the family ``cfg.arch`` for data described by ``spec``."""
-    return NETWORKS.get(cfg.arch)(cfg, spec)
-
-
-# --------------------------------------------------------------------------- discriminators
-
-FamilyD = Callable[[NetSpec], nn.Module]  # a family's own D for a (packed) spec
-DiscriminatorBuilder = Callable[[ModelConfig, NetSpec, FamilyD], nn.Module]
-D_ARCHS: Registry[DiscriminatorBuilder] = Registry("discriminator architecture")
-
-
-@D_ARCHS.register("default", "the network family's own discriminator (model.arch)")
-def _family_d(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> nn.Module:
-    return family_d(spec)
-
-
-@D_ARCHS.register("patchgan", "PatchGAN logit map (Isola et al. 2017); model.d_layers stride-2 convs")
-def _patchgan_d(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> nn.Module:
-    from gankit.nets.patchgan import build_patchgan_discriminator  # local: patchgan imports base
-
-    return build_patchgan_discriminator(cfg, spec, cfg.d_layers)
-
-
-@D_ARCHS.register("autoencoder", "autoencoder energy D (EBGAN/BEGAN/MAGAN); lower = more real")
-def _autoencoder_d(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> nn.Module:
-    from gankit.nets.autoencoder import build_autoencoder_discriminator  # local: imports base
-
-    return build_autoencoder_discriminator(cfg, spec, cfg.ae_code_dim, cfg.ae_energy)
-
-
-def build_discriminator(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> nn.Module:
-    """D of architecture ``cfg.d_arch`` for data ``spec``, called by the family builders.
-
-    The D is built for ``spec.d_sample_shape`` (PacGAN packing) and gets spectral
-    normalisation of every layer when ``cfg.d_spectral_norm`` (weight normalisation when
-    ``cfg.d_weight_norm``). ``family_d(spec)`` builds the
-    family's own D (``d_arch = "default"``).
-    """
-    if spec.pack > 1 and cfg.conditional:
-        raise ConfigError("PacGAN packing (pack > 1) is for unconditional models (model.conditional=false)")
-    d_spec = NetSpec(spec.d_sample_shape, spec.num_classes)
-    concat = cfg.conditional and cfg.d_concat_labels
-    if concat:  # D sees (C + K) channels / (D + K) features; the label is in the input
-        from gankit.nets.conditioning import ConcatLabels  # conditioning imports this module
-
-        if cfg.d_arch == "autoencoder":
-            raise ConfigError("model.d_concat_labels needs a D that classifies its input (d_arch default or patchgan)")
-        first, *rest = spec.d_sample_shape
-        d_spec = NetSpec((first + spec.num_classes, *rest), spec.num_classes)
-    d = D_ARCHS.get(cfg.d_arch)(cfg, d_spec, family_d)
-    if concat:
-        d = ConcatLabels(d, spec.num_classes)
-    if cfg.d_spectral_norm:
-        spectral_norm_all(d)
-    if cfg.d_weight_norm:
-        weight_norm_all(d)
-    return d
+def pack_samples(x: torch.Tensor, pack: int) -> torch.Tensor:
+    """PacGAN packing (Lin et al. 2018): ``(B, C, ...) -> (B/m, m·C, ...)``; consecutive
+    samples ``m·i .. m·i+m-1`` form packed input ``i`` (stacked along channels/features)."""
+    if pack == 1:
+        return x
+    if x.shape[0] % pack:
+        raise ConfigError(f"batch size {x.shape[0]} is not divisible by recipe.pack={pack}")
+    return x.reshape(x.shape[0] // pack, pack * x.shape[1], *x.shape[2:])  # (B/m, m·C, ...)
 
 
 def mixes_samples(module: nn.Module) -> bool:
@@ -137,7 +81,7 @@ class MinibatchLogit(nn.Module):
         return self.head(out[:, features.shape[1] :]).squeeze(1)  # (N,)
 
 
-_MINIBATCH: dict[str, Callable[[ModelConfig, int], "MinibatchLogit | None"]] = {
+_MINIBATCH: dict[str, Callable[[Any, int], "MinibatchLogit | None"]] = {
     "none": lambda cfg, f: None,
     "discrimination": lambda cfg, f: MinibatchLogit(
         MinibatchDiscrimination(f, cfg.mbd_kernels, cfg.mbd_kernel_dim), cfg.mbd_kernels
@@ -146,6 +90,6 @@ _MINIBATCH: dict[str, Callable[[ModelConfig, int], "MinibatchLogit | None"]] = {
 }
 
 
-def minibatch_logit(cfg: ModelConfig, features: int) -> MinibatchLogit | None:
+def minibatch_logit(cfg: Any, features: int) -> MinibatchLogit | None:
     """The minibatch layer ``cfg.d_minibatch`` over ``features`` penultimate units, or None."""
     return _MINIBATCH[cfg.d_minibatch](cfg, features)

@@ -1,4 +1,4 @@
-"""Class conditioning shared by every network family (DESIGN.md item 6), and the cheap
+"""Class conditioning shared by every network family, and the cheap
 shape checks of the ``G(z, c)`` / ``D(x, c)`` interface.
 
 Two ways a class label ``c`` (int64, ``(N,)``) enters a network:
@@ -31,9 +31,9 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError, ShapeError
 from gankit.nets.base import NetSpec
+from gankit.nets.config import ModelConfig
 
 
 def default_label_dim(num_classes: int) -> int:
@@ -105,7 +105,7 @@ class ProjectionHead(nn.Module):
 def check_labels(c: torch.Tensor | None, n: int, num_classes: int, who: str) -> None:
     """``c`` must be an integer ``(n,)`` tensor on a conditional net and ``None`` otherwise.
 
-    An empty tensor counts as "no labels" on an unconditional net (DESIGN.md item 6).
+    An empty tensor counts as "no labels" on an unconditional net.
     Label values are not range-checked here (that would need a device sync); an
     out-of-range label fails inside ``nn.Embedding``.
     """

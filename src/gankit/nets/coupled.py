@@ -26,12 +26,13 @@ from typing import Callable, Iterable, Sequence
 import torch
 from torch import nn
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError
-from gankit.nets.base import DOutput, NetSpec, build_networks
+from gankit.nets.base import DOutput, NetSpec
 from gankit.nets.conditioning import check_labels, check_latent, check_samples
+from gankit.nets.config import ModelConfig
 from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
+from gankit.nets.registry import build_networks
 
 DOMAIN_NAMES = ("A", "B")
 LAYER_TYPES = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)  # each starts a new layer

@@ -19,14 +19,14 @@ biases). Conditioning: ``nets.conditioning`` (label embedding concatenated to z;
 
 from __future__ import annotations
 
-from typing import Callable, Literal
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
 
 import torch
 from torch import nn
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError
-from gankit.nets.base import NETWORKS, DOutput, MinibatchLogit, NetSpec, build_discriminator, minibatch_logit
+from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, minibatch_logit
 from gankit.nets.conditioning import (
     LabelEmbedding,
     ProjectionHead,
@@ -36,9 +36,12 @@ from gankit.nets.conditioning import (
     conditional_classes,
     default_label_dim,
 )
+from gankit.nets.config import ModelConfig
+from gankit.nets.discriminator import build_discriminator
 from gankit.nets.heads import aux_heads
 from gankit.nets.init import dcgan_init_
 from gankit.nets.norms import norm1d, norm2d
+from gankit.nets.registry import NETWORKS, Family
 
 Norm = Literal["batch", "none", "layer"]
 MIN_START, MAX_START = 3, 7  # allowed start sizes s0 of the s0 × s0 bottleneck
@@ -235,8 +238,24 @@ class DCGANDiscriminator(nn.Module):
         return self.aux.fill(out) if self.aux is not None else out
 
 
-@NETWORKS.register("dcgan", "DCGAN conv G and D (Radford et al. 2016), any s0·2^k resolution")
-def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGANDiscriminator]:
+@dataclass(frozen=True)
+class DCGANConfig(ModelConfig):
+    """``[model]`` keys of the DCGAN family (``model.arch=dcgan``)."""
+
+    arch: str = "dcgan"
+    d_norm: Norm = "batch"  # normalisation in D's hidden layers
+    g_fc: int = 0  # G: z -> fully connected layer of this many units -> s0·s0 map (Chen et al.: 1024); 0 = off
+    d_fc: int = 0  # D: conv trunk -> fully connected layer of this many units = features (Chen et al.: 1024)
+
+    def check(self) -> None:
+        for key in ("g_fc", "d_fc"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"model.{key} must be >= 0, got {getattr(self, key)}")
+        if self.d_fc and self.d_arch != "default":
+            raise ConfigError(f"model.d_fc needs model.d_arch=default (got {self.d_arch})")
+
+
+def build_dcgan(cfg: Any, spec: NetSpec) -> tuple[DCGANGenerator, DCGANDiscriminator]:
     """DCGAN ``(G, D)`` for square images ``spec.sample_shape = (C, R, R)``; widths
     ``cfg.g_width`` / ``cfg.d_width``, D normalisation ``cfg.d_norm``; D heads
     ``cfg.d_class_head``, ``cfg.q_categorical``, ``cfg.q_continuous``, ``cfg.q_hidden``; fully connected
@@ -259,3 +278,8 @@ def build_dcgan(cfg: ModelConfig, spec: NetSpec) -> tuple[DCGANGenerator, DCGAND
                                   cfg.d_class_head, cfg.q_categorical, cfg.q_continuous, cfg.d_fc, cfg.q_hidden)
 
     return g, build_discriminator(cfg, spec, family_d)
+
+
+NETWORKS.add(
+    "dcgan", Family(DCGANConfig, build_dcgan), "DCGAN conv G and D (Radford et al. 2016), any s0·2^k resolution"
+)

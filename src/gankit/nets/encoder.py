@@ -20,9 +20,9 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError
 from gankit.nets.conditioning import check_samples
+from gankit.nets.config import ModelConfig
 from gankit.nets.dcgan import DCGANDiscriminator, Norm, dcgan_geometry
 from gankit.nets.init import dcgan_init_
 

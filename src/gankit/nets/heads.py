@@ -1,6 +1,5 @@
 """Auxiliary discriminator heads over D's penultimate features ``φ(x)`` ``(N, F)``
-(DESIGN.md item 6: extra heads come back as named fields of ``DOutput``, not as new
-forward signatures).
+(extra heads come back as named fields of ``DOutput``, not as new forward signatures).
 
 * **Class head** (ACGAN, Odena et al. 2017, "Conditional Image Synthesis with Auxiliary
   Classifier GANs"): ``class_logits = W φ + b`` ``(N, K)`` → ``DOutput.class_logits``.

@@ -9,17 +9,15 @@ discriminator on its last hidden layer.
 from __future__ import annotations
 
 import math
-from typing import Literal, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Sequence
 
 import torch
 from torch import nn
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError
-from gankit.nets.base import NETWORKS, DOutput, MinibatchLogit, NetSpec, build_discriminator, minibatch_logit
+from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, minibatch_logit
 from gankit.nets.blocks import GaussianNoise
-from gankit.nets.heads import aux_heads
-from gankit.nets.norms import norm1d
 from gankit.nets.conditioning import (
     LabelEmbedding,
     ProjectionHead,
@@ -29,6 +27,11 @@ from gankit.nets.conditioning import (
     conditional_classes,
     default_label_dim,
 )
+from gankit.nets.config import ModelConfig
+from gankit.nets.discriminator import build_discriminator
+from gankit.nets.heads import aux_heads
+from gankit.nets.norms import norm1d
+from gankit.nets.registry import NETWORKS, Family
 
 Norm = Literal["none", "batch", "layer"]
 LEAK = 0.2  # LeakyReLU slope in D (Radford et al. 2016)
@@ -180,8 +183,30 @@ class MLPDiscriminator(nn.Module):
         return self.aux.fill(out, h) if self.aux is not None else out
 
 
-@NETWORKS.register("mlp", "fully connected G and D (vectors or flattened images)")
-def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscriminator]:
+@dataclass(frozen=True)
+class MLPConfig(ModelConfig):
+    """``[model]`` keys of the MLP family (``model.arch=mlp``)."""
+
+    arch: str = "mlp"
+    mlp_layers: int = 3  # hidden layers of G and D
+    mlp_g_norm: Literal["none", "batch"] = "none"  # G: batch norm after every hidden linear layer
+    d_norm: Norm = "batch"  # normalisation in D's hidden layers
+    mlp_d_activation: Activation = "leaky_relu"  # D: LeakyReLU(0.2) or ReLU (Salimans et al. 2016)
+    d_hidden_noise: float = 0.0  # D: std of Gaussian noise on every hidden layer while training (0 = off)
+
+    def check(self) -> None:
+        if self.mlp_layers < 1:
+            raise ConfigError(f"model.mlp_layers must be >= 1, got {self.mlp_layers}")
+        if self.d_hidden_noise < 0:
+            raise ConfigError(f"model.d_hidden_noise must be >= 0, got {self.d_hidden_noise}")
+        own_d = {"d_hidden_noise": self.d_hidden_noise != 0, "mlp_d_activation": self.mlp_d_activation != "leaky_relu"}
+        for key, set_ in own_d.items():
+            if set_ and self.d_arch != "default":
+                raise ConfigError(f"model.{key} is an option of the MLP discriminator: it needs model.d_arch=default "
+                                  f"(got {self.d_arch})")
+
+
+def build_mlp(cfg: Any, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscriminator]:
     """MLP ``(G, D)``: hidden = ``cfg.g_width`` / ``cfg.d_width``, ``cfg.mlp_layers`` hidden
     layers, G normalisation ``cfg.mlp_g_norm``, D normalisation ``cfg.d_norm`` as configured;
     D heads ``cfg.d_class_head``, ``cfg.q_categorical``, ``cfg.q_continuous``, ``cfg.q_hidden``; projection unless
@@ -201,3 +226,6 @@ def build_mlp(cfg: ModelConfig, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscrim
 
     return g, build_discriminator(cfg, spec, family_d)
 
+
+
+NETWORKS.add("mlp", Family(MLPConfig, build_mlp), "fully connected G and D (vectors or flattened images)")

@@ -19,11 +19,12 @@ from typing import Literal
 import torch
 from torch import nn
 
-from gankit.config import ModelConfig
 from gankit.errors import ConfigError, ShapeError
 from gankit.nets.base import DOutput, NetSpec
 from gankit.nets.conditioning import check_labels, conditional_classes
+from gankit.nets.config import ModelConfig, PatchGANOptions
 from gankit.nets.init import dcgan_init_
+from gankit.nets.registry import D_ARCHS, DArch, FamilyD
 
 Norm = Literal["batch", "instance", "layer", "none"]
 KERNEL, PAD = 4, 1
@@ -129,3 +130,11 @@ def build_patchgan_discriminator(cfg: ModelConfig, spec: NetSpec, n_layers: int 
     if min(patchgan_output_size(shape[1], n_layers), patchgan_output_size(shape[2], n_layers)) < 1:
         raise ConfigError(f"PatchGAN with n_layers={n_layers} needs larger images than {shape[1:]}")
     return PatchGANDiscriminator(shape[0], cfg.d_width, n_layers, conditional_classes(cfg, spec), cfg.d_norm)
+
+
+def _build(cfg: ModelConfig, spec: NetSpec, family_d: FamilyD) -> PatchGANDiscriminator:
+    return build_patchgan_discriminator(cfg, spec, cfg.d_layers)
+
+
+D_ARCHS.add("patchgan", DArch(PatchGANOptions, _build),
+            "PatchGAN logit map (Isola et al. 2017); model.d_layers stride-2 convs")

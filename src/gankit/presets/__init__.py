@@ -6,8 +6,9 @@ import os
 from importlib import resources
 from typing import Any
 
-from gankit.config import ExperimentConfig, apply_overrides, config_from_dict, load_toml
+from gankit.config import ExperimentConfig, apply_overrides, load_toml
 from gankit.errors import ConfigError
+from gankit.experiment import config_from_dict
 
 DEFAULT_PRESET = "digits-dcgan"
 

@@ -84,6 +84,7 @@ def with_fake_class(class_logits: torch.Tensor) -> torch.Tensor:
 @RECIPES.register("acgan", "ACGAN (Odena et al. 2017): conditional G, D with an auxiliary classifier head")
 class ACGANRecipe(TwoPlayerRecipe):
     config_class = ACGANConfig
+    d_arch = "default"  # its heads live on the family's own D
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(_acgan_config(cfg, data), data)

@@ -1,6 +1,6 @@
 """What a recipe is: the networks of one GAN variant, its phases, and the maths of each.
 
-The trainer knows no GAN maths and a recipe knows no optimizer steps (DESIGN.md item 5).
+The trainer knows no GAN maths and a recipe knows no optimizer steps.
 A recipe builds its modules, declares its phases and optimizers, and computes losses in
 ``accumulate_gradients``, calling ``ctx.backward(loss)``.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -17,6 +17,7 @@ from torch import nn
 from gankit.config import ExperimentConfig
 from gankit.data.base import FieldSpec
 from gankit.errors import ConfigError
+from gankit.nets.registry import d_scores
 from gankit.registry import Registry
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
@@ -72,8 +73,48 @@ class Recipe:
 
     config_class: ClassVar[type]
     ema_modules: ClassVar[tuple[str, ...]] = ("G",)  # modules whose EMA is used for sampling
+    # how the recipe reads D's output: "logits" (higher = more real), "energy" (lower = more
+    # real: an autoencoder D), or None when it uses no discriminator of model.d_arch
+    d_scores: ClassVar[str | None] = "logits"
+    d_arch: ClassVar[str | None] = None  # the discriminator architecture the recipe needs (None: any)
+    data_fields: ClassVar[tuple[str, ...]] = ("x",)  # the batch fields its phases read
+
+    @classmethod
+    def check_data(cls, cfg: ExperimentConfig, data: DataInfo) -> None:
+        """Refuse data that lacks a field the recipe reads (an image-to-image pair for a GAN that
+        samples from noise): one line naming the fields the dataset has. A saved run's
+        ``DataInfo`` from before named fields has none, and is accepted."""
+        missing = [name for name in cls.data_fields if data.fields and name not in data.fields]
+        if missing:
+            raise ConfigError(
+                f"recipe {cfg.recipe.name} trains on the batch field {missing[0]!r}, which the data does not have "
+                f"(its fields: {', '.join(sorted(data.fields))})"
+            )
+
+    @classmethod
+    def check_config(cls, cfg: ExperimentConfig) -> None:
+        """Refuse, when the config is parsed, what the recipe cannot train: a discriminator
+        architecture other than the one it needs (its heads live on the family's own D), or
+        one whose output means something else than the recipe reads (an energy D under a
+        loss over logits would silently train G towards the worst samples)."""
+        if cls.d_arch is not None and cfg.model.d_arch != cls.d_arch:
+            raise ConfigError(
+                f"recipe {cfg.recipe.name} needs model.d_arch={cls.d_arch} (got {cfg.model.d_arch!r}); "
+                f"set model.d_arch={cls.d_arch}"
+            )
+        if cls.d_scores is None:
+            return
+        scores = d_scores(cfg.model)
+        if scores != cls.d_scores:
+            raise ConfigError(
+                f"recipe {cfg.recipe.name} reads D's output as {cls.d_scores}, but model.d_arch={cfg.model.d_arch} "
+                f"outputs {scores} ({'lower' if scores == 'energy' else 'higher'} = more real); choose another "
+                f"model.d_arch or a recipe for that D"
+            )
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
+        self.check_config(cfg)
+        self.check_data(cfg, data)
         self.cfg = cfg
         self.data = data
         self.modules = nn.ModuleDict()
@@ -108,7 +149,9 @@ class Recipe:
         """Classes the generator is conditioned on (0 = unconditional)."""
         return 0
 
-    def latent(self, n: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+    def latent(
+        self, n: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
+    ) -> torch.Tensor:
         """Draw ``n`` latent vectors z ~ N(0, I), shape (n, z_dim)."""
         z = torch.randn(n, self.z_dim, generator=generator)
         return z.to(device)
@@ -137,6 +180,36 @@ class Recipe:
         finally:
             for name, m in nets.items():
                 m.train(modes[name])
+
+    # -- capabilities a recipe may declare; runs and the CLI ask for these, never for a recipe's class
+    supports_rejection_sampling: ClassVar[bool] = False  # one real/fake D whose logits DRS can calibrate
+
+    @property
+    def categorical_code(self) -> int:
+        """Values of a categorical latent code that a class grid can run over (InfoGAN); 0 = none."""
+        return 0
+
+    def latent_and_code(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``latent(n, generator)`` and the categorical code ``(n,)`` int64 each latent carries
+        (InfoGAN; None for recipes without one), from the same draw."""
+        return self.latent(n, generator), None
+
+    def traversal_values(self, code_index: int) -> list[float]:
+        """Default values of a traversal of latent code ``code_index`` (recipes with latent codes)."""
+        raise ConfigError(f"latent traversals need a run with latent codes (infogan, ss-infogan), "
+                          f"got recipe {self.cfg.recipe.name!r}")
+
+    def traversal_latents(self, code_index: int, values: Sequence[float], seed: int, rows: int = 1) -> torch.Tensor:
+        """Latents ``(rows · len(values), z_dim)`` with code ``code_index`` set to each of ``values``
+        and everything else fixed per row (recipes with latent codes)."""
+        raise ConfigError(f"latent traversals need a run with latent codes (infogan, ss-infogan), "
+                          f"got recipe {self.cfg.recipe.name!r}")
+
+    def sample_pair(self, nets: Mapping[str, nn.Module], z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Corresponding samples of two domains from the same latents (coupled GANs)."""
+        raise ConfigError(
+            f"domain pairs need a run of a two-domain recipe (cogan), got recipe {self.cfg.recipe.name!r}"
+        )
 
     # -- recipe-level state beyond parameters: small JSON-able values (e.g. BEGAN's k_t) and
     # tensors too large for JSON (selfcond's cluster of every training example), which checkpoints

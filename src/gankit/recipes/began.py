@@ -16,7 +16,7 @@ import torch
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
-from gankit.losses_energy import BEGANBalance, began_g_loss
+from gankit.losses.energy import BEGANBalance, began_g_loss
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import TwoPlayerRecipe
 from gankit.train.loader import Batch
@@ -44,6 +44,7 @@ class BEGANConfig:
 class BEGANRecipe(TwoPlayerRecipe):
     config_class = BEGANConfig
     d_arch = "autoencoder"
+    d_scores = "energy"
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)

@@ -64,6 +64,7 @@ class CoGANConfig:
 @RECIPES.register("cogan", "Coupled GAN (Liu & Tuzel 2016): two weight-sharing GANs, domain B = negative | edges")
 class CoGANRecipe(Recipe):
     config_class = CoGANConfig
+    d_arch = "default"  # the coupled layers are cut from the family's own D
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
@@ -141,30 +142,6 @@ class CoGANRecipe(Recipe):
         return xa.float(), xb.float()
 
 
-def sample_pairs(run, n: int, seed: int, use_ema: bool = True, batch: int = 500,
-                 needs: str = "pairs need") -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` corresponding pairs ``(G_A(z), G_B(z))`` of a cogan run (``runs.LoadedRun``), each
-    ``(n, *sample_shape)``, from latents drawn with ``seed`` and sampled ``batch`` at a time
-    (G in eval mode, so the batching does not change them). ``needs`` starts the error raised
-    for a run of another recipe."""
-    if not isinstance(run.recipe, CoGANRecipe):
-        raise ConfigError(f"{needs} a cogan run, got recipe {run.cfg.recipe.name!r}")
-    if n < 1:
-        raise ConfigError(f"--n must be >= 1, got {n}")
-    z = run.recipe.latent(n, torch.Generator().manual_seed(seed), run.device)  # (n, z_dim)
-    nets = run.nets(use_ema)
-    pairs = [run.recipe.sample_pair(nets, chunk) for chunk in z.split(batch)]
-    return torch.cat([a for a, _ in pairs]), torch.cat([b for _, b in pairs])  # (n, *sample_shape) each
-
-
-def pair_grid(run, n: int, seed: int, use_ema: bool = True) -> torch.Tensor:
-    """``n`` corresponding pairs of a cogan run (``sample_pairs``) interleaved
-    ``[A_0, B_0, A_1, B_1, ...]``: shape ``(2n, *sample_shape)``, for
-    ``run_artifacts.save_samples`` (an even ``nrow`` puts each pair side by side)."""
-    xa, xb = sample_pairs(run, n, seed, use_ema, needs="pair grids need")  # (n, *sample_shape) each
-    return torch.stack((xa, xb), dim=1).reshape(2 * n, *xa.shape[1:])  # (2n, *sample_shape)
-
-
 def pair_mismatch(xa: torch.Tensor, xb: torch.Tensor, to_b: DomainTransform) -> float:
     """How well generated pairs correspond, given the transform ``T`` that made domain B:
 
@@ -185,7 +162,7 @@ def pair_mismatch(xa: torch.Tensor, xb: torch.Tensor, to_b: DomainTransform) -> 
 
 
 def pair_correspondence(run, n: int, seed: int, use_ema: bool = True, batch: int = 500) -> float:
-    """``pair_mismatch`` of ``n`` pairs of a cogan run (``sample_pairs``) against the run's own
-    ``recipe.domain_b`` transform."""
-    xa, xb = sample_pairs(run, n, seed, use_ema, batch, needs="pair correspondence needs")
+    """``pair_mismatch`` of ``n`` pairs of a cogan run (``runs.LoadedRun.pairs``) against the run's
+    own ``recipe.domain_b`` transform."""
+    xa, xb = run.pairs(n, seed, use_ema, batch)
     return pair_mismatch(xa, xb, run.recipe.to_domain_b)

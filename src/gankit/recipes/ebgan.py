@@ -3,7 +3,7 @@ whose per-sample reconstruction error is the energy (``model.d_arch=autoencoder`
 
     L_D = E[D(x)] + E[(m - D(G(z)))^+]          L_G = E[D(G(z))] + w_PT · PT(Enc(G(z)))
 
-with PT the pulling-away term on the encoder codes of the generated batch (``gankit.losses_energy``)."""
+with PT the pulling-away term on the encoder codes of the generated batch (``gankit.losses.energy``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from gankit.errors import ConfigError
-from gankit.losses_energy import ebgan_d_loss, ebgan_g_loss, pulling_away_term
+from gankit.losses.energy import ebgan_d_loss, ebgan_g_loss, pulling_away_term
 from gankit.recipes.base import RECIPES, StepContext
 from gankit.recipes.gan import TwoPlayerRecipe
 from gankit.train.loader import Batch
@@ -37,6 +37,7 @@ class EBGANConfig:
 class EBGANRecipe(TwoPlayerRecipe):
     config_class = EBGANConfig
     d_arch = "autoencoder"
+    d_scores = "energy"
 
     def d_loss(self, batch: Batch, fake: torch.Tensor, c: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
         D = self.modules["D"]

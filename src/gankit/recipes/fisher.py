@@ -1,6 +1,6 @@
 """Recipe ``fisher``: Fisher GAN (Mroueh & Sercu 2017, "Fisher GAN"), an IPM critic under
 the second-moment constraint ``Omega = 1/2 (E_P[f^2] + E_Q[f^2]) = 1``, trained with an
-augmented Lagrangian (Algorithm 1, ``gankit.losses_fisher``). The multiplier lambda is
+augmented Lagrangian (Algorithm 1, ``gankit.losses.fisher``). The multiplier lambda is
 updated after every critic step and checkpointed with the run."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
-from gankit.losses_fisher import FisherMultiplier, fisher_g_loss
+from gankit.losses.fisher import FisherMultiplier, fisher_g_loss
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import TwoPlayerRecipe
 from gankit.train.loader import Batch

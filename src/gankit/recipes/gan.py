@@ -4,7 +4,7 @@ Goodfellow et al. 2014 (Algorithm 1: k discriminator steps per generator step), 
 al. 2016 (DCGAN), with the losses of ``gankit.losses`` (minimax, non-saturating, LSGAN, WGAN,
 hinge) and the regularizers WGAN weight clipping (Arjovsky et al. 2017), WGAN-GP
 (Gulrajani et al. 2017) and R1 (Mescheder et al. 2018). TTUR (Heusel et al. 2017) is
-``optim.lr_d != optim.lr_g``. Stabilisers of survey §1.5.3, each off by default: DRAGAN
+``optim.lr_d != optim.lr_g``. Stabilisers, each off by default: DRAGAN
 (Kodali et al. 2017), feature matching and one-sided label smoothing (Salimans et al.
 2016), instance noise (Sønderby et al. 2016) and PacGAN packing (Lin et al. 2018).
 
@@ -24,11 +24,8 @@ from torch import nn
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.losses import LOSSES
-from gankit.nets import DOutput, NetSpec, build_networks
-from gankit.nets.conditioning import conditional_classes
-from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
-from gankit.regularizers import clip_weights_, gradient_penalty, r1_penalty
-from gankit.stabilizers import (
+from gankit.losses.penalties import clip_weights_, gradient_penalty, r1_penalty
+from gankit.losses.stabilizers import (
     add_instance_noise,
     bce_d_loss_with_targets,
     dragan_penalty,
@@ -37,39 +34,25 @@ from gankit.stabilizers import (
     instance_noise_std,
     random_real_targets,
 )
+from gankit.nets import DOutput, NetSpec, build_networks
+from gankit.nets.base import pack_samples
+from gankit.nets.conditioning import conditional_classes
+from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
 
 SMOOTHABLE_LOSSES = ("minimax", "ns")  # losses whose D loss is the BCE that label smoothing changes
 
 
-def pack_samples(x: torch.Tensor, pack: int) -> torch.Tensor:
-    """PacGAN packing (Lin et al. 2018): ``(B, C, ...) -> (B/m, m·C, ...)``; consecutive
-    samples ``m·i .. m·i+m-1`` form packed input ``i`` (stacked along channels/features)."""
-    if pack == 1:
-        return x
-    if x.shape[0] % pack:
-        raise ConfigError(f"batch size {x.shape[0]} is not divisible by recipe.pack={pack}")
-    return x.reshape(x.shape[0] // pack, pack * x.shape[1], *x.shape[2:])  # (B/m, m·C, ...)
-
-
 class TwoPlayerRecipe(Recipe):
     """One generator ``G`` and one discriminator ``D`` trained in phases D (``n_critic``
     repeats) then G. Subclasses implement ``d_loss(batch, fake, c, ctx)`` and
     ``g_loss(batch, fake, c, ctx)``; the recipe config needs ``n_critic`` and ``reuse_fake``.
-    ``d_arch`` (if set) is the discriminator architecture the recipe requires, ``pack`` the
-    PacGAN packing its D sees."""
-
-    d_arch: str | None = None
+    ``pack`` is the PacGAN packing its D sees."""
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)
         self.rc = cfg.recipe
-        if self.d_arch is not None and cfg.model.d_arch != self.d_arch:
-            raise ConfigError(
-                f"recipe {cfg.recipe.name} needs model.d_arch={self.d_arch} (got {cfg.model.d_arch!r}); "
-                f"set model.d_arch={self.d_arch}"
-            )
         spec = NetSpec(data.sample_shape, data.num_classes, pack=self.pack)
         self._classes = conditional_classes(cfg.model, spec)  # 0 unless model.conditional
         G, D = build_networks(cfg.model, spec)
@@ -194,6 +177,7 @@ class GANRecipe(TwoPlayerRecipe):
     every penalty (GP, R1, DRAGAN) is taken at those D inputs."""
 
     config_class = GANConfig
+    supports_rejection_sampling = True
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)

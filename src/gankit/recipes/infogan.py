@@ -108,6 +108,7 @@ def _infogan_config(cfg: ExperimentConfig) -> ExperimentConfig:
 @RECIPES.register("infogan", "InfoGAN (Chen et al. 2016): categorical + continuous codes, Q head on D's trunk")
 class InfoGANRecipe(TwoPlayerRecipe):
     config_class = InfoGANConfig
+    d_arch = "default"  # its heads live on the family's own D
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(_infogan_config(cfg), data)
@@ -116,6 +117,23 @@ class InfoGANRecipe(TwoPlayerRecipe):
         self.loss = LOSSES.get(self.rc.loss)
         self.noise_dim = cfg.model.z_dim
         self._codes: Codes | None = None  # codes of the latest fake batch
+
+    # -- capabilities: a class grid over the categorical code, latent traversals
+    @property
+    def categorical_code(self) -> int:
+        return self.rc.categorical
+
+    def latent_and_code(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if not self.rc.categorical:
+            return super().latent_and_code(n, generator)
+        z, codes = self.draw(n, generator)  # z is what latent(n, generator) draws
+        return z, codes.cat.long()
+
+    def traversal_values(self, code_index: int) -> list[float]:
+        return traversal_values(self, code_index)
+
+    def traversal_latents(self, code_index: int, values: Sequence[float], seed: int, rows: int = 1) -> torch.Tensor:
+        return traversal_latents(self, code_index, values, seed, rows)
 
     # -- latent layout [z | onehot(c_cat) | c_cont]
     @property
@@ -144,7 +162,9 @@ class InfoGANRecipe(TwoPlayerRecipe):
             parts.append(codes.cont)
         return torch.cat(parts, dim=1), codes  # (n, z_dim)
 
-    def latent(self, n: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+    def latent(
+        self, n: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
+    ) -> torch.Tensor:
         return self.draw(n, generator)[0].to(device)
 
     def _new_fake(self, batch: Batch, c: torch.Tensor | None) -> torch.Tensor:

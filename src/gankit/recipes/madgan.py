@@ -1,5 +1,5 @@
 """Recipe ``madgan``: Multi-Agent Diverse GAN (Ghosh et al. 2018, "Multi-Agent Diverse
-Generative Adversarial Networks"), with the survey's cosine diversity term (seed 002 §1.6.2).
+Generative Adversarial Networks"), with a cosine diversity term between the generators' samples.
 
 **Networks.** ``k`` generators ``G_1..G_k`` (``recipe.generators``), each a separate network of
 the model family, held in one ``GeneratorBank`` registered as module ``G`` (so the trainer's
@@ -73,7 +73,7 @@ def madgan_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
 def mean_pairwise_cosine(samples: torch.Tensor) -> torch.Tensor:
     """``2/(k(k−1)) Σ_{i<j} mean_r cos(x_{i,r}, x_{j,r})`` for ``samples`` ``(k, n, ...)``:
     row ``r`` of every generator comes from the same ``z_r``; samples are flattened and the
-    norms clamped to ``COSINE_EPS``. The survey's MAD-GAN diversity penalty (k >= 2)."""
+    norms clamped to ``COSINE_EPS``. A diversity penalty between the k >= 2 generators."""
     k = samples.shape[0]
     if k < 2:
         raise ShapeError(f"the pairwise cosine needs at least 2 generators, got {k}")
@@ -136,8 +136,6 @@ def _madgan_config(cfg: ExperimentConfig) -> ExperimentConfig:
     m, k = cfg.model, cfg.recipe.generators
     if m.conditional:
         raise ConfigError("recipe madgan is unconditional: set model.conditional=false")
-    if m.d_arch != "default":
-        raise ConfigError(f"recipe madgan needs model.d_arch=default (its class head), got {m.d_arch!r}")
     if m.d_minibatch != "none":
         raise ConfigError("recipe madgan reads D's class head, which a minibatch layer does not reach: "
                           "set model.d_minibatch=none")
@@ -152,6 +150,7 @@ def _madgan_config(cfg: ExperimentConfig) -> ExperimentConfig:
 @RECIPES.register("madgan", "MAD-GAN (Ghosh et al. 2018): k generators, (k+1)-way D, cosine diversity term")
 class MADGANRecipe(TwoPlayerRecipe):
     config_class = MADGANConfig
+    d_arch = "default"  # its heads live on the family's own D
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         model_cfg = _madgan_config(cfg)
@@ -168,7 +167,9 @@ class MADGANRecipe(TwoPlayerRecipe):
     def z_dim(self) -> int:
         return self.noise_dim + self.k
 
-    def latent(self, n: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+    def latent(
+        self, n: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
+    ) -> torch.Tensor:
         """``n`` latents ``[noise | onehot(j)]`` ``(n, z_dim)``, generators assigned stratified
         (each ``⌊n/k⌋`` or ``⌈n/k⌉`` rows, randomly placed)."""
         noise = torch.randn(n, self.noise_dim, generator=generator)  # (n, noise_dim)

@@ -1,6 +1,6 @@
 """Recipe ``magan``: Margin Adaptation GAN (Wang, Cully, Chang & Demiris 2017). The EBGAN
 losses with an autoencoder D (``model.d_arch=autoencoder``) whose margin ``m`` follows
-the expected real energy (``gankit.losses_energy.MAGANMargin``)::
+the expected real energy (``gankit.losses.energy.MAGANMargin``)::
 
     L_D = E[D(x)] + E[(m - D(G(z)))^+]        L_G = E[D(G(z))]
     end of epoch: if E_real < m and E_real < E_fake and E_fake,prev <= E_fake:  m <- E_real
@@ -21,7 +21,7 @@ import torch
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
-from gankit.losses_energy import MAGANMargin, magan_d_loss, magan_g_loss
+from gankit.losses.energy import MAGANMargin, magan_d_loss, magan_g_loss
 from gankit.recipes.base import RECIPES, DataInfo, StepContext, warn_if_only_pretraining
 from gankit.recipes.gan import TwoPlayerRecipe
 from gankit.train.loader import Batch
@@ -49,6 +49,7 @@ class MAGANConfig:
 class MAGANRecipe(TwoPlayerRecipe):
     config_class = MAGANConfig
     d_arch = "autoencoder"
+    d_scores = "energy"
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)

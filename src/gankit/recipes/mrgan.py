@@ -1,6 +1,5 @@
 """Recipe ``mrgan``: Mode-Regularized GAN (Che et al. 2017, "Mode Regularized Generative
-Adversarial Networks"), the manifold-diffusion training of their Section 3.3 (the survey's
-figure).
+Adversarial Networks"), the manifold-diffusion training of their Section 3.3.
 
 Networks: generator G (z -> x), encoder E (x -> z, ``nets.encoder.MLPEncoder``), manifold
 discriminator D_M and diffusion discriminator D_D (both the model's discriminator).
@@ -35,15 +34,19 @@ from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepCo
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
 
+
 @dataclass(frozen=True)
 class MRGANConfig:
     name: str = "mrgan"
     loss: str = "ns"  # adversarial loss of D_M, D_D and their G terms (`gankit losses` lists them)
     lambda_recon: float = 1.0  # lambda_1: weight of ||x - G(E(x))||^2 in the manifold step
     lambda_manifold: float = 0.2  # lambda_2: weight of the D_M term g_loss(D_M(G(E(x)))) in the manifold step
+    encoder_layers: int = 3  # hidden layers of the MLP encoder E (width model.d_width)
 
     def validate(self) -> None:
         LOSSES.get(self.loss)
+        if self.encoder_layers < 1:
+            raise ConfigError(f"recipe.encoder_layers must be >= 1, got {self.encoder_layers}")
         for key in ("lambda_recon", "lambda_manifold"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
@@ -63,7 +66,9 @@ class MRGANRecipe(Recipe):
         G, D_M = build_networks(cfg.model, spec)
         _, D_D = build_networks(cfg.model, spec)
         self.modules["G"] = G
-        self.modules["E"] = MLPEncoder(tuple(data.sample_shape), cfg.model.d_width, cfg.model.mlp_layers, cfg.model.z_dim)
+        self.modules["E"] = MLPEncoder(
+            tuple(data.sample_shape), cfg.model.d_width, self.rc.encoder_layers, cfg.model.z_dim
+        )
         self.modules["D_M"] = D_M
         self.modules["D_D"] = D_D
 

@@ -103,7 +103,9 @@ def cluster_of(u: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(cdf, phi, right=True).clamp_max(counts.numel() - 1)
 
 
-@RECIPES.register("selfcond", "Self-conditioned GAN (Liu et al. 2020): G and D conditioned on k-means clusters of D's features")
+@RECIPES.register(
+    "selfcond", "Self-conditioned GAN (Liu et al. 2020): G and D conditioned on k-means clusters of D's features"
+)
 class SelfCondRecipe(GANRecipe):
     config_class = SelfCondConfig
 
@@ -181,7 +183,9 @@ class SelfCondRecipe(GANRecipe):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.counts = torch.tensor(state["counts"], dtype=torch.int64)
         if len(self.counts) != self.rc.clusters:
-            raise CheckpointError(f"the checkpoint has {len(self.counts)} clusters, recipe.clusters is {self.rc.clusters}")
+            raise CheckpointError(
+                f"the checkpoint has {len(self.counts)} clusters, recipe.clusters is {self.rc.clusters}"
+            )
         self.fitted_at = int(state["fitted_at"])
         self.labels = None
 

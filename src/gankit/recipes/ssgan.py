@@ -51,12 +51,12 @@ from torch.nn.utils import parametrize
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.losses import ns_d_loss, ns_g_loss
+from gankit.losses.stabilizers import add_instance_noise, feature_matching_loss
 from gankit.nets.base import DOutput, mixes_samples
 from gankit.nets.init import weight_norm_data_init_
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import TwoPlayerRecipe
 from gankit.semi_supervised import LabelledPool, check_classifier_ema
-from gankit.stabilizers import add_instance_noise, feature_matching_loss
 from gankit.train.loader import Batch
 
 
@@ -119,8 +119,6 @@ def _ssgan_config(cfg: ExperimentConfig, data: DataInfo) -> ExperimentConfig:
         raise ConfigError(
             f"recipe ssgan: model.d_class_head must be the number of classes ({k}) or 0, got {m.d_class_head}"
         )
-    if m.d_arch != "default":
-        raise ConfigError(f"recipe ssgan needs D's class head: set model.d_arch=default (got {m.d_arch})")
     if m.d_minibatch != "none":
         raise ConfigError("recipe ssgan ignores D's adversarial logit, so model.d_minibatch must be none")
     return dataclasses.replace(cfg, model=dataclasses.replace(m, d_class_head=k))
@@ -129,6 +127,7 @@ def _ssgan_config(cfg: ExperimentConfig, data: DataInfo) -> ExperimentConfig:
 @RECIPES.register("ssgan", "semi-supervised GAN (Salimans et al. 2016): K+1-class D, feature matching G")
 class SSGANRecipe(TwoPlayerRecipe):
     config_class = SSGANConfig
+    d_arch = "default"  # its heads live on the family's own D
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(_ssgan_config(cfg, data), data)

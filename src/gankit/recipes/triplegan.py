@@ -175,8 +175,6 @@ def _check_model(cfg: ExperimentConfig, data: DataInfo) -> None:
     if m.d_class_head or m.q_categorical or m.q_continuous:
         raise ConfigError("recipe triplegan's D judges pairs and has no extra heads: leave model.d_class_head, "
                           "model.q_categorical and model.q_continuous 0 (C gets its class head from the recipe)")
-    if m.d_arch != "default":
-        raise ConfigError(f"recipe triplegan builds C and D from model.arch: set model.d_arch=default (got {m.d_arch})")
     if not m.d_projection:
         raise ConfigError("recipe triplegan's D(x, y) needs the label: set model.d_projection=true")
     if cfg.recipe.real_pseudo > 0 and cfg.train.batch_size < 2:
@@ -186,6 +184,7 @@ def _check_model(cfg: ExperimentConfig, data: DataInfo) -> None:
 @RECIPES.register("triplegan", "Triple-GAN (Li et al. 2017): classifier C, conditional G, D on (x, y) pairs")
 class TripleGANRecipe(Recipe):
     config_class = TripleGANConfig
+    d_arch = "default"  # its heads live on the family's own D
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)

@@ -35,9 +35,9 @@ from torch.func import functional_call
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
+from gankit.losses.stabilizers import bce_d_loss_with_targets
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import GANConfig, GANRecipe
-from gankit.stabilizers import bce_d_loss_with_targets
 from gankit.train.loader import Batch
 
 

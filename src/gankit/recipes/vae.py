@@ -115,6 +115,7 @@ class GaussianEncoderRecipe(Recipe):
 @RECIPES.register("vae", "VAE (Kingma & Welling 2014): Gaussian encoder, the family's G as decoder, recon + β·KL")
 class VAERecipe(GaussianEncoderRecipe):
     config_class = VAEConfig
+    d_scores = None  # the decoder is trained alone: no discriminator
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)

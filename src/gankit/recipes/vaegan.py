@@ -69,13 +69,10 @@ class VAEGANConfig:
 @RECIPES.register("vaegan", "VAE/GAN (Larsen et al. 2016): VAE whose reconstruction error is taken in D's features")
 class VAEGANRecipe(GaussianEncoderRecipe):
     config_class = VAEGANConfig
+    d_arch = "default"  # the reconstruction error is taken in the hidden features of the family's own D
     with_discriminator = True
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
-        if cfg.model.d_arch != "default":
-            raise ConfigError(
-                f"recipe vaegan needs D's hidden features: set model.d_arch=default (got {cfg.model.d_arch!r})"
-            )
         super().__init__(cfg, data)
         self.rc: VAEGANConfig = cfg.recipe
 

@@ -2,7 +2,7 @@
 
 A checkpoint holds all networks, their EMA copies, every optimizer (tensor state and
 param groups), the AMP scaler, counters, every RNG state, the data order and the resolved
-config — enough to continue bit-for-bit (DESIGN.md item 9). It is written to a temporary
+config — enough to continue bit-for-bit. It is written to a temporary
 file in the same directory and renamed over the previous one only once complete, so an
 interruption at any instant leaves the previous checkpoint intact. Loading uses
 safetensors only: nothing in the file can execute code.
@@ -20,8 +20,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 from torch import nn
 
-from gankit.errors import CheckpointError
 from gankit.atomic import atomic_write
+from gankit.errors import CheckpointError
 
 FORMAT = "gankit-checkpoint/1"
 META_KEY = "gankit"

@@ -1,4 +1,4 @@
-"""A training phase: which parameters one optimizer step updates (DESIGN.md item 5)."""
+"""A training phase: which parameters one optimizer step updates ."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The generic trainer: runs a recipe's phases; owns devices, optimizers, EMA, AMP,
-logging, sample grids and checkpoints; knows no GAN maths (DESIGN.md item 5)."""
+logging, sample grids and checkpoints; knows no GAN maths."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import torch
 
+from gankit.atomic import atomic_write
 from gankit.config import ExperimentConfig, to_dict
 from gankit.data.base import Dataset, build_dataset
 from gankit.errors import CheckpointError, ConfigError
@@ -21,7 +22,6 @@ from gankit.train.optim import build_optimizer, lr_factor
 from gankit.train.progress import Progress
 from gankit.train.seeding import capture_rng, restore_rng, seed_everything
 from gankit.train.signals import GracefulStop
-from gankit.atomic import atomic_write
 from gankit.train.stats import Reporter, repair_stats_file, tensorboard_writer_class
 
 GRID_SEED_OFFSET = 7919  # the fixed latent batch of sample grids has its own stream
@@ -74,7 +74,8 @@ class Trainer:
         }
         self.base_lrs = {name: spec.lr for name, spec in self.recipe.optimizers().items()}
         self.ema = {
-            name: EMA(self.recipe.modules[name], decay, tc.ema_start) for name, decay in self.recipe.ema_decays().items()
+            name: EMA(self.recipe.modules[name], decay, tc.ema_start)
+            for name, decay in self.recipe.ema_decays().items()
         }
         self.loader = EpochLoader(self.dataset, tc.batch_size, tc.seed, self.device)
         self.step = 0

@@ -7,8 +7,8 @@ state); matplotlib is imported only when a plot is made. Curves are drawn afterw
 """
 
 from gankit.atomic import atomic_write, save_atomically
-from gankit.viz.figure import save_figure
 from gankit.viz.curves import curves_figure, plot_curves, smooth_series
+from gankit.viz.figure import save_figure
 from gankit.viz.grid import grid_to_pil, make_grid, save_image_grid
 from gankit.viz.histograms import (
     plot_sample_histograms,

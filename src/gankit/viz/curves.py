@@ -1,4 +1,4 @@
-"""Training curves drawn afterwards from ``stats.jsonl`` (DESIGN habit 11).
+"""Training curves drawn afterwards from ``stats.jsonl``.
 
 Layout: one panel per *parent* key. Keys one level below the prefix share a panel
 (``Loss/D`` and ``Loss/G`` are drawn together in panel "Loss" with a legend), and the terms

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gankit.errors import ConfigError, DataError, ShapeError
 from gankit.atomic import save_atomically
+from gankit.errors import ConfigError, DataError, ShapeError
 
 __all__ = ["make_grid", "grid_to_pil", "save_image_grid"]
 

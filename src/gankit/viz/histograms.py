@@ -1,4 +1,4 @@
-"""Histograms of per-sample statistics, real vs generated (as in seed 001 §2.4/§3.4).
+"""Histograms of per-sample statistics, real vs generated.
 
 :func:`sample_statistics` is pure (float64 NumPy). For a batch ``x`` with N samples:
 

@@ -1,4 +1,4 @@
-"""Reading ``stats.jsonl`` written by the trainer's reporter (DESIGN habit 11).
+"""Reading ``stats.jsonl`` written by the trainer's reporter.
 
 One JSON object per line, e.g. ``{"step": 10, "time": 3.2, "Loss/D": 1.31, "Loss/G": 0.72}``.
 ``step`` is always present; any other key may be missing from a line. A malformed *final*

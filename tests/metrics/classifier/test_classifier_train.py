@@ -23,7 +23,7 @@ def test_training_is_deterministic_and_loadable(tmp_path):
     threads_before = torch.get_num_threads()
     a = train_classifier("digits", None, seed=3, out_path=str(tmp_path / "a.safetensors"), **TINY)
     b = train_classifier("digits", None, seed=3, out_path=str(tmp_path / "b.safetensors"), **TINY)
-    c = train_classifier("digits", None, seed=4, out_path=str(tmp_path / "c.safetensors"), **TINY)
+    train_classifier("digits", None, seed=4, out_path=str(tmp_path / "c.safetensors"), **TINY)
     # the caller's RNG and thread count are untouched
     assert torch.equal(torch.get_rng_state(), rng_before)
     assert torch.get_num_threads() == threads_before
@@ -39,7 +39,9 @@ def test_training_is_deterministic_and_loadable(tmp_path):
     data = (tmp_path / "a.safetensors").read_bytes()
     assert card["sha256"] == hashlib.sha256(data).hexdigest()
     assert card["weights_bytes"] == len(data)
-    assert card["command"] == "gankit classifier train --data digits --seed 3 --epochs 1 --batch-size 32 --limit 256 --threads 1"
+    assert card["command"] == (
+        "gankit classifier train --data digits --seed 3 --epochs 1 --batch-size 32 --limit 256 --threads 1"
+    )
     assert (card["dataset"], card["seed"], card["epochs"], card["num_train"], card["num_test"]) == (
         "digits", 3, 1, 256, 100,
     )

@@ -28,8 +28,8 @@ from gankit.metrics import (
 from gankit.metrics.classifier import features as clf_features
 from gankit.metrics.classifier import load_classifier, predict
 from gankit.metrics.evaluate import evaluate
-from gankit.run_samples import evaluate as evaluate_run
 from gankit.runs import load_run, train
+from gankit.runs.samples import evaluate as evaluate_run
 from tests.helpers import tiny
 
 
@@ -113,7 +113,8 @@ def test_image_folders_with_digits_classifier_features(tmp_path):
     real_imgs, fake_imgs = u8[:30], u8[100:130]
     real = _digit_folder(tmp_path / "real", real_imgs)
     fake = _digit_folder(tmp_path / "fake", fake_imgs)
-    res = evaluate(real, fake, ["pr", "dc", "mmd", "kid", "is", "mode_score"], features="classifier", classifier="digits",
+    res = evaluate(real, fake, ["pr", "dc", "mmd", "kid", "is", "mode_score"], features="classifier",
+                   classifier="digits",
                    options={"kid": {"subset_size": 20}, "is": {"splits": 3}, "mode_score": {"splits": 3}}, cache=False)
     clf = load_classifier("digits")
     to_x = lambda u: torch.from_numpy(u[:, None].astype(np.float32) / 127.5 - 1.0)  # noqa: E731

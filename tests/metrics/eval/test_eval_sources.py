@@ -15,9 +15,9 @@ from gankit.metrics.sources import (
     samples_from_npz,
     subset_indices,
 )
-from gankit.run_samples import load_samples as load_run_samples
-from gankit.run_samples import samples_from_run
 from gankit.runs import load_run, train
+from gankit.runs.samples import load_samples as load_run_samples
+from gankit.runs.samples import samples_from_run
 from tests.helpers import tiny
 
 

@@ -1,4 +1,4 @@
-"""Domain classifiers for in-domain metrics (DESIGN: features for FID/KID/PR, p(y|x) for IS).
+"""Domain classifiers for in-domain metrics (features for FID/KID/PR, p(y|x) for IS).
 
 Small CNNs trained on MNIST, Fashion-MNIST and scikit-learn's 8x8 digits ship with the
 package (``weights/<name>.safetensors`` + ``<name>.json`` card, reproducible with

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 
-from gankit.hashing import sha256_file
 from gankit.errors import CheckpointError, ShapeError
+from gankit.hashing import sha256_file
 from gankit.metrics.classifier.net import ClassifierArch, DomainClassifier
 
 SHIPPED: tuple[str, ...] = ("mnist", "fashion-mnist", "digits")

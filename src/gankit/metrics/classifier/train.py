@@ -38,15 +38,14 @@ from safetensors.torch import save_file
 
 from gankit.config import DataConfig
 from gankit.errors import ConfigError
+from gankit.hashing import sha256_file
 from gankit.metrics.classifier.load import (
     FORMAT,
     META_KEY,
     card_path_for,
     default_cache_dir,
 )
-from gankit.hashing import sha256_file
 from gankit.metrics.classifier.net import DomainClassifier
-
 
 
 @dataclass(frozen=True)

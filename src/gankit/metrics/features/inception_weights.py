@@ -54,8 +54,8 @@ import torch
 from torch import Tensor
 
 from gankit.data.download import download
-from gankit.hashing import sha256_file
 from gankit.errors import CheckpointError, DataError
+from gankit.hashing import sha256_file
 from gankit.metrics.features.inception import FIDInceptionV3
 
 ENV_VAR = "GANKIT_INCEPTION"

@@ -1,4 +1,4 @@
-"""Error Minimization Criterion (EMC), as defined in seed 000 (section 2.5.1).
+"""Error Minimization Criterion (EMC): how far held-out real samples lie from the generated set.
 
 The reconstruction x̂ of a held-out real sample x is its nearest generated sample
 (Euclidean), so EMC measures how far held-out real data lie from what the generator makes.
@@ -16,19 +16,19 @@ from gankit.metrics.statistics._validation import ArrayLike, as_features, check_
 
 @dataclass(frozen=True)
 class EMCResult:
-    """EMC_MSE and EMC_RMS exactly as seed 000 defines them (note rms^2 = mse / 2)."""
+    """EMC_MSE and EMC_RMS (by definition rms^2 = mse / 2)."""
 
     mse: float
     rms: float
 
 
 def emc(real_heldout: ArrayLike, generated: ArrayLike) -> EMCResult:
-    """Error Minimization Criterion of held-out real samples (seed 000, section 2.5.1).
+    """Error Minimization Criterion of held-out real samples.
 
     With x̂_i the nearest generated sample to held-out real x_i and ``|.|`` the Euclidean
     norm over all D features:
     ``EMC_MSE = 2 * (1/n) sum_i |x_i - x̂_i|^2`` and ``EMC_RMS = sqrt((1/n) sum_i |x_i - x̂_i|^2)``
-    — the factor 2 in MSE is the seed's definition and is kept as written. Both are 0 when
+    — the factor 2 in MSE is part of the criterion's definition. Both are 0 when
     every held-out sample is generated exactly, and grow as the generated set moves away.
     """
     real = as_features(real_heldout, "real_heldout")

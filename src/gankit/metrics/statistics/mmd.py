@@ -1,7 +1,7 @@
 """Kernel maximum mean discrepancy (Gretton et al. 2012, "A Kernel Two-Sample Test").
 
 Used as a GAN metric by Xu et al. 2018 ("An empirical study on evaluation metrics of
-generative adversarial networks"), the survey's recommended metric together with 1-NN.
+generative adversarial networks"), who recommend it together with the 1-NN two-sample test.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Leave-one-out 1-nearest-neighbour two-sample test.
 
 Lopez-Paz & Oquab 2017 ("Revisiting Classifier Two-Sample Tests"); used as a GAN metric by
-Xu et al. 2018 and described in the survey (section 4.1.6): ≈ 50 % is ideal.
+Xu et al. 2018 ("An empirical study on evaluation metrics of GANs"): ≈ 50 % is ideal.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def one_nn_two_sample(real: ArrayLike, fake: ArrayLike) -> NNTwoSample:
     nearest *other* point of the union (Euclidean; exact distance ties go to the lower
     index, real before fake). ``accuracy`` is the fraction classified correctly;
     ``real_accuracy`` / ``fake_accuracy`` are the same over the real / fake points only.
-    Reading (Xu et al. 2018, survey 4.1.6): ≈ 0.5 when the sets are indistinguishable;
+    Reading (Xu et al. 2018): ≈ 0.5 when the sets are indistinguishable;
     → 1 when they separate (low real accuracy wants realistic samples around the real
     ones; high fake accuracy flags collapsed samples); well below 0.5 (→ 0 for a copy of the
     real set) flags memorisation. Requires equal sizes (so 0.5 is chance) with N >= 2.

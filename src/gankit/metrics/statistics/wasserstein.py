@@ -2,7 +2,7 @@
 
 Exact W_p by optimal transport (POT's network simplex, ``ot.emd2``) for small sets, and the
 sliced Wasserstein distance (Rabin et al. 2011; Bonneel et al. 2015) for large or
-high-dimensional sets. Used as a GAN metric by Xu et al. 2018 (survey section 4.1.4).
+high-dimensional sets. Used as a GAN metric by Xu et al. 2018.
 """
 
 from __future__ import annotations

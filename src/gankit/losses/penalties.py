@@ -32,14 +32,15 @@ def clip_weights_(module: nn.Module, clip_value: float) -> None:
             p.clamp_(-clip_value, clip_value)
 
 
-def _check_batch(name: str, x: Tensor) -> None:
+def check_batch(name: str, x: Tensor) -> None:
+    """A tensor with a non-empty batch dimension, else ``ShapeError``."""
     if x.dim() < 1 or x.shape[0] == 0:
         raise ShapeError(
             f"{name} must have a non-empty batch dimension, got shape {tuple(x.shape)}"
         )
 
 
-def _input_grad(critic: Critic, x: Tensor, c: Optional[Any]) -> Tensor:
+def input_grad(critic: Critic, x: Tensor, c: Optional[Any]) -> Tensor:
     """``d(sum of critic logits)/dx`` with a graph, so the result can be backpropagated."""
     logits = critic(x) if c is None else critic(x, c)  # [N], [N,1] or [N,1,H,W]
     (grad,) = torch.autograd.grad(outputs=logits.sum(), inputs=x, create_graph=True)
@@ -69,7 +70,7 @@ def gradient_penalty(
     ``critic(x_hat, c)`` when not None; it must describe both real and fake samples.
     The result keeps a graph (``create_graph=True``) so ``.backward()`` reaches the critic.
     """
-    _check_batch("real", real)
+    check_batch("real", real)
     if real.shape != fake.shape:
         raise ShapeError(
             "real and fake must have the same shape, "
@@ -79,7 +80,7 @@ def gradient_penalty(
     eps = torch.rand(n, generator=generator, dtype=real.dtype, device=real.device)  # (N,)
     eps = eps.view(n, *([1] * (real.dim() - 1)))  # (N, 1, ..., 1)
     x_hat = (eps * real.detach() + (1.0 - eps) * fake.detach()).requires_grad_(True)  # like real
-    grad = _input_grad(critic, x_hat, c)  # like real
+    grad = input_grad(critic, x_hat, c)  # like real
     grad_norm = grad.flatten(1).norm(2, dim=1)  # (N,)
     return (grad_norm - target).square().mean()
 
@@ -92,7 +93,7 @@ def r1_penalty(critic: Critic, real: Tensor, c: Optional[Any] = None) -> Tensor:
     over the batch. Returns the bare penalty: the caller multiplies by ``gamma / 2``.
     ``c`` is passed as ``critic(x, c)`` when not None. Keeps a graph for ``.backward()``.
     """
-    _check_batch("real", real)
+    check_batch("real", real)
     x = real.detach().requires_grad_(True)  # like real
-    grad = _input_grad(critic, x, c)  # like real
+    grad = input_grad(critic, x, c)  # like real
     return grad.flatten(1).square().sum(dim=1).mean()

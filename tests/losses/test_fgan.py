@@ -13,7 +13,7 @@ from torch.testing import assert_close
 
 from gankit.errors import ConfigError, ShapeError
 from gankit.losses import AdversarialLoss, ns_d_loss
-from gankit.losses_fgan import (
+from gankit.losses.fgan import (
     F_DIVERGENCES,
     fgan_d_loss,
     fgan_g_loss,

@@ -1,4 +1,4 @@
-"""Training stabilisers as pure functions (survey §1.5.3): DRAGAN's gradient penalty,
+"""Training stabilisers as pure functions: DRAGAN's gradient penalty,
 feature matching, one-sided label smoothing and instance noise.
 
 Network-side stabilisers (minibatch discrimination, minibatch standard deviation,
@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gankit.errors import ShapeError
-from gankit.losses import _check_pair
-from gankit.regularizers import Critic, _check_batch, _input_grad
+from gankit.losses.checks import check_pair
+from gankit.losses.penalties import Critic, check_batch, input_grad
 
 __all__ = [
     "dragan_perturb",
@@ -53,7 +53,7 @@ def dragan_perturb(
     with ``e ~ N(0, I)``, i.e. ``scale = sqrt(c)``. ``std`` is the population std
     (``ddof = 0``) of all entries of ``real``. Returns a detached tensor shaped like ``real``.
     """
-    _check_batch("real", real)
+    check_batch("real", real)
     if scale < 0:
         raise ValueError(f"scale must be >= 0, got {scale}")
     x = real.detach()
@@ -88,7 +88,7 @@ def dragan_penalty(
     ``c`` is passed as ``critic(x, c)`` when not None. Keeps a graph for ``.backward()``.
     """
     x_tilde = dragan_perturb(real, scale=scale, noise=noise, generator=generator).requires_grad_(True)
-    grad = _input_grad(critic, x_tilde, c)  # like real
+    grad = input_grad(critic, x_tilde, c)  # like real
     grad_norm = grad.flatten(1).norm(2, dim=1)  # (N,)
     return (grad_norm - target).square().mean()
 
@@ -105,8 +105,8 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
     flattened per sample. The batch means are matched (not per-sample distances); the
     squared norm is a sum over features. Real features are a fixed target (detached).
     """
-    _check_batch("real_features", real_features)
-    _check_batch("fake_features", fake_features)
+    check_batch("real_features", real_features)
+    check_batch("fake_features", fake_features)
     if real_features.shape[1:] != fake_features.shape[1:]:
         raise ShapeError(
             "real_features and fake_features must match after the batch dimension, got "
@@ -139,8 +139,9 @@ def random_real_targets(
     dtype: torch.dtype = torch.float32,
     device: Any = None,
 ) -> Tensor:
-    """The survey's random one-sided smoothing (§1.5.3): real label 1 replaced by a random
-    number in ``[low, high]`` (default ``U[0.8, 1.0]``), drawn **per sample**: ``(n,)``."""
+    """Random one-sided label smoothing (Salimans et al. 2016, §3.4, with a random target):
+    real label 1 replaced by a random number in ``[low, high]`` (default ``U[0.8, 1.0]``),
+    drawn **per sample**: ``(n,)``."""
     if not 0.0 <= low <= high <= 1.0:
         raise ValueError(f"need 0 <= low <= high <= 1, got low={low}, high={high}")
     u = torch.rand(n, generator=generator, dtype=dtype, device=device)  # (n,)
@@ -156,7 +157,7 @@ def bce_d_loss_with_targets(real_logits: Tensor, fake_logits: Tensor, real_targe
     ``real_targets``: ``(N,)`` (broadcast over the non-batch dims of PatchGAN maps) or the
     shape of ``real_logits``. With ``t = 1`` this is ``losses.ns_d_loss``.
     """
-    _check_pair(real_logits, fake_logits)
+    check_pair(real_logits, fake_logits)
     n = real_logits.shape[0]
     if real_targets.shape == (n,):
         t = real_targets.view(n, *([1] * (real_logits.dim() - 1)))  # (N, 1, ...)

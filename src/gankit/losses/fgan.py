@@ -53,7 +53,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gankit.errors import ConfigError
-from gankit.losses import LOSSES, AdversarialLoss, _check_logits, _check_pair
+from gankit.losses.adversarial import LOSSES, AdversarialLoss
+from gankit.losses.checks import check_logits, check_pair
 from gankit.registry import Registry
 
 __all__ = [
@@ -161,7 +162,7 @@ def get_divergence(divergence: str | FDivergence) -> FDivergence:
 def fgan_lower_bound(real_logits: Tensor, fake_logits: Tensor, divergence: str | FDivergence) -> Tensor:
     """The variational lower bound ``E_real[g_f(v)] - E_fake[f*(g_f(v))]`` (Nowozin et al.
     2016, eq. 6) — a sample estimate of a lower bound on ``D_f(P_real || P_fake)``."""
-    _check_pair(real_logits, fake_logits)
+    check_pair(real_logits, fake_logits)
     div = get_divergence(divergence)
     return div.activation(real_logits).mean() - div.conjugate_of_activation(fake_logits).mean()
 
@@ -180,7 +181,7 @@ def fgan_g_loss(fake_logits: Tensor, divergence: str | FDivergence, *, saturatin
     Default: the paper's alternative non-saturating objective ``L_G = -E_fake[g_f(v)]``.
     ``saturating=True``: the saddle-point objective ``L_G = -E_fake[f*(g_f(v))]``.
     """
-    _check_logits("fake_logits", fake_logits)
+    check_logits("fake_logits", fake_logits)
     div = get_divergence(divergence)
     if saturating:
         return -div.conjugate_of_activation(fake_logits).mean()
@@ -198,3 +199,6 @@ def register_fgan_losses(registry: Registry[AdversarialLoss] = LOSSES) -> None:
         pair = AdversarialLoss(partial(fgan_d_loss, divergence=name), partial(fgan_g_loss, divergence=name))
         registry.add(key, pair, f"f-GAN, {div.description}; G loss -E[g_f(v)] (Nowozin et al. 2016)")
 
+
+
+register_fgan_losses(LOSSES)  # `recipe.loss=fgan-kl` etc. wherever a loss is chosen by name

@@ -9,7 +9,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from gankit.errors import ShapeError
-from gankit.regularizers import clip_weights_, gradient_penalty, r1_penalty
+from gankit.losses.penalties import clip_weights_, gradient_penalty, r1_penalty
 
 
 def linear_critic(w: torch.Tensor):

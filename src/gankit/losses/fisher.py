@@ -26,7 +26,7 @@ from typing import Any
 
 from torch import Tensor
 
-from gankit.losses import _check_logits, _check_pair
+from gankit.losses.checks import check_logits, check_pair
 
 __all__ = ["fisher_d_loss", "fisher_g_loss", "fisher_multiplier_step", "FisherMultiplier"]
 
@@ -39,7 +39,7 @@ def fisher_d_loss(real: Tensor, fake: Tensor, lam: float | Tensor, rho: float) -
     Returns ``(loss_D, constraint)`` where ``constraint = 1 - Omega`` is **detached**
     (feed it to :func:`fisher_multiplier_step` / :meth:`FisherMultiplier.update`).
     """
-    _check_pair(real, fake)
+    check_pair(real, fake)
     if rho < 0:
         raise ValueError(f"rho must be >= 0, got {rho}")
     ipm = real.mean() - fake.mean()  # ()
@@ -51,7 +51,7 @@ def fisher_d_loss(real: Tensor, fake: Tensor, lam: float | Tensor, rho: float) -
 
 def fisher_g_loss(fake: Tensor) -> Tensor:
     """Fisher GAN generator loss (Mroueh & Sercu 2017): ``loss_G = -E_Q[f]``."""
-    _check_logits("fake", fake)
+    check_logits("fake", fake)
     return -fake.mean()
 
 

@@ -20,7 +20,7 @@ from typing import Callable
 import torch.nn.functional as F
 from torch import Tensor
 
-from gankit.errors import ShapeError
+from gankit.losses.checks import check_logits, check_pair
 from gankit.registry import Registry
 
 __all__ = [
@@ -37,31 +37,6 @@ __all__ = [
     "hinge_d_loss",
     "hinge_g_loss",
 ]
-
-
-# --------------------------------------------------------------------------- shape checks
-
-
-def _check_logits(name: str, logits: Tensor) -> None:
-    if not isinstance(logits, Tensor):
-        raise ShapeError(f"{name} must be a torch.Tensor, got {type(logits).__name__}")
-    if logits.dim() == 0:
-        raise ShapeError(
-            f"{name} is a scalar; expected per-sample logits of shape [N], [N, 1] or [N, 1, H, W]"
-        )
-    if logits.numel() == 0:
-        raise ShapeError(f"{name} is empty (shape {tuple(logits.shape)}); need at least one sample")
-
-
-def _check_pair(real_logits: Tensor, fake_logits: Tensor) -> None:
-    _check_logits("real_logits", real_logits)
-    _check_logits("fake_logits", fake_logits)
-    # Batch sizes may differ; everything after the batch dimension must agree.
-    if real_logits.shape[1:] != fake_logits.shape[1:]:
-        raise ShapeError(
-            "real_logits and fake_logits must have the same shape after the batch dimension; "
-            f"got {tuple(real_logits.shape)} and {tuple(fake_logits.shape)}"
-        )
 
 
 # --------------------------------------------------------------------------- minimax / NS
@@ -81,7 +56,7 @@ def minimax_d_loss(real_logits: Tensor, fake_logits: Tensor, *, real_label: floa
     ``E_x[t * softplus(-r) + (1 - t) * softplus(r)]``. Fake targets stay 0. Default 1.0
     (no smoothing).
     """
-    _check_pair(real_logits, fake_logits)
+    check_pair(real_logits, fake_logits)
     if not 0.0 <= real_label <= 1.0:
         raise ValueError(f"real_label must be in [0, 1], got {real_label}")
     # BCE against target t = real_label: t * softplus(-r) + (1 - t) * softplus(r)
@@ -98,7 +73,7 @@ def minimax_g_loss(fake_logits: Tensor) -> Tensor:
     logit is ``-sigmoid(f) / n``, which vanishes when D confidently rejects fakes
     (``f -> -inf``) — the reason the paper recommends the non-saturating loss (``"ns"``).
     """
-    _check_logits("fake_logits", fake_logits)
+    check_logits("fake_logits", fake_logits)
     return -F.softplus(fake_logits).mean()
 
 
@@ -120,7 +95,7 @@ def ns_g_loss(fake_logits: Tensor) -> Tensor:
 
     Gradient w.r.t. a fake logit: ``-sigmoid(-f) / n`` (strong when D rejects fakes).
     """
-    _check_logits("fake_logits", fake_logits)
+    check_logits("fake_logits", fake_logits)
     return F.softplus(-fake_logits).mean()
 
 
@@ -132,7 +107,7 @@ def lsgan_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 
     ``L_D = 1/2 E_x[(D(x) - 1)^2] + 1/2 E_z[D(G(z))^2]`` on the raw (linear) outputs.
     """
-    _check_pair(real_logits, fake_logits)
+    check_pair(real_logits, fake_logits)
     return 0.5 * (real_logits - 1.0).square().mean() + 0.5 * fake_logits.square().mean()
 
 
@@ -141,7 +116,7 @@ def lsgan_g_loss(fake_logits: Tensor) -> Tensor:
 
     ``L_G = 1/2 E_z[(D(G(z)) - 1)^2]``.
     """
-    _check_logits("fake_logits", fake_logits)
+    check_logits("fake_logits", fake_logits)
     return 0.5 * (fake_logits - 1.0).square().mean()
 
 
@@ -153,15 +128,15 @@ def wgan_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 
     The critic maximises ``E_x[D(x)] - E_z[D(G(z))]``; we minimise
     ``L_D = E_z[D(G(z))] - E_x[D(x)]``. Needs a Lipschitz constraint (weight clipping or a
-    gradient penalty, see :mod:`gankit.regularizers`).
+    gradient penalty, see :mod:`gankit.losses.penalties`).
     """
-    _check_pair(real_logits, fake_logits)
+    check_pair(real_logits, fake_logits)
     return fake_logits.mean() - real_logits.mean()
 
 
 def wgan_g_loss(fake_logits: Tensor) -> Tensor:
     """Wasserstein GAN generator loss (Arjovsky et al. 2017): ``L_G = -E_z[D(G(z))]``."""
-    _check_logits("fake_logits", fake_logits)
+    check_logits("fake_logits", fake_logits)
     return -fake_logits.mean()
 
 
@@ -173,13 +148,13 @@ def hinge_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 
     ``L_D = E_x[relu(1 - D(x))] + E_z[relu(1 + D(G(z)))]``.
     """
-    _check_pair(real_logits, fake_logits)
+    check_pair(real_logits, fake_logits)
     return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
 
 
 def hinge_g_loss(fake_logits: Tensor) -> Tensor:
     """Hinge generator loss (Lim & Ye 2017; Miyato et al. 2018): ``L_G = -E_z[D(G(z))]``."""
-    _check_logits("fake_logits", fake_logits)
+    check_logits("fake_logits", fake_logits)
     return -fake_logits.mean()
 
 
@@ -221,9 +196,3 @@ LOSSES.add(
     "hinge loss (Lim & Ye 2017; Miyato et al. 2018)",
 )
 
-
-# the f-GAN family (Nowozin et al. 2016) lives in its own module; registered here so that
-# `recipe.loss=fgan-kl` etc. work wherever a loss is chosen by name
-from gankit.losses_fgan import register_fgan_losses  # noqa: E402
-
-register_fgan_losses(LOSSES)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.testing import assert_close
 
-from gankit.losses_fisher import FisherMultiplier, fisher_d_loss, fisher_g_loss, fisher_multiplier_step
+from gankit.losses.fisher import FisherMultiplier, fisher_d_loss, fisher_g_loss, fisher_multiplier_step
 
 REAL = [2.0, -1.0, 0.5]
 FAKE = [-3.0, 0.0, 1.0]

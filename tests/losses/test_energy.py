@@ -11,7 +11,7 @@ import torch
 from torch.testing import assert_close
 
 from gankit.errors import ShapeError
-from gankit.losses_energy import (
+from gankit.losses.energy import (
     BEGANBalance,
     MAGANMargin,
     began_convergence,

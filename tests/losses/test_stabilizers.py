@@ -11,7 +11,7 @@ from torch.testing import assert_close
 
 from gankit.errors import ShapeError
 from gankit.losses import minimax_d_loss, ns_d_loss
-from gankit.stabilizers import (
+from gankit.losses.stabilizers import (
     add_instance_noise,
     bce_d_loss_with_targets,
     dragan_penalty,

@@ -1,4 +1,4 @@
-"""gankit.run_samples: a run as a sample source for the metrics. InfoGAN runs carry their
+"""gankit.runs.samples: a run as a sample source for the metrics. InfoGAN runs carry their
 categorical codes, so `matched_acc` runs from `evaluate` and from `gankit eval`."""
 
 import itertools
@@ -11,7 +11,7 @@ import torch
 from gankit.cli import main
 from gankit.errors import ConfigError, MetricError
 from gankit.metrics.classifier import load_classifier, predict
-from gankit.run_samples import RunSource, evaluate, is_run_dir, samples_from_run
+from gankit.runs.samples import RunSource, evaluate, is_run_dir, samples_from_run
 from gankit.runs import load_run, train
 from tests.helpers import tiny
 from tests.recipes.test_new_recipes import tiny_recipe
