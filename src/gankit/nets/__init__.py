@@ -5,7 +5,14 @@ architecture in ``D_ARCHS``; build one with ``build_networks(cfg.model, NetSpec(
 num_classes))``. ``model_config(arch=..., **keys)`` makes a ``[model]`` config in code.
 """
 
-from gankit.nets import autoencoder, dcgan, discriminator, mlp, patchgan  # noqa: F401  (registrations)
+from gankit.nets import (  # noqa: F401  (registrations)
+    autoencoder,
+    dcgan,
+    discriminator,
+    mlp,
+    patchgan,
+    unet,
+)
 from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, minibatch_logit
 from gankit.nets.conditioning import LabelEmbedding, ProjectionHead
 from gankit.nets.config import AutoencoderOptions, DefaultDOptions, ModelConfig, PatchGANOptions

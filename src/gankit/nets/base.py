@@ -35,10 +35,13 @@ class NetSpec:
     sample_shape: tuple[int, ...]  # (C, H, W) for images, (D,) for vectors
     num_classes: int = 0  # classes of the data; used only when model.conditional
     pack: int = 1  # samples D judges at once, stacked along channels/features (PacGAN, Lin et al. 2018)
+    input_shape: tuple[int, ...] | None = None  # G's input (C, H, W) when G maps data to data (translation)
 
     def __post_init__(self) -> None:
         if self.pack < 1:
             raise ConfigError(f"pack must be >= 1, got {self.pack}")
+        if self.input_shape is not None and any(int(s) < 1 for s in self.input_shape):
+            raise ConfigError(f"input_shape must be positive, got {self.input_shape}")
 
     @property
     def d_sample_shape(self) -> tuple[int, ...]:
