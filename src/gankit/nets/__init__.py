@@ -11,6 +11,8 @@ from gankit.nets import (  # noqa: F401  (registrations)
     discriminator,
     mlp,
     patchgan,
+    resnet_translator,
+    srresnet,
     unet,
 )
 from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, minibatch_logit
