@@ -11,6 +11,8 @@ from gankit.recipes import (  # noqa: F401  (register themselves)  # noqa: F401 
     madgan,  # noqa: F401  (registers "madgan")
     magan,
     mrgan,
+    pan,
+    pix2pix,
     selfcond,  # noqa: F401  (registers "selfcond")
     ss_infogan,  # noqa: F401  (registers "ss-infogan")
     ssgan,
