@@ -4,6 +4,7 @@ from gankit.recipes import (  # noqa: F401  (register themselves)  # noqa: F401 
     acgan,
     began,
     coupled,  # noqa: F401  (registers "cogan")
+    cyclegan,
     ebgan,
     fisher,
     gan,  # noqa: F401  (registers "gan")
