@@ -3,7 +3,10 @@
 - ``reference/config.md`` is generated at build time from the config dataclasses
   (``gen_reference.config_page``), so it can never go stale;
 - the images under ``benchmarks/results/`` are served under ``results/`` (the benchmark pages
-  link them as ``../results/...``) without copying them into ``docs/``.
+  link them as ``../results/...``) without copying them into ``docs/``;
+- the navigation: a fixed order for the main pages, and every page of a section folder
+  (``models/``, ``benchmarks/``, ...) listed from the folder, so a page added there appears
+  without editing ``mkdocs.yml``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,44 @@ from mkdocs.structure.files import File, Files
 DOCS = Path(__file__).resolve().parent
 BENCHMARKS = DOCS.parent / "benchmarks"
 IMAGE_SUFFIXES = {".png", ".gif", ".jpg", ".svg"}
+
+
+# (title, page or folder); a folder lists its index.md first, then its pages by title
+NAV = [
+    ("Home", "index.md"),
+    ("Getting started", "getting-started.md"),
+    ("Concepts", "concepts"),
+    ("Models", "models"),
+    ("Metrics", "metrics.md"),
+    ("Datasets", "datasets.md"),
+    ("Write your own recipe", "tutorial.md"),
+    ("CLI reference", "cli.md"),
+    ("Reference", "reference"),
+    ("Benchmarks", "benchmarks"),
+]
+GENERATED_PAGES = ["reference/config.md"]
+
+
+def _title(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return path.stem.replace("-", " ").capitalize()
+
+
+def _folder_nav(folder: str) -> list:
+    pages = sorted((DOCS / folder).glob("*.md"))
+    rel = [f"{folder}/{p.name}" for p in pages]
+    rel += [g for g in GENERATED_PAGES if g.startswith(f"{folder}/") and g not in rel]
+    index = [r for r in rel if r.endswith("/index.md")]
+    others = sorted((r for r in rel if r not in index), key=lambda r: _title(DOCS / r).lower()
+                    if (DOCS / r).is_file() else r)
+    return index + [{_title(DOCS / r) if (DOCS / r).is_file() else "Config reference": r} for r in others]
+
+
+def on_config(config):
+    config["nav"] = [{title: _folder_nav(target) if (DOCS / target).is_dir() else target} for title, target in NAV]
+    return config
 
 
 def _gen_reference():
