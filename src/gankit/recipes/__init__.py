@@ -15,6 +15,7 @@ from gankit.recipes import (  # noqa: F401  (register themselves)  # noqa: F401 
     pan,
     pix2pix,
     selfcond,  # noqa: F401  (registers "selfcond")
+    srgan,  # noqa: F401  (registers "srgan" and "srresnet")
     ss_infogan,  # noqa: F401  (registers "ss-infogan")
     ssgan,
     triplegan,
