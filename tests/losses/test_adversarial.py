@@ -64,7 +64,7 @@ HAND = {
 
 def test_registry_has_the_five_core_losses_and_the_f_gan_family():
     fgan = {f"fgan-{d}" for d in ("kl", "rkl", "js", "pearson", "hellinger", "tv")}
-    assert set(LOSSES.names()) == set(NAMES) | fgan
+    assert set(LOSSES.names()) == set(NAMES) | fgan | {"rsgan", "ragan", "rpgan"}  # + losses/relativistic.py
     for name in NAMES:
         assert isinstance(LOSSES.get(name), AdversarialLoss)
         assert LOSSES.describe(name)

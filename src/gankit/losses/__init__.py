@@ -54,10 +54,20 @@ from gankit.losses.fisher import (  # noqa: F401
     fisher_g_loss,
     fisher_multiplier_step,
 )
+from gankit.losses.lecam import lecam_anchor_update, lecam_penalty  # noqa: F401
 from gankit.losses.penalties import (  # noqa: F401
     clip_weights_,
     gradient_penalty,
     r1_penalty,
+    r2_penalty,
+)
+from gankit.losses.relativistic import (  # noqa: F401  (registers rsgan, ragan, rpgan)
+    ragan_d_loss,
+    ragan_g_loss,
+    rpgan_d_loss,
+    rpgan_g_loss,
+    rsgan_d_loss,
+    rsgan_g_loss,
 )
 from gankit.losses.stabilizers import (  # noqa: F401
     add_instance_noise,
@@ -109,6 +119,15 @@ __all__ = [
     "clip_weights_",
     "gradient_penalty",
     "r1_penalty",
+    "r2_penalty",
+    "lecam_penalty",
+    "lecam_anchor_update",
+    "rsgan_d_loss",
+    "rsgan_g_loss",
+    "ragan_d_loss",
+    "ragan_g_loss",
+    "rpgan_d_loss",
+    "rpgan_g_loss",
     "dragan_perturb",
     "dragan_penalty",
     "feature_matching_loss",

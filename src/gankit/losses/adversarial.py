@@ -163,10 +163,15 @@ def hinge_g_loss(fake_logits: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class AdversarialLoss:
-    """A matched pair: ``d_loss(real_logits, fake_logits)`` and ``g_loss(fake_logits)``."""
+    """A matched pair: ``d_loss(real_logits, fake_logits)`` and ``g_loss(fake_logits)``.
+
+    ``relativistic``: G's loss compares fakes with reals (RSGAN, RaGAN, RpGAN in
+    :mod:`gankit.losses.relativistic`) and is called ``g_loss(fake_logits, real_logits)``; a
+    recipe computes D's real logits in its G phase only for such losses."""
 
     d_loss: Callable[[Tensor, Tensor], Tensor]
-    g_loss: Callable[[Tensor], Tensor]
+    g_loss: Callable[..., Tensor]
+    relativistic: bool = False
 
 
 LOSSES: Registry[AdversarialLoss] = Registry("loss")

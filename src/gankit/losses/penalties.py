@@ -1,4 +1,4 @@
-"""Discriminator regularizers: WGAN weight clipping, WGAN-GP gradient penalty, R1 penalty.
+"""Discriminator regularizers: WGAN weight clipping, WGAN-GP gradient penalty, R1 and R2 penalties.
 
 All are pure functions of a critic callable and data tensors. The penalties differentiate
 w.r.t. *copies* of the inputs (``detach().requires_grad_()``), so the caller's tensors keep
@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from gankit.errors import ShapeError
 
-__all__ = ["clip_weights_", "gradient_penalty", "r1_penalty"]
+__all__ = ["clip_weights_", "gradient_penalty", "r1_penalty", "r2_penalty"]
 
 Critic = Callable[..., Tensor]
 
@@ -96,4 +96,18 @@ def r1_penalty(critic: Critic, real: Tensor, c: Optional[Any] = None) -> Tensor:
     check_batch("real", real)
     x = real.detach().requires_grad_(True)  # like real
     grad = input_grad(critic, x, c)  # like real
+    return grad.flatten(1).square().sum(dim=1).mean()
+
+
+def r2_penalty(critic: Critic, fake: Tensor, c: Optional[Any] = None) -> Tensor:
+    """R2 penalty on generated data (Mescheder et al. 2018, eq. 9; Huang et al. 2024, R3GAN,
+    which needs R1 and R2 together for RpGAN to converge locally).
+
+    ``R2 = E_{x ~ p_G}[||grad_x D(x)||_2^2]``: the zero-centred gradient penalty of R1 taken at
+    the (detached) fake samples, squared norm per sample, averaged over the batch. Returns the
+    bare penalty: the caller multiplies by ``gamma / 2``. Keeps a graph for ``.backward()``.
+    """
+    check_batch("fake", fake)
+    x = fake.detach().requires_grad_(True)  # like fake
+    grad = input_grad(critic, x, c)  # like fake
     return grad.flatten(1).square().sum(dim=1).mean()

@@ -2,11 +2,13 @@
 
 Goodfellow et al. 2014 (Algorithm 1: k discriminator steps per generator step), Radford et
 al. 2016 (DCGAN), with the losses of ``gankit.losses`` (minimax, non-saturating, LSGAN, WGAN,
-hinge) and the regularizers WGAN weight clipping (Arjovsky et al. 2017), WGAN-GP
-(Gulrajani et al. 2017) and R1 (Mescheder et al. 2018). TTUR (Heusel et al. 2017) is
-``optim.lr_d != optim.lr_g``. Stabilisers, each off by default: DRAGAN
+hinge, the relativistic RSGAN / RaGAN / RpGAN) and the regularizers WGAN weight clipping
+(Arjovsky et al. 2017), WGAN-GP (Gulrajani et al. 2017), R1 and R2 (Mescheder et al. 2018;
+both, lazily, as in R3GAN, Huang et al. 2024) and LeCam (Tseng et al. 2021). TTUR (Heusel et
+al. 2017) is ``optim.lr_d != optim.lr_g``. Stabilisers, each off by default: DRAGAN
 (Kodali et al. 2017), feature matching and one-sided label smoothing (Salimans et al.
-2016), instance noise (Sønderby et al. 2016) and PacGAN packing (Lin et al. 2018).
+2016), instance noise (Sønderby et al. 2016), PacGAN packing (Lin et al. 2018) and the
+augmentation of everything D sees, DiffAugment (Zhao et al. 2020) or ADA (Karras et al. 2020).
 
 ``TwoPlayerRecipe`` is the shared G/D skeleton (networks, phases, optimizers, the fake
 batch with ``reuse_fake``) of this and the other one-G-one-D recipes (fisher, ebgan, began,
@@ -16,15 +18,18 @@ magan); they supply only the maths of the D and G phases.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 import torch
 from torch import nn
 
+from gankit.augment import AdaptiveAugment, DiffAugment, parse_policy
+from gankit.augment.diffaugment import DEFAULT_POLICY
 from gankit.config import ExperimentConfig
-from gankit.errors import ConfigError
+from gankit.errors import CheckpointError, ConfigError
 from gankit.losses import LOSSES
-from gankit.losses.penalties import clip_weights_, gradient_penalty, r1_penalty
+from gankit.losses.lecam import lecam_anchor_update, lecam_penalty
+from gankit.losses.penalties import clip_weights_, gradient_penalty, r1_penalty, r2_penalty
 from gankit.losses.stabilizers import (
     add_instance_noise,
     bce_d_loss_with_targets,
@@ -121,13 +126,22 @@ class TwoPlayerRecipe(Recipe):
 @dataclass(frozen=True)
 class GANConfig:
     name: str = "gan"
-    loss: str = "ns"  # minimax | ns | lsgan | wgan | hinge (`gankit losses` lists them)
+    loss: str = "ns"  # minimax | ns | lsgan | wgan | hinge | rsgan | ragan | rpgan (`gankit losses` lists them)
     n_critic: int = 1  # discriminator updates per generator update (k in Algorithm 1)
     g_steps: int = 1  # generator updates per step, each on a fresh G(z) (PacGAN's Stacked-MNIST code: 2, same z)
     gp_weight: float = 0.0  # WGAN-GP lambda (10 in Gulrajani et al.); 0 disables
     gp_target: float = 1.0  # gradient-norm target of the penalty
     r1_gamma: float = 0.0  # R1 weight gamma: adds gamma/2 * E||grad D(x)||^2; 0 disables
-    r1_every: int = 1  # lazy R1 (Karras et al. 2020): only on every r1_every-th step, weighted r1_every times
+    r1_every: int = 1  # lazy R1 and R2 (Karras et al. 2020): only on every r1_every-th step, weighted r1_every times
+    r2_gamma: float = 0.0  # R2 weight: adds gamma/2 * E||grad D(G(z))||^2 on fakes (R3GAN: = r1_gamma); 0 disables
+    lecam_weight: float = 0.0  # LeCam regularisation lambda (Tseng et al. 2021: 0.3 on CIFAR); 0 disables
+    lecam_decay: float = 0.99  # LeCam: EMA decay of the anchors alpha_R, alpha_F (D's mean real / fake logit)
+    augment: Literal["none", "diffaugment", "ada"] = "none"  # augment every D input, real and fake, both phases
+    diffaugment: str = DEFAULT_POLICY  # DiffAugment policy: comma-separated color | translation | cutout
+    ada_target: float = 0.6  # ADA: target of r_t = E[sign(D(real))]
+    ada_interval: int = 4  # ADA: D steps between adjustments of p
+    ada_kimg: float = 500.0  # ADA: thousands of real images over which p can move from 0 to 1
+    ada_p: float = 0.0  # ADA: p at the start of training (the paper: 0)
     clip_value: float = 0.0  # WGAN weight clipping c (0.01 in Arjovsky et al.); 0 disables
     reuse_fake: bool = True  # G step reuses the last D step's G(z) (G is unchanged in between): one G forward saved
     dragan_weight: float = 0.0  # DRAGAN penalty lambda (10 in Kodali et al.); 0 disables
@@ -153,8 +167,12 @@ class GANConfig:
             raise ConfigError(f"recipe.pack must be >= 1, got {self.pack}")
         if self.r1_every < 1:
             raise ConfigError(f"recipe.r1_every must be >= 1, got {self.r1_every}")
-        for key in ("gp_weight", "r1_gamma", "clip_value", "dragan_weight", "dragan_scale", "fm_weight",
-                    "adv_g_weight", "instance_noise", "instance_noise_anneal"):
+        if not 0.0 <= self.lecam_decay < 1.0:
+            raise ConfigError(f"recipe.lecam_decay must be in [0, 1), got {self.lecam_decay}")
+        parse_policy(self.diffaugment)
+        AdaptiveAugment(self.ada_target, self.ada_interval, self.ada_kimg, self.ada_p)  # checks the ADA keys
+        for key in ("gp_weight", "r1_gamma", "r2_gamma", "lecam_weight", "clip_value", "dragan_weight",
+                    "dragan_scale", "fm_weight", "adv_g_weight", "instance_noise", "instance_noise_anneal"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
         if self.label_smoothing != "none" and self.loss not in SMOOTHABLE_LOSSES:
@@ -173,8 +191,11 @@ class GANConfig:
     "gan", "vanilla/DCGAN family: loss by config, n_critic, TTUR, GP/R1/clipping, DRAGAN, FM, smoothing, noise, PacGAN"
 )
 class GANRecipe(TwoPlayerRecipe):
-    """D inputs (real and fake, in both phases) get instance noise, then PacGAN packing;
-    every penalty (GP, R1, DRAGAN) is taken at those D inputs."""
+    """D inputs (real and fake, in both phases) get the augmentation (``recipe.augment``),
+    instance noise, then PacGAN packing; every penalty (GP, R1, R2, DRAGAN) is taken at those
+    D inputs. A relativistic loss reads D's real logits in the G phase as well.
+
+    Recipe state kept in checkpoints: LeCam's anchors and ADA's ``p`` with its running sums."""
 
     config_class = GANConfig
     supports_rejection_sampling = True
@@ -187,6 +208,15 @@ class GANRecipe(TwoPlayerRecipe):
             raise ConfigError(
                 f"train.batch_size={cfg.train.batch_size} must be divisible by recipe.pack={self.rc.pack}"
             )
+        if self.rc.augment != "none" and len(data.sample_shape) != 3:
+            raise ConfigError(f"recipe.augment={self.rc.augment} augments images (C, H, W); the data's samples "
+                              f"have shape {tuple(data.sample_shape)}")
+        self.augmenter: DiffAugment | AdaptiveAugment | None = None
+        if self.rc.augment == "diffaugment":
+            self.augmenter = DiffAugment(self.rc.diffaugment)
+        elif self.rc.augment == "ada":
+            self.augmenter = AdaptiveAugment(self.rc.ada_target, self.rc.ada_interval, self.rc.ada_kimg, self.rc.ada_p)
+        self.lecam_anchors: torch.Tensor | None = None  # (2,) float64: alpha_R, alpha_F (LeCam)
 
     @property
     def pack(self) -> int:
@@ -200,7 +230,9 @@ class GANRecipe(TwoPlayerRecipe):
         return self.modules["D"](x, c).logits
 
     def _d_input(self, x: torch.Tensor, ctx: StepContext) -> torch.Tensor:
-        """What D sees: ``x`` + annealed instance noise, packed ``(B/m, m·C, ...)``."""
+        """What D sees: augmented ``x`` + annealed instance noise, packed ``(B/m, m·C, ...)``."""
+        if self.augmenter is not None:
+            x = self.augmenter(x)  # like x
         sigma = instance_noise_std(ctx.step, self.rc.instance_noise, self.rc.instance_noise_anneal)
         return pack_samples(add_instance_noise(x, sigma), self.rc.pack)
 
@@ -221,16 +253,32 @@ class GANRecipe(TwoPlayerRecipe):
             loss = bce_d_loss_with_targets(real_logits, fake_logits, targets)
         ctx.report("D/real", real_logits.mean())
         ctx.report("D/fake", fake_logits.mean())
-        if self.rc.gp_weight > 0 or self.rc.r1_gamma > 0 or self.rc.dragan_weight > 0:
+        if isinstance(self.augmenter, AdaptiveAugment):
+            r_t = self.augmenter.observe(real_logits, batch.x.shape[0])
+            if r_t is not None:
+                ctx.report("augment/rt", r_t)
+            ctx.report("augment/p", self.augmenter.p)
+        lazy_step = ctx.step % self.rc.r1_every == 0
+        weights = (self.rc.gp_weight, self.rc.r1_gamma, self.rc.r2_gamma, self.rc.dragan_weight, self.rc.lecam_weight)
+        if any(w > 0 for w in weights):
             ctx.report("Loss/D/adv", loss)
         if self.rc.gp_weight > 0:
             gp = gradient_penalty(self._critic, real_in, fake_in, target=self.rc.gp_target, c=c)
             ctx.report("Loss/D/gp", gp)
             loss = loss + self.rc.gp_weight * gp
-        if self.rc.r1_gamma > 0 and ctx.step % self.rc.r1_every == 0:
+        if self.rc.r1_gamma > 0 and lazy_step:
             r1 = r1_penalty(self._critic, real_in, c=c)
             ctx.report("Loss/D/r1", r1)
             loss = loss + 0.5 * self.rc.r1_gamma * self.rc.r1_every * r1
+        if self.rc.r2_gamma > 0 and lazy_step:
+            r2 = r2_penalty(self._critic, fake_in, c=c)
+            ctx.report("Loss/D/r2", r2)
+            loss = loss + 0.5 * self.rc.r2_gamma * self.rc.r1_every * r2
+        if self.rc.lecam_weight > 0:
+            self.lecam_anchors = lecam_anchor_update(self.lecam_anchors, real_logits, fake_logits, self.rc.lecam_decay)
+            lecam = lecam_penalty(real_logits, fake_logits, self.lecam_anchors[0], self.lecam_anchors[1])
+            ctx.report("Loss/D/lecam", lecam)
+            loss = loss + self.rc.lecam_weight * lecam
         if self.rc.dragan_weight > 0:
             dragan = dragan_penalty(self._critic, real_in, scale=self.rc.dragan_scale, noise=self.rc.dragan_noise, c=c)
             ctx.report("Loss/D/dragan", dragan)
@@ -252,14 +300,19 @@ class GANRecipe(TwoPlayerRecipe):
         ctx: StepContext,
     ) -> torch.Tensor:
         """adv_g_weight · g_loss(critic(fake)) + fm_weight · feature matching; ``critic`` is
-        D (or a look-ahead copy of it), ``real_in`` is called only when feature matching needs it."""
+        D (or a look-ahead copy of it), ``real_in`` is called only when feature matching or a
+        relativistic loss needs it (once: both read the same real forward)."""
         fake_out = critic(fake_in)
-        loss = self.loss.g_loss(fake_out.logits)
+        real_out = critic(real_in()) if self.loss.relativistic or self.rc.fm_weight > 0 else None
+        if self.loss.relativistic:
+            loss = self.loss.g_loss(fake_out.logits, real_out.logits.detach())  # reals are constants to G
+        else:
+            loss = self.loss.g_loss(fake_out.logits)
         if self.rc.fm_weight > 0:
             ctx.report("Loss/G/adv", loss)
             if fake_out.features is None:
                 raise ConfigError("recipe.fm_weight > 0 needs a discriminator that returns features")
-            fm = feature_matching_loss(critic(real_in()).features, fake_out.features)
+            fm = feature_matching_loss(real_out.features, fake_out.features)
             ctx.report("Loss/G/fm", fm)
             loss = self.rc.adv_g_weight * loss + self.rc.fm_weight * fm
         elif self.rc.adv_g_weight != 1.0:
@@ -270,3 +323,28 @@ class GANRecipe(TwoPlayerRecipe):
     def after_step(self, phase: str) -> None:
         if phase == "D" and self.rc.clip_value > 0:
             clip_weights_(self.modules["D"], self.rc.clip_value)
+
+    # -- recipe state: ADA's counters (JSON) and p, LeCam's anchors (tensors)
+    def state_dict(self) -> dict[str, Any]:
+        return {"ada": self.augmenter.state_dict()} if isinstance(self.augmenter, AdaptiveAugment) else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if isinstance(self.augmenter, AdaptiveAugment) and "ada" in state:
+            self.augmenter.load_state_dict(state["ada"])
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        tensors = {}
+        if isinstance(self.augmenter, AdaptiveAugment):
+            tensors.update({f"ada_{k}": v for k, v in self.augmenter.state_tensors().items()})
+        if self.lecam_anchors is not None:
+            tensors["lecam_anchors"] = self.lecam_anchors
+        return tensors
+
+    def load_state_tensors(self, tensors: Mapping[str, torch.Tensor]) -> None:
+        if isinstance(self.augmenter, AdaptiveAugment) and any(k.startswith("ada_") for k in tensors):
+            self.augmenter.load_state_tensors({k[4:]: v for k, v in tensors.items() if k.startswith("ada_")})
+        anchors = tensors.get("lecam_anchors")
+        if anchors is not None:
+            if anchors.shape != (2,):
+                raise CheckpointError(f"LeCam anchors must have shape (2,), got {tuple(anchors.shape)}")
+            self.lecam_anchors = anchors.double()
