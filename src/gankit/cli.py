@@ -35,6 +35,8 @@ examples:
   gankit eval runs/ring-gan-RUN --metrics mode_coverage,mmd --n 2500
   gankit eval --real imgs/real --fake imgs/fake --metrics fid,kid --out metrics.json
   gankit eval --real mnist --fake samples.npz --metrics fid --metric-opt fid.allow_singular=true
+  gankit translate runs/PIX2PIX-RUN --input fashion-edges --n 64 --out translated/   # + rows.png
+  gankit eval runs/PIX2PIX-RUN --metrics psnr,ssim,l1,class_acc --n 1000   # paired test inputs
   gankit presets
 """
 
@@ -171,6 +173,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="statistic option, e.g. kid.subset_size=100 (repeatable)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the real-feature cache")
     p.add_argument("--out", default=None, help="also write the results to this JSON file (merged like metrics.json)")
+    p.add_argument("--device", default="cpu")
+
+    p = add("translate", "apply a trained image-to-image run (pix2pix, pan, cyclegan) to a folder or dataset")
+    p.add_argument("run_dir")
+    p.add_argument("--input", required=True, metavar="FOLDER|DATASET", help="image folder (read as is: the run's "
+                   "size and channels) or registered dataset (its input field a, --split)")
+    p.add_argument("--out", required=True, metavar="FOLDER", help="one PNG per input; a paired dataset also gets "
+                   "rows.png (input | output | target)")
+    p.add_argument("--direction", default="ab", help="ab, or ba for a two-way run (cyclegan)")
+    p.add_argument("--n", type=int, default=None, help="only the first N inputs")
+    p.add_argument("--split", default="test", help="split of a dataset input (default test)")
+    p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
+    p.add_argument("--no-ema", action="store_true")
     p.add_argument("--device", default="cpu")
 
     add("presets", "list the presets with a one-line description")
@@ -380,6 +395,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_translate(args: argparse.Namespace) -> int:
+    from gankit.runs import load_run
+    from gankit.runs.translation import require_translator, translate_to_folder
+
+    if args.n is not None and args.n < 1:
+        raise ConfigError(f"--n must be >= 1, got {args.n}")
+    run = load_run(args.run_dir, args.device)
+    require_translator(run, args.direction)  # before reading any input
+    written = translate_to_folder(run, args.input, args.out, args.direction, args.split, args.data_dir, args.n,
+                                  use_ema=not args.no_ema)
+    print(f"wrote {len(written)} images to {args.out}")
+    return 0
+
+
 def _cmd_presets(args: argparse.Namespace) -> int:
     from gankit.presets import DEFAULT_PRESET, describe_presets
 
@@ -410,6 +439,7 @@ COMMANDS = {
     "test-error": _cmd_test_error,
     "classifier": _cmd_classifier,
     "eval": _cmd_eval,
+    "translate": _cmd_translate,
     "presets": _cmd_presets,
     "datasets": _cmd_datasets,
 }

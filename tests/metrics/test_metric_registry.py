@@ -8,6 +8,7 @@ from gankit.errors import ConfigError
 from gankit.metrics import METRICS, list_metrics, register_metric
 from gankit.metrics import statistics as stats
 from gankit.metrics.evaluate import parse_metrics
+from gankit.metrics.statistics import paired
 
 EXPECTED = {
     "fid": (stats.frechet_distance, "features"),
@@ -26,6 +27,9 @@ EXPECTED = {
     "stacked_mnist": (stats.stacked_mnist_modes, "fake"),
     "class_acc": (stats.class_accuracy, "fake"),
     "matched_acc": (stats.matched_accuracy, "fake"),
+    "psnr": (paired.psnr, "fake"),
+    "ssim": (paired.ssim, "fake"),
+    "l1": (paired.paired_l1, "fake"),
 }
 
 

@@ -17,7 +17,8 @@ the fake alone     ``mode_coverage`` (2-D samples + the mixture's mode centres),
                    ``class_acc`` (intended labels vs the domain classifier's),
                    ``matched_acc`` (latent codes vs the domain classifier's labels, best
                    one-to-one matching), ``stacked_mnist`` ((N, 3, 28, 28) samples, each
-                   channel -> MNIST classifier)
+                   channel -> MNIST classifier),
+                   ``psnr ssim l1`` (translated outputs vs their targets, ``extra["targets"]``)
 =================  ===========================================================================
 """
 
@@ -30,6 +31,7 @@ import numpy as np
 from torch import Tensor
 
 import gankit.metrics.statistics as S
+import gankit.metrics.statistics.paired as PAIRED
 from gankit.errors import MetricError
 from gankit.metrics.cache import FEATURES, PROBS
 from gankit.metrics.context import EvalContext
@@ -288,3 +290,43 @@ def _stacked_mnist(ctx: EvalContext, n: int, opts: dict[str, Any]) -> dict[str, 
     res = S.stacked_mnist_modes(labels, **opts)
     return {"modes": res.modes, "kl": res.kl, "channel_kl": list(res.channel_kl), "n_modes": len(res.histogram),
             "channel_counts": [list(c) for c in res.channel_counts]}
+
+
+# ----------------------------------------------------------------------------- paired translation
+
+
+def _check_targets(ctx: EvalContext) -> Tensor:
+    """The target of every translated sample (``SampleSet.extra["targets"]``, same shape as ``x``)."""
+    fake = ctx.fake_all
+    targets = fake.extra.get("targets")
+    if targets is None:
+        raise MetricError("psnr, ssim and l1 compare each output with its own target: they need a run of a paired "
+                          "translation recipe (pix2pix, pan, srgan)")
+    if tuple(targets.shape) != tuple(fake.x.shape):
+        raise MetricError(f"targets {tuple(targets.shape)} do not line up with outputs {tuple(fake.x.shape)} (a "
+                          f"subset of samples with targets: evaluate all of them, n=None)")
+    return targets
+
+
+def _paired(ctx: EvalContext, n: int) -> tuple[Tensor, Tensor]:
+    targets = _check_targets(ctx)
+    fake = ctx.fake(n)
+    return fake.x, targets[: len(fake)]  # (n, C, H, W) each
+
+
+@register_metric("psnr", "fake", PAIRED.psnr, 2, check=_check_targets,
+                 description="peak signal-to-noise ratio (dB) of translated outputs vs their targets; higher is better")
+def _psnr(ctx: EvalContext, n: int, opts: dict[str, Any]) -> float:
+    return PAIRED.psnr(*_paired(ctx, n), **opts)
+
+
+@register_metric("ssim", "fake", PAIRED.ssim, 2, check=_check_targets,
+                 description="structural similarity (Wang et al. 2004, 11x11 Gaussian window) of outputs vs targets")
+def _ssim(ctx: EvalContext, n: int, opts: dict[str, Any]) -> float:
+    return PAIRED.ssim(*_paired(ctx, n), **opts)
+
+
+@register_metric("l1", "fake", PAIRED.paired_l1, 2, check=_check_targets,
+                 description="mean absolute error of translated outputs vs their targets; lower is better")
+def _l1(ctx: EvalContext, n: int, opts: dict[str, Any]) -> float:
+    return PAIRED.paired_l1(*_paired(ctx, n), **opts)

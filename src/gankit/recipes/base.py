@@ -211,6 +211,13 @@ class Recipe:
             f"domain pairs need a run of a two-domain recipe (cogan), got recipe {self.cfg.recipe.name!r}"
         )
 
+    translation_directions: ClassVar[tuple[str, ...]] = ()  # image-to-image recipes: "ab" (and "ba" both ways)
+
+    def translate(self, nets: Mapping[str, nn.Module], x: torch.Tensor, direction: str = "ab") -> torch.Tensor:
+        """Source images ``x`` ``(n, C, H, W)`` translated by ``nets`` in ``direction`` (one of
+        ``translation_directions``); image-to-image recipes only (pix2pix, pan, cyclegan)."""
+        raise ConfigError(f"translation needs a run of an image-to-image recipe, got recipe {self.cfg.recipe.name!r}")
+
     # -- recipe-level state beyond parameters: small JSON-able values (e.g. BEGAN's k_t) and
     # tensors too large for JSON (selfcond's cluster of every training example), which checkpoints
     # keep as safetensors under ``recipe/<name>``. ``load_state_tensors`` runs after ``load_state_dict``.

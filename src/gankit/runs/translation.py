@@ -1,0 +1,158 @@
+"""Trained image-to-image runs applied to images: ``gankit translate`` and the paired samples the
+metrics read (``psnr``, ``ssim``, ``l1``; ``class_acc`` against the source labels, the
+"FCN-score" of Isola et al. 2017 transposed to a shipped domain classifier).
+
+Inputs come from an image folder (PNG/JPEG/..., read as they are: a wrong size or channel count
+is refused, never resized) or from a registered dataset (its input field ``a``, else ``x``).
+Everything is checked and translated before the first file is written: bad input leaves no
+partial output.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gankit.config import DataConfig, build_dataclass, to_dict
+from gankit.data.base import DATASETS, Dataset, build_dataset
+from gankit.data.image_folder import list_images, open_image
+from gankit.errors import ConfigError, DataError
+from gankit.metrics.sources import DEFAULT_SPLIT, SampleSet
+from gankit.recipes.pix2pix import translation_rows
+from gankit.runs.loaded import LoadedRun
+from gankit.viz.grid import save_image_grid
+
+TRANSLATE_BATCH = 256  # images per generator call (memory bound, not a result knob)
+ROWS_FILE = "rows.png"  # input | output | target rows of a dataset's first examples
+ROWS_N = 8
+
+
+@dataclass(frozen=True)
+class TranslationInputs:
+    """Source images ``a`` ``(N, C, H, W)`` in [-1, 1], the names of the files to write, and,
+    from a paired dataset, the targets ``b`` and labels ``y``."""
+
+    a: torch.Tensor
+    names: list[str]
+    b: torch.Tensor | None = None
+    y: torch.Tensor | None = None
+
+
+def require_translator(run: LoadedRun, direction: str = "ab") -> None:
+    """``ConfigError`` (one line) unless the run's recipe translates in ``direction``."""
+    directions = run.recipe.translation_directions
+    if not directions:
+        raise ConfigError(f"{run.cfg.recipe.name} runs do not translate images: `gankit translate` needs a run of an "
+                          f"image-to-image recipe (pix2pix, pan, cyclegan)")
+    if direction not in directions:
+        raise ConfigError(f"recipe {run.cfg.recipe.name} translates in direction {', '.join(directions)}, "
+                          f"got {direction!r}")
+
+
+def _folder_images(folder: str) -> TranslationInputs:
+    files, _, _ = list_images(folder)
+    arrays = []
+    for path in files:
+        img = open_image(path)
+        img = img.convert("L" if img.mode in ("L", "1", "I", "I;16", "F") else "RGB")
+        arr = np.asarray(img, dtype=np.uint8)
+        arrays.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))  # (C, H, W)
+        if arrays[-1].shape != arrays[0].shape:
+            raise DataError(f"image {path} is {arrays[-1].shape} (C, H, W) but {files[0]} is {arrays[0].shape}: "
+                            f"every input must have the translator's size and channels")
+    a = torch.from_numpy(np.stack(arrays)).float() / 127.5 - 1.0  # (N, C, H, W) in [-1, 1]
+    return TranslationInputs(a, [f"{p.stem}.png" for p in files])
+
+
+def _dataset_images(run: LoadedRun, name: str, split: str, data_dir: str | None, n: int | None) -> TranslationInputs:
+    table = {**to_dict(run.cfg.data), "name": name, "split": split, "limit": n or 0,
+             **({"path": data_dir} if data_dir else {})}
+    ds: Dataset = build_dataset(build_dataclass(DataConfig, table, "data"))
+    a = ds.field("a") if ds.field("a") is not None else ds.x
+    if not isinstance(a, torch.Tensor):
+        a = a.materialise()
+    width = len(str(len(a) - 1))
+    names = [f"{i:0{width}d}.png" for i in range(len(a))]
+    return TranslationInputs(a.float(), names, ds.field("b"), ds.y)
+
+
+def translation_inputs(run: LoadedRun, source: str, split: str = DEFAULT_SPLIT, data_dir: str | None = None,
+                       n: int | None = None) -> TranslationInputs:
+    """Inputs from ``source``: an image folder if it is a directory, else a registered dataset
+    (``split`` of it, its first ``n`` examples when given, at the run's data settings)."""
+    if os.path.isdir(source):
+        inputs = _folder_images(source)
+        if n:
+            inputs = TranslationInputs(inputs.a[:n], inputs.names[:n])
+        return inputs
+    if source not in DATASETS.names():
+        raise DataError(f"--input {source!r} is neither a folder nor a registered dataset (`gankit datasets`)")
+    return _dataset_images(run, source, split, data_dir, n)
+
+
+@torch.no_grad()
+def translate_images(run: LoadedRun, a: torch.Tensor, direction: str = "ab", use_ema: bool = True) -> torch.Tensor:
+    """The run's translation of ``a`` ``(N, C, H, W)`` in eval mode, in batches; the recipe
+    refuses a wrong shape (one line) before any batch runs."""
+    require_translator(run, direction)
+    nets = run.nets(use_ema)
+    modes = {name: m.training for name, m in nets.items()}
+    for m in nets.values():
+        m.eval()
+    try:
+        out = [run.recipe.translate(nets, a[i : i + TRANSLATE_BATCH].to(run.device), direction).float().cpu()
+               for i in range(0, len(a), TRANSLATE_BATCH)]
+    finally:
+        for name, m in nets.items():
+            m.train(modes[name])
+    return torch.cat(out)  # (N, C_b, H, W)
+
+
+def translate_to_folder(run: LoadedRun, source: str, out: str, direction: str = "ab", split: str = DEFAULT_SPLIT,
+                        data_dir: str | None = None, n: int | None = None, use_ema: bool = True) -> list[Path]:
+    """Translate every input of ``source`` and write one PNG per input into ``out`` (same stem
+    for folder inputs, the example index for a dataset), plus ``rows.png`` (input | output |
+    target rows of the first examples) for a paired dataset. Nothing is written on bad input."""
+    require_translator(run, direction)
+    inputs = translation_inputs(run, source, split, data_dir, n)
+    outputs = translate_images(run, inputs.a, direction, use_ema)  # (N, C_b, H, W)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ConfigError(f"--out {out} exists and is not a folder")
+    os.makedirs(out, exist_ok=True)
+    written = [save_image_grid(img[None], os.path.join(out, name), nrow=1, padding=0)
+               for img, name in zip(outputs, inputs.names)]
+    if inputs.b is not None and tuple(inputs.b.shape[1:]) == tuple(outputs.shape[1:]):
+        k = min(ROWS_N, len(outputs))
+        rows = translation_rows(inputs.a[:k], outputs[:k], inputs.b[:k].float())  # (3k, C, H, W)
+        written.append(save_image_grid(rows, os.path.join(out, ROWS_FILE), nrow=k))
+    return written
+
+
+def translation_samples(run: LoadedRun, n: int, seed: int, split: str = DEFAULT_SPLIT, data_dir: str | None = None,
+                        use_ema: bool = True, name: str | None = None) -> SampleSet:
+    """``n`` translated test inputs (a seeded random subset of ``split`` of the run's paired
+    dataset) with their targets (``extra["targets"]``, ``extra["inputs"]``) and source labels as
+    the intended labels, so ``class_acc`` is the FCN-score analogue: did the digit stay a 7?"""
+    require_translator(run)
+    ds = run.dataset(split, data_dir)
+    a, b = ds.field("a"), ds.field("b")
+    if a is None or b is None:
+        raise DataError(f"{run.cfg.data.name} has no paired fields a and b to evaluate translations on")
+    if n > len(a):
+        raise ConfigError(f"the {split} split has {len(a)} pairs, fewer than n={n}")
+    idx = torch.randperm(len(a), generator=torch.Generator().manual_seed(seed))[:n].sort().values  # (n,)
+    inputs, targets = a[idx].float(), b[idx].float()
+    outputs = translate_images(run, inputs, "ab", use_ema)
+    labels = ds.y[idx].long() if ds.y is not None else None
+    base = (ds.meta or {}).get("base", run.cfg.data.name)  # the target domain of a derived task
+    return SampleSet(
+        x=outputs, name=name or f"run <{run.cfg.name}>", kind="run",
+        identity={"kind": "run", "translation": True, "split": split, "seed": int(seed), "n": int(n),
+                  "step": int(run.step), "ema": bool(use_ema and run.ema)},
+        labels=labels, labels_are_intended=labels is not None, dataset=base, num_classes=ds.num_classes,
+        extra={"targets": targets, "inputs": inputs},
+    )  # fmt: skip
