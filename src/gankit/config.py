@@ -10,8 +10,9 @@ without touching this file (this module imports neither: see ``Schema``).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -23,6 +24,17 @@ try:  # Python >= 3.11
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
+
+
+MAX_SEED = 2**32  # seeds are offset per stream (grid, ranks) and must stay inside torch's 64-bit range
+
+
+def _check(obj: Any, section: str, key: str, ok: Callable[[Any], bool], want: str) -> None:
+    """Raise ``ConfigError`` unless ``obj.key`` is finite and ``ok(value)``: one line naming the key."""
+    value = getattr(obj, key)
+    finite = not isinstance(value, float) or math.isfinite(value)
+    if not (finite and ok(value)):
+        raise ConfigError(f"{section}.{key} must be {want}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -58,8 +70,12 @@ class OptimConfig:
     decay_start: float = 0.5  # linear decay: fraction of train.steps after which the lr starts falling
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.decay_start < 1.0:
-            raise ConfigError(f"optim.decay_start must be in [0, 1), got {self.decay_start}")
+        for key in ("lr_g", "lr_d"):
+            _check(self, "optim", key, lambda v: v > 0, "a finite number > 0")
+        for key in ("beta1", "beta2"):  # torch's Adam refuses anything else
+            _check(self, "optim", key, lambda v: 0 <= v < 1, "in [0, 1)")
+        _check(self, "optim", "weight_decay", lambda v: v >= 0, "a finite number >= 0")
+        _check(self, "optim", "decay_start", lambda v: 0 <= v < 1, "in [0, 1)")
 
 
 @dataclass(frozen=True)
@@ -82,8 +98,12 @@ class TrainConfig:
     tensorboard: bool = False  # also write every logged stat to RUN_DIR/tensorboard (needs tensorboard)
 
     def __post_init__(self) -> None:
-        if self.ema_bn_batches < 0:
-            raise ConfigError(f"train.ema_bn_batches must be >= 0, got {self.ema_bn_batches}")
+        for key in ("steps", "batch_size", "log_every", "n_grid"):
+            _check(self, "train", key, lambda v: v >= 1, "an integer >= 1")
+        for key in ("ema_start", "ema_bn_batches", "sample_every", "checkpoint_every"):
+            _check(self, "train", key, lambda v: v >= 0, "an integer >= 0")
+        _check(self, "train", "seed", lambda v: 0 <= v < MAX_SEED, "an integer in [0, 2**32)")
+        _check(self, "train", "ema_decay", lambda v: 0 <= v < 1, "in [0, 1) (0 disables the EMA)")
 
 
 @dataclass(frozen=True)
@@ -178,6 +198,11 @@ def coerce(value: Any, tp: Any, where: str) -> Any:
     raise ConfigError(f"{where}: unsupported type {_type_name(tp)}")  # pragma: no cover
 
 
+def _shown(key: Any) -> str:
+    """A key as an error message shows it: plain if it is a name, else quoted (one line, always)."""
+    return key if isinstance(key, str) and key.isidentifier() else repr(key)
+
+
 def build_dataclass(cls: type, values: dict[str, Any], where: str) -> Any:
     """Instantiate frozen dataclass ``cls`` from a flat dict; unknown keys are errors."""
     if not isinstance(values, dict):
@@ -187,7 +212,7 @@ def build_dataclass(cls: type, values: dict[str, Any], where: str) -> Any:
     unknown = sorted(set(values) - names)
     if unknown:
         raise ConfigError(
-            f"unknown key {where}.{unknown[0]} (valid keys: {', '.join(sorted(names))})"
+            f"unknown key {where}.{_shown(unknown[0])} (valid keys: {', '.join(sorted(names))})"
         )
     kwargs = {k: coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()}
     try:
@@ -233,7 +258,7 @@ def config_from_tree(tree: dict[str, Any], schema: Schema) -> ExperimentConfig:
     allowed = {"name", "description", "recipe", "model", *_SECTIONS}
     unknown = sorted(set(tree) - allowed)
     if unknown:
-        raise ConfigError(f"unknown key {unknown[0]} (valid: {', '.join(sorted(allowed))})")
+        raise ConfigError(f"unknown key {_shown(unknown[0])} (valid: {', '.join(sorted(allowed))})")
     kwargs: dict[str, Any] = {}
     for key in ("name", "description"):
         if key in tree:
@@ -272,7 +297,9 @@ def parse_override(text: str) -> tuple[list[str], str]:
 
 def apply_overrides(tree: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Return a copy of ``tree`` with ``section.key=value`` strings applied (typed later)."""
-    out = json.loads(json.dumps(tree))
+    if not isinstance(tree, dict):
+        raise ConfigError("a config must be a table")
+    out = copy.deepcopy(tree)  # any TOML value (a date too): typing refuses what fits no field
     for text in overrides:
         path, value = parse_override(text)
         node = out
@@ -285,13 +312,18 @@ def apply_overrides(tree: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def load_toml(path: str) -> dict[str, Any]:
+    """Parse a preset file; a missing, unreadable, non-UTF-8 or invalid file is one ``ConfigError``."""
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not a UTF-8 text file (byte {exc.start}): is it a TOML preset?") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
 
 
 def replace(obj: Any, **changes: Any) -> Any:

@@ -22,6 +22,7 @@ from torch import nn
 
 from gankit.atomic import atomic_write
 from gankit.errors import CheckpointError
+from gankit.train.seeding import check_rng
 
 FORMAT = "gankit-checkpoint/1"
 META_KEY = "gankit"
@@ -43,10 +44,36 @@ def save_checkpoint(path: str, tensors: Mapping[str, torch.Tensor], meta: dict[s
         fh.write(save(payload, metadata=header))
 
 
+def _not_safetensors(path: str) -> str | None:
+    """Why ``path`` is not a safetensors file, or None. The format: an 8-byte little-endian header
+    length N, then N bytes of JSON starting with ``{``, then the tensor bytes."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(9)
+    if size == 0:
+        return "it is empty"
+    if head[:1] == b"\x80":
+        return "it looks like a pickle; gankit never unpickles checkpoints"
+    if head[:4] == b"PK\x03\x04":
+        return "it looks like a zip archive (torch.save); gankit never unpickles checkpoints"
+    if len(head) < 9 or head[8:9] != b"{":
+        return "no safetensors header at its start"
+    if int.from_bytes(head[:8], "little") > size - 8:
+        return "its header is truncated"
+    return None
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def load_checkpoint(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Read a checkpoint written by :func:`save_checkpoint` (never unpickles)."""
     if not os.path.isfile(path):
         raise CheckpointError(f"no checkpoint at {path}")
+    why = _not_safetensors(path)
+    if why:
+        raise CheckpointError(f"{path} is not a valid safetensors checkpoint: not a safetensors file ({why})")
     try:
         with safe_open(path, framework="pt", device="cpu") as fh:
             header = fh.metadata() or {}
@@ -57,9 +84,29 @@ def load_checkpoint(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]
         meta = json.loads(header[META_KEY])
     except (KeyError, json.JSONDecodeError):
         raise CheckpointError(f"{path} is a safetensors file but not a gankit checkpoint") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} has format {meta.get('format')!r}; expected {FORMAT}")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise CheckpointError(f"{path} has format {found!r}; expected {FORMAT}")
+    if "step" in meta and not _is_count(meta["step"]):
+        raise CheckpointError(f"{path}: step must be an integer >= 0, got {meta['step']!r}")
     return tensors, meta
+
+
+# what Trainer.load_checkpoint reads from the JSON metadata, each a table
+TRAINING_TABLES = ("config", "optimizers", "rng", "loader")
+
+
+def check_resumable(tensors: Mapping[str, torch.Tensor], meta: Mapping[str, Any], path: str) -> None:
+    """Raise ``CheckpointError`` naming ``path`` unless a trainer can continue from this checkpoint:
+    a step count, the tables the trainer restores and every RNG state (checked, not restored)."""
+    if not _is_count(meta.get("step")):
+        raise CheckpointError(f"{path}: step must be an integer >= 0, got {meta.get('step')!r}")
+    for key in TRAINING_TABLES:
+        if not isinstance(meta.get(key), dict):
+            raise CheckpointError(f"{path} has no {key} table: it cannot be resumed")
+    if "recipe_state" not in meta:
+        raise CheckpointError(f"{path} has no recipe_state: it cannot be resumed")
+    check_rng(meta["rng"], {k: v for k, v in tensors.items() if k.startswith("rng/")}, path)
 
 
 # --------------------------------------------------------------------------- modules
