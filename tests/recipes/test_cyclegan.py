@@ -207,3 +207,17 @@ def test_resume_without_the_pool_state_would_differ(tmp_path):
 def test_preset_parses_and_describes_itself():
     cfg = load_preset("mnist2digits-cyclegan")
     assert cfg.recipe.name == "cyclegan" and cfg.model.arch == "resnet-translator" and cfg.description
+
+
+def test_unet_option_has_single_image_discriminators(tmp_path):
+    """model.arch=unet gives U-Net translators; the Ds still judge one image of their domain
+    (the U-Net family's own D reads (a, b) pairs, which unpaired data does not have)."""
+    tree = {"data": {"name": "mnist2digits"}, "recipe": {"name": "cyclegan", "pool_size": 4},
+            "model": {"arch": "unet", "g_width": 4, "d_width": 4, "d_arch": "patchgan", "d_layers": 1},
+            "train": {"batch_size": 4, "progress": False, "sample_every": 0, "checkpoint_every": 0,
+                      "out_dir": str(tmp_path)}}
+    trainer = Trainer(config_from_dict(tree), str(tmp_path / "u"), tiny_unpaired())
+    m = trainer.recipe.modules
+    assert type(m["G_AB"]).__name__ == "UNetGenerator" and m["D_A"].channels == m["D_B"].channels == 1
+    trainer.train_step()
+    assert trainer.generate(trainer.grid_z[:2]).shape == (2, 1, 8, 8)

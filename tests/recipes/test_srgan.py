@@ -172,3 +172,10 @@ def test_cli_translate_of_a_wrong_size_exits_2_without_output(tmp_path, capsys):
     Image.new("L", (4, 4), 128).save(folder / "img4.png")
     assert main(["translate", run.run_dir, "--input", str(folder), "--out", str(out)]) == 0
     assert Image.open(out / "img4.png").size == (16, 16)
+
+
+def test_a_run_shorter_than_its_pretraining_warns(tmp_path):
+    from gankit.recipes import PretrainingOnlyWarning
+
+    with pytest.warns(PretrainingOnlyWarning, match="pixel MSE alone"):
+        _trainer(tmp_path, "train.steps=3", "recipe.pretrain_steps=5")

@@ -30,6 +30,7 @@ low-resolution inputs drawn from the data (``latent``).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Mapping
 
@@ -42,7 +43,7 @@ from gankit.losses import LOSSES
 from gankit.losses.content import content_loss, pixel_mse_loss
 from gankit.metrics.classifier.load import load_classifier
 from gankit.nets import NetSpec, build_networks
-from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext, warn_if_only_pretraining
+from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, PretrainingOnlyWarning, Recipe, StepContext
 from gankit.recipes.data_inputs import draw_field
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
@@ -151,7 +152,10 @@ class SRGANRecipe(SuperResolutionRecipe):
                 raise ConfigError(f"recipe.feature_net={self.rc.feature_net} reads {clf.channels}-channel images, "
                                   f"the targets have {self.shape_b[0]} channels")
             self.feature_net = clf.requires_grad_(False).eval()  # phi: fixed, never in the optimizers or checkpoint
-        warn_if_only_pretraining(cfg, data, self.rc.pretrain_steps, "G on the pixel MSE")
+        if data.num_examples and 0 < cfg.train.steps <= self.rc.pretrain_steps:
+            warnings.warn(f"train.steps={cfg.train.steps} <= recipe.pretrain_steps={self.rc.pretrain_steps}: this "
+                          f"srgan run trains G on the pixel MSE alone (an SRResNet) and never uses D",
+                          PretrainingOnlyWarning, stacklevel=2)
 
     def phases(self) -> list[Phase]:
         return [Phase("D", ("D",), "D"), Phase("G", ("G",), "G")]
