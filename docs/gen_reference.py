@@ -11,8 +11,9 @@
   ``<!-- generated table: SCRIPT.FUNCTION [rows=FIRST_CELL] -->`` and
   ``<!-- end generated table -->``: ``FUNCTION`` of ``benchmarks/SCRIPT.py`` (its
   ``--summarise`` table) over the committed records ``benchmarks/results/SCRIPT/runs.jsonl``,
-  optionally only the rows whose first cell is ``FIRST_CELL``. A table there is never edited
-  by hand.
+  optionally only the rows whose first cell is ``FIRST_CELL``; ``results.FUNCTION`` is a
+  table this module builds from a study's JSON report (overhead, presets). A table there is
+  never edited by hand.
 
 ``python docs/gen_reference.py`` rewrites ``docs/cli.md`` and those tables; ``--check`` exits 1
 when a committed page differs from what the parser and the records generate.
@@ -25,6 +26,7 @@ import argparse
 import dataclasses
 import importlib.util
 import inspect
+import json
 import re
 import sys
 from pathlib import Path
@@ -257,12 +259,59 @@ def _benchmark_module(script: str):
     return module
 
 
+OVERHEAD_ARMS = {  # arm in benchmarks/results/overhead.json -> row label
+    "gankit": "**gankit** (defaults, EMA off like the plain loop)",
+    "gankit+ema": "gankit + generator EMA",
+    "gankit-baseline": "gankit-baseline (same maths as the plain loop: no fake reuse, foreach Adam)",
+    "gankit+compile": "gankit + `torch.compile` of G and D",
+}
+OVERHEAD_WORKLOADS = {"ring-mlp-b256": "ring MLP, batch 256", "dcgan28-b64": "DCGAN-28 on MNIST, batch 64"}
+
+
+def overhead_table(results: Path) -> str:
+    """Step-rate ratios arm/plain (min / median / max) of ``overhead.json``."""
+    report = json.loads((results / "overhead.json").read_text(encoding="utf-8"))
+    by_name = {w["workload"]: w for w in report["results"]}
+    names = [n for n in OVERHEAD_WORKLOADS if n in by_name]
+    lines = ["| arm | " + " | ".join(OVERHEAD_WORKLOADS[n] for n in names) + " |", "|---" * (len(names) + 1) + "|"]
+    for arm, label in OVERHEAD_ARMS.items():
+        cells = []
+        for n in names:
+            r = by_name[n]["ratios"][arm]
+            median = f"**{r['median']:.2f}**" if arm == "gankit" else f"{r['median']:.2f}"
+            cells.append(f"{r['min']:.2f} / {median} / {r['max']:.2f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def presets_table(results: Path) -> str:
+    """Steps, CPU seconds and mode coverage (or the sample grid) of ``presets/results.json``."""
+    report = json.loads((results / "presets" / "results.json").read_text(encoding="utf-8"))
+    lines = ["| preset | steps | CPU s | result |", "|---|---|---|---|"]
+    for run in report["runs"]:
+        cov = run.get("mode_coverage")
+        if cov:
+            result = (f"{cov['modes']} / {cov['of']} modes, {100 * cov['high_quality']:.1f} % high-quality, "
+                      f"reverse KL {cov['reverse_kl']:.2g}")
+        else:
+            result = f"`benchmarks/results/presets/{run['preset']}/samples_final.png`"
+        lines.append(f"| `{run['preset']}` | {run['steps']:,} | {run['cpu_s']:.0f} | {result} |")
+    return "\n".join(lines)
+
+
+RESULT_TABLES = {"overhead_table": overhead_table, "presets_table": presets_table}
+
+
 def records_table(script: str, function: str, rows: str | None = None) -> str:
     """The Markdown table ``benchmarks/<script>.py``'s ``function`` makes of the committed
     records ``benchmarks/results/<script>/runs.jsonl`` (only the rows whose first cell is
-    ``rows``, when given)."""
-    records = BENCHMARKS / "results" / script / "runs.jsonl"
-    text = getattr(_benchmark_module(script), function)(str(records))
+    ``rows``, when given). ``script = "results"`` picks a table of this module
+    (``RESULT_TABLES``) over the studies that keep one JSON report instead of records."""
+    if script == "results":
+        text = RESULT_TABLES[function](BENCHMARKS / "results")
+    else:
+        records = BENCHMARKS / "results" / script / "runs.jsonl"
+        text = getattr(_benchmark_module(script), function)(str(records))
     lines = [line for line in text.splitlines() if line.startswith("|")]
     if rows is not None:
         lines = lines[:2] + [line for line in lines[2:] if line.split("|")[1].strip() == rows]
