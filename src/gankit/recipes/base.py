@@ -78,13 +78,15 @@ class Recipe:
     d_scores: ClassVar[str | None] = "logits"
     d_arch: ClassVar[str | None] = None  # the discriminator architecture the recipe needs (None: any)
     data_fields: ClassVar[tuple[str, ...]] = ("x",)  # the batch fields its phases read
+    target_field: ClassVar[str] = "x"  # the field whose distribution G learns (real side of grids and plots)
 
     @classmethod
     def check_data(cls, cfg: ExperimentConfig, data: DataInfo) -> None:
         """Refuse data that lacks a field the recipe reads (an image-to-image pair for a GAN that
         samples from noise): one line naming the fields the dataset has. A saved run's
         ``DataInfo`` from before named fields has none, and is accepted."""
-        missing = [name for name in cls.data_fields if data.fields and name not in data.fields]
+        wanted = dict.fromkeys((*cls.data_fields, cls.target_field))
+        missing = [name for name in wanted if data.fields and name not in data.fields]
         if missing:
             raise ConfigError(
                 f"recipe {cfg.recipe.name} trains on the batch field {missing[0]!r}, which the data does not have "
@@ -152,7 +154,10 @@ class Recipe:
     def latent(
         self, n: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
     ) -> torch.Tensor:
-        """Draw ``n`` latent vectors z ~ N(0, I), shape (n, z_dim)."""
+        """Draw ``n`` generator inputs: latent vectors z ~ N(0, I), shape (n, z_dim). The trainer's
+        sample grids and BatchNorm re-estimation use this and ``generate``; a recipe whose G
+        starts from data (image translation) overrides both, drawing its inputs from
+        ``self.data.train_set`` with ``generator``."""
         z = torch.randn(n, self.z_dim, generator=generator)
         return z.to(device)
 
