@@ -135,3 +135,14 @@ def test_determinism_and_state_dict_round_trip(make, shape):
     torch.testing.assert_close(G3(x), G1(x), rtol=0, atol=0)
     y = G1(x)
     torch.testing.assert_close(D3(y).logits, D1(y).logits, rtol=0, atol=0)
+
+
+def test_srresnet_long_skip_carries_the_first_features_past_the_blocks():
+    """With the trunk's last BN zeroed, the up-sampler sees exactly the first conv's features u
+    (catches a missing long skip, which would leave it zeros)."""
+    G = SRResNet(1, (7, 7), scale=4, width=4, blocks=2).eval()
+    with torch.no_grad():
+        G.trunk_out[1].weight.zero_()
+        G.trunk_out[1].bias.zero_()
+        x = torch.randn(2, 1, 7, 7)
+        torch.testing.assert_close(G(x), G.tail(G.upsample(G.head(x))))
