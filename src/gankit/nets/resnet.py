@@ -7,10 +7,11 @@ doubling the side, ``nets.resnet_blocks.GBlock``) → norm → ReLU → conv3x3 
 scale and shift, as SNGAN's conditional G); with ``g_norm = "none"`` (normalisation-free, as
 R3GAN) the label embedding is concatenated to ``z`` instead.
 
-**D**: SNGAN's optimized first block and downsampling residual blocks, ``max(k − 1, 1)``
-halvings in all (32 → 8, 28 → 14), then ``d_extra_blocks`` blocks at that size, ReLU,
-sum over positions → ``features (N, d_width)``, Linear → logit. Class conditioning is the
-projection term ``⟨E[c], features⟩`` (Miyato & Koyama 2018). Spectral norm: ``model.d_spectral_norm``.
+**D**: SNGAN's optimized first block and downsampling residual blocks, halving the side
+while it is above 8 (at least once: 32 → 8 as SNGAN's CIFAR D, 28 → 7, 16 → 8, 8 → 4), then
+``d_extra_blocks`` blocks at that size, ReLU, sum over positions → ``features (N, d_width)``,
+Linear → logit. Class conditioning is the projection term ``⟨E[c], features⟩`` (Miyato &
+Koyama 2018). Spectral norm: ``model.d_spectral_norm``.
 
 ``attn_res > 0`` adds SAGAN's self-attention block (Zhang et al. 2019) where G's and D's
 feature maps have that side. The widths are constant through the blocks (``g_width`` in G,
@@ -43,13 +44,17 @@ from gankit.nets.heads import aux_heads
 from gankit.nets.registry import NETWORKS, Family
 from gankit.nets.resnet_blocks import CondBatchNorm2d, DBlock, GBlock, SelfAttention, conv3x3, xavier_
 
+D_END = 8  # D halves the side while it is above this (SNGAN's CIFAR D: 32 -> 16 -> 8)
+
 
 def _geometry(resolution: int) -> tuple[int, int, list[int], list[int]]:
     """``(s0, k, G's sides, D's sides)``: the sides of G's maps from the first (s0) to the
     last block, and of D's maps after each of its downsampling blocks."""
     s0, k = dcgan_geometry(resolution)
     g_sides = [s0 * 2**i for i in range(k + 1)]
-    d_sides = [resolution // 2**i for i in range(1, max(k - 1, 1) + 1)]
+    d_sides = [resolution // 2]
+    while d_sides[-1] > D_END and d_sides[-1] % 2 == 0:
+        d_sides.append(d_sides[-1] // 2)
     return s0, k, g_sides, d_sides
 
 
