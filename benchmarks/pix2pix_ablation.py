@@ -101,7 +101,8 @@ def translate(trainer: Trainer, a: torch.Tensor, noisy: bool = False) -> torch.T
     for d in dropouts:
         d.always = noisy
     try:
-        return torch.cat([trainer.recipe.translate(nets, a[i : i + BATCH]).float() for i in range(0, len(a), BATCH)])
+        return torch.cat([trainer.recipe.translate(nets, a[i : i + BATCH].to(trainer.device)).float().cpu()
+                          for i in range(0, len(a), BATCH)])
     finally:
         for d in dropouts:
             d.always = False

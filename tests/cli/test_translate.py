@@ -93,7 +93,8 @@ def test_sample_class_on_a_translation_run_is_refused(run_dir, capsys, tmp_path)
 
 def test_eval_paired_metrics_on_a_translation_run(tmp_path, run_dir, shared_data):
     out = tmp_path / "m.json"
-    assert main(["eval", run_dir, "--metrics", "psnr,ssim,l1,class_acc", "--n", "16", "--data-dir",
+    assert main(["eval", run_dir, "--metrics", "psnr,ssim,l1,class_acc,fid", "--features", "classifier", "--n", "16",
+                 "--metric-opt", "fid.allow_singular=true", "--data-dir",
                  str(shared_data), "--out", str(out)]) == 0
     metrics = {e["metric"]: e for e in json.loads(out.read_text())["entries"].values()}
     run = load_run(run_dir)
@@ -104,3 +105,4 @@ def test_eval_paired_metrics_on_a_translation_run(tmp_path, run_dir, shared_data
     assert metrics["l1"]["value"] == pytest.approx(float((fake - target).abs().mean()), rel=1e-5)
     assert 0.0 <= metrics["class_acc"]["value"]["accuracy"] <= 1.0
     assert metrics["psnr"]["value"] > 0
+    assert metrics["fid"]["context"]["real"].startswith("mnist")  # the target domain, not the edges

@@ -156,3 +156,16 @@ def translation_samples(run: LoadedRun, n: int, seed: int, split: str = DEFAULT_
         labels=labels, labels_are_intended=labels is not None, dataset=base, num_classes=ds.num_classes,
         extra={"targets": targets, "inputs": inputs},
     )  # fmt: skip
+
+
+def translation_reference(run: LoadedRun, split: str | None = None, data_dir: str | None = None) -> DataConfig:
+    """The real data a translation run's outputs are compared with (FID, KID, ...): the target
+    domain. For a task derived from a dataset (``mnist-edges``: meta ``base``) that is ``split`` of
+    the base dataset at the run's settings; other paired data needs ``--real``."""
+    base = (run.data.get("meta") or {}).get("base")
+    if not base:
+        raise ConfigError(f"{run.cfg.data.name} names no target dataset: pass the real targets with --real FOLDER")
+    table = {**to_dict(run.cfg.data), "name": base, "split": split or DEFAULT_SPLIT, "limit": 0,
+             **({"path": data_dir} if data_dir else {})}
+    return build_dataclass(DataConfig, table, "data")
+
