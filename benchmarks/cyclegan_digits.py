@@ -16,7 +16,7 @@ Each scored run appends one JSON line to ``<out>/runs.jsonl``; ``--summarise`` w
 markdown table (mean ± s.e. over seeds) to ``<out>/summary.md``.
 
 usage: python benchmarks/cyclegan_digits.py --methods identity,cyclegan,no-cycle --seeds 0,1,2 \
-           [--data-dir ../shared/data/mnist]     # full table: about 2 x 15 CPU-min per seed
+           [--data-dir ../shared/data]     # full table: about 2 x 15 CPU-min per seed
        python benchmarks/cyclegan_digits.py --seeds 0 --steps 20 --n-eval 200 --out /tmp/cg   # smoke
        python benchmarks/cyclegan_digits.py --summarise
 """
@@ -108,7 +108,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--steps", type=int, default=0, help="generator steps (0: the preset's)")
     ap.add_argument("--n-eval", type=int, default=2000, help="test images per domain (digits has 297)")
-    ap.add_argument("--data-dir", default="", help="directory with MNIST's files (data.path)")
+    ap.add_argument("--data-dir", default="", help="folder holding mnist/ (data.path)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "translation",
                                                   "cyclegan_digits"))

@@ -17,7 +17,7 @@ Each scored run appends one JSON line to ``<out>/runs.jsonl``; ``--summarise`` w
 markdown table (mean ± s.e. over seeds) to ``<out>/summary.md``.
 
 usage: python benchmarks/superres.py --datasets mnist,fashion --methods bicubic,srresnet,srgan --seeds 0,1,2 \
-           [--data-dir ../shared/data/mnist]    # full table: about 3 x 25 CPU-min per seed and dataset
+           [--data-dir ../shared/data]    # full table: about 25 CPU-min per seed and dataset
        python benchmarks/superres.py --datasets mnist --seeds 0 --steps 20 --n-eval 200 --out /tmp/sr   # smoke
        python benchmarks/superres.py --summarise
 """
@@ -120,7 +120,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--steps", type=int, default=0, help="generator steps (0: the preset's)")
     ap.add_argument("--n-eval", type=int, default=2000, help="test examples scored")
-    ap.add_argument("--data-dir", default="", help="directory with the MNIST-format files of the dataset (data.path)")
+    ap.add_argument("--data-dir", default="", help="folder holding mnist/ and fashion-mnist/ (data.path)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "translation", "superres"))
     ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
