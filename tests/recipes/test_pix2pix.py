@@ -207,3 +207,14 @@ def test_presets_train_on_their_data(tmp_path, shared_data, preset):
     result = train(cfg)
     assert result.steps == 2
     assert os.path.exists(os.path.join(result.run_dir, "samples", "step_000002.png"))
+
+
+def test_trainer_grids_are_input_output_target_rows(tmp_path):
+    """The run's grid is three rows of n_grid images: the fixed pairs' inputs, outputs, targets."""
+    from PIL import Image
+
+    ds = paired()
+    result = train(config(tmp_path, "edges2fashion-pix2pix", "train.steps=1", "train.n_grid=4"), dataset=ds)
+    img = Image.open(os.path.join(result.run_dir, "samples_final.png"))
+    upscale, pad = 64 // S, 2  # make_grid pads 2 px, then the grid is enlarged 8 times
+    assert img.size == ((4 * (S + pad) + pad) * upscale, (3 * (S + pad) + pad) * upscale)  # 4 columns, 3 rows

@@ -186,6 +186,13 @@ class Recipe:
             for name, m in nets.items():
                 m.train(modes[name])
 
+    def sample_grid(
+        self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, int | None]:
+        """What a run's sample grid shows for latents ``z``, and its row length (None: the grid's
+        default): ``sample(nets, z, c)``; a translation recipe lays out input | output | target rows."""
+        return self.sample(nets, z, c), None
+
     # -- capabilities a recipe may declare; runs and the CLI ask for these, never for a recipe's class
     supports_rejection_sampling: ClassVar[bool] = False  # one real/fake D whose logits DRS can calibrate
 

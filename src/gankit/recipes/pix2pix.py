@@ -197,6 +197,12 @@ class PairedTranslationRecipe(Recipe):
         a, b = z[:, : self.in_shape[0]], z[:, self.in_shape[0]:]
         return translation_rows(a, self.sample(nets, z), b).cpu()
 
+    def sample_grid(
+        self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, int | None]:
+        """The trainer's grids: input | output | target rows of the fixed training pairs ``z``."""
+        return self.sample_rows(nets, z), z.shape[0]
+
 
 @RECIPES.register("pix2pix", "paired translation (Isola et al. 2017): U-Net G(a), conditional PatchGAN, cGAN + L1")
 class Pix2PixRecipe(PairedTranslationRecipe):

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from gankit.errors import ConfigError
 from gankit.atomic import atomic_write
 from gankit.data.base import example_shape, field_len, take
+from gankit.errors import ConfigError
 from gankit.viz.curves import plot_curves
 from gankit.viz.grid import save_image_grid
 from gankit.viz.histograms import plot_sample_histograms
@@ -70,6 +70,16 @@ class RunArtifacts:
             return t.generate(self.scatter_z, self.scatter_c).cpu()
         return t.generate(t.grid_z, t.grid_c).cpu()
 
+    def _picture(self) -> tuple[torch.Tensor, int | None]:
+        """A sample grid's images and row length (None: the grid's default): the recipe's
+        ``sample_grid`` of the fixed latents (translation: input | output | target rows), or the
+        2-D scatter's samples."""
+        t = self.trainer
+        if self.is_2d:
+            return self._samples(), None
+        grid, nrow = t.recipe.sample_grid(t.sampling_nets(), t.grid_z, t.grid_c)
+        return grid.cpu(), nrow
+
     def _generate_batched(self, n: int, gen: torch.Generator, batch: int = 500) -> torch.Tensor:
         t = self.trainer
         k = t.recipe.num_classes
@@ -83,15 +93,17 @@ class RunArtifacts:
     def on_event(self, event: str, trainer: "Trainer") -> None:
         if event == "sample" and self.drawable:
             path = os.path.join(self.run_dir, "samples", f"step_{trainer.step:06d}.png")
-            _write_image_or_scatter(self._samples(), path, self.centres, self.std, None, f"step {trainer.step}")
+            picture, nrow = self._picture()
+            _write_image_or_scatter(picture, path, self.centres, self.std, nrow, f"step {trainer.step}")
 
     def finish(self, completed: bool) -> None:
         t = self.trainer
-        samples = self._samples()
+        samples = self._samples() if self.is_2d else None
         outputs: list[tuple[str, str]] = []
         if self.drawable:
             final = os.path.join(self.run_dir, "samples_final.png")
-            _write_image_or_scatter(samples, final, self.centres, self.std, None, f"step {t.step}")
+            picture, nrow = (samples, None) if samples is not None else self._picture()
+            _write_image_or_scatter(picture, final, self.centres, self.std, nrow, f"step {t.step}")
             outputs.append(("samples_final.png", "samples from the EMA generator at the last step"))
         stats = os.path.join(self.run_dir, "stats.jsonl")
         if os.path.exists(stats) and os.path.getsize(stats) > 0:
@@ -127,9 +139,11 @@ class RunArtifacts:
         buf.write(f"- status: {'finished' if completed else 'stopped early (resume with `gankit resume`)'}\n")
         buf.write(f"- steps: {t.step} of {cfg.train.steps} (this session: {ran} in {elapsed:.1f} s")
         buf.write(f", {ran / elapsed:.1f} steps/s)\n" if elapsed > 0 and ran else ")\n")
-        buf.write(f"- recipe: `{cfg.recipe.name}` {json.dumps({k: v for k, v in vars(cfg.recipe).items() if k != 'name'})}\n")
+        recipe_keys = {k: v for k, v in vars(cfg.recipe).items() if k != "name"}
+        buf.write(f"- recipe: `{cfg.recipe.name}` {json.dumps(recipe_keys)}\n")
         buf.write(f"- data: `{cfg.data.name}`, {len(t.dataset)} examples of shape {tuple(t.dataset.sample_shape)}\n")
-        buf.write(f"- networks: `{cfg.model.arch}`, z_dim {cfg.model.z_dim}, seed {cfg.train.seed}, device {cfg.train.device}\n")
+        buf.write(f"- networks: `{cfg.model.arch}`, z_dim {cfg.model.z_dim}, seed {cfg.train.seed}, "
+                  f"device {cfg.train.device}\n")
         if latest:
             shown = {k: v for k, v in latest.items() if k.startswith(("Loss/", "D/")) and v is not None}
             buf.write("- last logged stats: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(shown.items())) + "\n")
