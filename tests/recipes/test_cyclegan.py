@@ -221,3 +221,35 @@ def test_unet_option_has_single_image_discriminators(tmp_path):
     assert type(m["G_AB"]).__name__ == "UNetGenerator" and m["D_A"].channels == m["D_B"].channels == 1
     trainer.train_step()
     assert trainer.generate(trainer.grid_z[:2]).shape == (2, 1, 8, 8)
+
+
+def test_sample_grid_rows_are_input_translation_and_cycle(tmp_path):
+    trainer, _ = _trainer(tmp_path)
+    nets = trainer.sampling_nets()
+    a = trainer.recipe.latent(5, torch.Generator().manual_seed(0))
+    grid, nrow = trainer.recipe.sample_grid(nets, a)
+    assert nrow == 5 and grid.shape == (15, 1, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(grid[:5], a)
+        torch.testing.assert_close(grid[5:10], nets["G_AB"](a))
+        torch.testing.assert_close(grid[10:], nets["G_BA"](nets["G_AB"](a)))
+
+
+def test_cli_translates_either_direction(tmp_path, capsys):
+    pytest.importorskip("gankit.runs.translation")
+    from PIL import Image
+
+    from gankit.cli import main
+
+    run = train(_cfg(tmp_path, "train.steps=1", "train.run_name=cg"), dataset=tiny_unpaired())
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    Image.new("L", (8, 8), 200).save(folder / "x.png")
+    for direction in ("ab", "ba"):
+        out = tmp_path / f"out-{direction}"
+        assert main(["translate", run.run_dir, "--input", str(folder), "--out", str(out), "--direction",
+                     direction]) == 0
+        assert Image.open(out / "x.png").size == (8, 8)
+    assert main(["translate", run.run_dir, "--input", str(folder), "--out", str(tmp_path / "no"),
+                 "--direction", "xy"]) == 2
+    assert "direction" in capsys.readouterr().err and not (tmp_path / "no").exists()

@@ -179,3 +179,13 @@ def test_a_run_shorter_than_its_pretraining_warns(tmp_path):
 
     with pytest.warns(PretrainingOnlyWarning, match="pixel MSE alone"):
         _trainer(tmp_path, "train.steps=3", "recipe.pretrain_steps=5")
+
+
+def test_sample_grid_shows_each_input_above_its_output(tmp_path):
+    trainer, _ = _trainer(tmp_path)
+    nets = trainer.sampling_nets()
+    a = trainer.recipe.latent(3, torch.Generator().manual_seed(0))  # (3, 1, 4, 4)
+    grid, nrow = trainer.recipe.sample_grid(nets, a)
+    assert nrow == 3 and grid.shape == (6, 1, 16, 16)
+    torch.testing.assert_close(grid[:3], a.repeat_interleave(4, 2).repeat_interleave(4, 3))
+    torch.testing.assert_close(grid[3:], trainer.recipe.sample(nets, a))

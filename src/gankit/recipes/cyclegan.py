@@ -30,7 +30,8 @@ Both pools, their images and their random generators, are saved with the checkpo
 resumed run continues exactly. The generators are averaged (EMA) for sampling.
 
 **Capabilities.** ``translate(nets, x, "ab" | "ba")`` maps either direction; ``generate``
-(grids, metrics) is ``G_AB`` applied to domain-A inputs drawn from the data (``latent``).
+(metrics, histograms) is ``G_AB`` applied to domain-A inputs drawn from the data (``latent``);
+the sample grids show rows a | G_AB(a) | G_BA(G_AB(a)).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from gankit.nets.resnet_translator import domain_discriminator
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
 from gankit.recipes.data_inputs import draw_field
 from gankit.recipes.image_pool import ImagePool
+from gankit.recipes.pix2pix import translation_rows
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
 
@@ -186,6 +188,23 @@ class CycleGANRecipe(Recipe):
     def generate(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """``G_AB(z)`` for domain-A images ``z`` ``(n, C, H, W)``."""
         return nets["G_AB"](z)
+
+    @torch.no_grad()
+    def sample_grid(
+        self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, int | None]:
+        """The trainer's grids: rows a | G_AB(a) | G_BA(G_AB(a)) (input, translation, its cycle
+        back) for the fixed domain-A inputs ``z``, in eval mode."""
+        modes = {name: m.training for name, m in nets.items()}
+        for m in nets.values():
+            m.eval()
+        try:
+            fake = nets["G_AB"](z)  # (n, *shape_b)
+            back = nets["G_BA"](fake)  # (n, *shape_a)
+        finally:
+            for name, m in nets.items():
+                m.train(modes[name])
+        return translation_rows(z, fake.float(), back.float()).cpu(), z.shape[0]
 
     def translate(self, nets: Mapping[str, nn.Module], x: torch.Tensor, direction: Direction = "ab") -> torch.Tensor:
         """``G_AB(x)`` (``direction="ab"``) or ``G_BA(x)`` (``"ba"``) for images ``x`` of the

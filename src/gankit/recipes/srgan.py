@@ -25,7 +25,8 @@ many steps first (D idle).
 
 **Capabilities.** ``translate(nets, a)`` upscales images of exactly the training input size
 (anything else: one ``ShapeError`` line); ``generate`` (grids, metrics) upscales
-low-resolution inputs drawn from the data (``latent``).
+low-resolution inputs drawn from the data (``latent``); the sample grids show each input
+(enlarged) above its output.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal, Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gankit.config import ExperimentConfig
@@ -82,6 +84,15 @@ class SuperResolutionRecipe(Recipe):
     def generate(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """``G(z)`` for low-resolution images ``z`` ``(n, C, h, w)``."""
         return nets["G"](z)
+
+    def sample_grid(
+        self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, int | None]:
+        """The trainer's grids: rows of the low-resolution inputs ``z`` (enlarged, nearest) above
+        their upscaled outputs."""
+        out = self.sample(nets, z).cpu()  # (n, C, H, W)
+        enlarged = F.interpolate(z.float().cpu(), size=out.shape[2:], mode="nearest")  # (n, C, H, W)
+        return torch.cat([enlarged, out]), z.shape[0]
 
     def translate(self, nets: Mapping[str, nn.Module], x: torch.Tensor, direction: str = "ab") -> torch.Tensor:
         """Upscale ``x`` ``(n, C, h, w)``; a size other than the training inputs' is refused with
