@@ -11,6 +11,7 @@ from typing import NoReturn, Sequence
 from gankit.errors import ConfigError, GankitError
 
 DEFAULT_N_SAMPLES = 64  # `sample --n`
+DEFAULT_TRANSLATION_PAIRS = 8  # gankit sample on a translation run: columns of input | output | target rows
 DEFAULT_GRID_SEEDS = 8  # `sample --class-grid --seeds`
 DEFAULT_PATHS = 4  # `interpolate --rows`, `traverse --rows`
 
@@ -78,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("sample", "draw samples from a trained run (PNG grid/scatter, or .npz arrays)")
     p.add_argument("run_dir")
-    p.add_argument("--n", type=int, default=None, help=f"number of samples (default {DEFAULT_N_SAMPLES})")
+    p.add_argument("--n", type=int, default=None, help=f"number of samples (default {DEFAULT_N_SAMPLES}; a translation "
+                   f"run: {DEFAULT_TRANSLATION_PAIRS} test pairs as input | output | target rows)")
     p.add_argument("--seed", type=int, default=0, help="latent seed")
     p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/sample-seedS.png)")
     p.add_argument("--class", dest="class_id", type=int, default=None, help="class label for conditional models")
@@ -91,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="discriminator rejection sampling (Azadi et al. 2019), gamma at this percentile of F "
                         "(default 95); D is calibrated on held-out data (--split, --data-dir)")
     p.add_argument("--drs-partners", type=int, default=4, help="random packings per sample for a PacGAN D (default 4)")
-    p.add_argument("--split", default="test", help="data split that calibrates D for --drs (default test)")
+    p.add_argument("--split", default="test", help="data split that calibrates D for --drs, or of a translation run's "
+                   "pairs (default test)")
     p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
     p.add_argument("--nrow", type=int, default=None, help="images per row of the grid")
     p.add_argument("--device", default="cpu")
@@ -253,6 +256,7 @@ def _index_pair(text: str) -> tuple[int, int]:
 def _cmd_sample(args: argparse.Namespace) -> int:
     from gankit.runs import load_run
     from gankit.runs.artifacts import save_samples
+    from gankit.runs.translation import translation_rows_of_run
 
     if args.class_grid and (args.n is not None or args.class_id is not None):
         raise ConfigError("--class-grid draws --seeds samples of every class; it takes neither --n nor --class")
@@ -279,6 +283,13 @@ def _cmd_sample(args: argparse.Namespace) -> int:
                                                  use_ema=not args.no_ema)
             print(f"DRS: accepted {100 * info['acceptance']:.1f} % of proposals (gamma {info['gamma']:.3g})",
                   file=sys.stderr)
+        elif run.recipe.translation_directions:  # input | output | target rows of test pairs
+            if args.class_id is not None:
+                raise ConfigError("--class needs a conditional generator; a translation run's outputs follow its "
+                                  "inputs (use `gankit translate`)")
+            n = args.n if args.n is not None else DEFAULT_TRANSLATION_PAIRS
+            samples = translation_rows_of_run(run, n, args.seed, args.split, args.data_dir, use_ema=not args.no_ema)
+            args.nrow = args.nrow or n
         else:
             samples = run.sample(n, args.seed, args.class_id, use_ema=not args.no_ema)
         save_samples(run, samples, out, nrow=args.nrow)

@@ -85,6 +85,13 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, run_dir, capsys, cas
     assert not out.exists()
 
 
+def test_sample_on_a_translation_run_writes_rows(run_dir, tmp_path, shared_data):
+    out = tmp_path / "s.png"
+    assert main(["sample", run_dir, "--n", "4", "--data-dir", str(shared_data), "--out", str(out)]) == 0
+    upscale, pad = 2, 2  # 28 px images are enlarged twice; make_grid pads 2 px
+    assert Image.open(out).size == ((4 * (28 + pad) + pad) * upscale, (3 * (28 + pad) + pad) * upscale)
+
+
 def test_sample_class_on_a_translation_run_is_refused(run_dir, capsys, tmp_path):
     assert main(["sample", run_dir, "--class", "3", "--out", str(tmp_path / "s.png")]) == 2
     assert "\n" not in capsys.readouterr().err.strip()

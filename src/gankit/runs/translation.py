@@ -169,3 +169,11 @@ def translation_reference(run: LoadedRun, split: str | None = None, data_dir: st
              **({"path": data_dir} if data_dir else {})}
     return build_dataclass(DataConfig, table, "data")
 
+
+def translation_rows_of_run(run: LoadedRun, n: int, seed: int, split: str = DEFAULT_SPLIT,
+                            data_dir: str | None = None, use_ema: bool = True) -> torch.Tensor:
+    """``gankit sample`` on a translation run: input | output | target rows ``(3n, C, H, W)`` of
+    ``n`` test pairs drawn with ``seed`` (as ``translation_samples``)."""
+    samples = translation_samples(run, n, seed, split, data_dir, use_ema)
+    return translation_rows(samples.extra["inputs"], samples.x, samples.extra["targets"])
+
