@@ -7,6 +7,7 @@ from torch.testing import assert_close
 
 from gankit.errors import ShapeError
 from gankit.losses import lecam_anchor_update, lecam_penalty, r1_penalty, r2_penalty
+from gankit.losses.penalties import gamma_at
 
 
 def test_r2_of_a_linear_critic_is_the_squared_weight_norm():
@@ -59,3 +60,12 @@ def test_no_gradient_flows_into_the_anchors():
     lecam_penalty(real, torch.tensor([0.0]), alpha, alpha).backward()
     assert alpha.grad is None
     assert_close(real.grad, torch.tensor([-2.0]))  # d(r - alpha_F)^2/dr = 2(0 - 1)
+
+
+def test_cosine_gamma_schedule_by_hand():
+    assert gamma_at(2.0, 37, 100) == 2.0  # constant
+    assert gamma_at(2.0, 0, 100, "cosine", 0.1) == pytest.approx(2.0)
+    assert gamma_at(2.0, 50, 100, "cosine", 0.1) == pytest.approx(2.0 * (0.1 + 0.9 * 0.5))
+    assert gamma_at(2.0, 25, 100, "cosine", 0.1) == pytest.approx(2.0 * (0.1 + 0.9 * (1 + 0.5**0.5) / 2))
+    assert gamma_at(2.0, 100, 100, "cosine", 0.1) == pytest.approx(0.2)
+    assert gamma_at(2.0, 150, 100, "cosine", 0.1) == pytest.approx(0.2)  # held after train.steps

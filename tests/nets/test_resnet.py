@@ -142,3 +142,9 @@ def test_spectral_norm_and_pack_through_the_shared_d_builder():
     _, D = build_networks(cfg, NetSpec((1, 28, 28), 0, pack=2))
     assert D(torch.randn(3, 2, 28, 28)).logits.shape == (3,)
     assert any("parametrizations" in name for name, _ in D.named_parameters())
+
+
+def test_zero_init_with_a_normalised_d_is_refused():
+    # W / sigma(W) with W = 0 is NaN: the first forward of such a D would poison training
+    with pytest.raises(ConfigError, match="res_zero_init"):
+        model_config(arch="resnet", res_zero_init=True, d_spectral_norm=True)

@@ -2,6 +2,8 @@
 outputs: relativistic losses (D's real logits in the G phase), lazy R2, LeCam, augmentation of
 every D input; and exact resume with ADA's p and LeCam's anchors in the checkpoint."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -64,6 +66,19 @@ def test_lazy_r2_penalises_the_fake_batch(tmp_path, every, steps_with_r2):
     assert stats["Loss/D/r2"] == pytest.approx(expected, rel=1e-5)
     for i, r2 in zip(steps_with_r2, expected):
         assert stats["Loss/D"][i] == pytest.approx(stats["Loss/D/adv"][i] + 0.5 * gamma * every * r2, rel=1e-5)
+
+
+def test_cosine_gamma_schedule_weights_r1_and_r2(tmp_path):
+    """Loss/D = adv + gamma(t)/2 · (R1 + R2) with gamma(t) = gamma (0.1 + 0.9 (1 + cos(pi t / T)) / 2), T = 4."""
+    gamma = 2.0
+    trainer, stats = _trainer(tmp_path, f"recipe.r1_gamma={gamma}", f"recipe.r2_gamma={gamma}", "train.steps=4",
+                              "recipe.gamma_schedule=cosine", "recipe.gamma_final=0.1")
+    for _ in range(3):
+        trainer.train_step()
+    for t in range(3):
+        g_t = gamma * (0.1 + 0.9 * (1 + math.cos(math.pi * t / 4)) / 2)
+        penalties = stats["Loss/D/r1"][t] + stats["Loss/D/r2"][t]
+        assert stats["Loss/D"][t] == pytest.approx(stats["Loss/D/adv"][t] + 0.5 * g_t * penalties, rel=1e-5)
 
 
 def test_lecam_regularises_towards_moving_anchors(tmp_path):

@@ -8,14 +8,15 @@ backpropagated into the critic's parameters.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+import math
+from typing import Any, Callable, Literal, Optional
 
 import torch
 from torch import Tensor, nn
 
 from gankit.errors import ShapeError
 
-__all__ = ["clip_weights_", "gradient_penalty", "r1_penalty", "r2_penalty"]
+__all__ = ["clip_weights_", "gradient_penalty", "r1_penalty", "r2_penalty", "gamma_at"]
 
 Critic = Callable[..., Tensor]
 
@@ -111,3 +112,16 @@ def r2_penalty(critic: Critic, fake: Tensor, c: Optional[Any] = None) -> Tensor:
     x = fake.detach().requires_grad_(True)  # like fake
     grad = input_grad(critic, x, c)  # like fake
     return grad.flatten(1).square().sum(dim=1).mean()
+
+
+def gamma_at(gamma: float, step: int, total: int, schedule: Literal["constant", "cosine"] = "constant",
+             final_ratio: float = 0.1) -> float:
+    """The R1/R2 weight at ``step`` of ``total``: ``gamma`` (constant), or a cosine decay from
+    ``gamma`` to ``final_ratio · gamma`` (R3GAN, Huang et al. 2024, decays γ over training)::
+
+        γ(t) = γ · (r + (1 − r) · (1 + cos(π · min(t, T) / T)) / 2)
+    """
+    if schedule == "constant" or total <= 0:
+        return gamma
+    t = min(step, total) / total
+    return gamma * (final_ratio + (1.0 - final_ratio) * 0.5 * (1.0 + math.cos(math.pi * t)))

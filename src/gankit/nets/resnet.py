@@ -158,6 +158,9 @@ class ResNetConfig(ModelConfig):
             raise ConfigError(f"model.d_extra_blocks must be >= 0, got {self.d_extra_blocks}")
         if self.attn_res < 0:
             raise ConfigError(f"model.attn_res must be >= 0, got {self.attn_res}")
+        if self.res_zero_init and (self.d_spectral_norm or self.d_weight_norm):
+            raise ConfigError("model.res_zero_init zeroes D's residual convolutions, which spectral or weight "
+                              "normalisation divides by their norm (0): drop one of them")
 
 
 def build_resnet(cfg: Any, spec: NetSpec) -> tuple[ResNetGenerator, nn.Module]:

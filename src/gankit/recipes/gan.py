@@ -29,7 +29,7 @@ from gankit.config import ExperimentConfig
 from gankit.errors import CheckpointError, ConfigError
 from gankit.losses import LOSSES
 from gankit.losses.lecam import lecam_anchor_update, lecam_penalty
-from gankit.losses.penalties import clip_weights_, gradient_penalty, r1_penalty, r2_penalty
+from gankit.losses.penalties import clip_weights_, gamma_at, gradient_penalty, r1_penalty, r2_penalty
 from gankit.losses.stabilizers import (
     add_instance_noise,
     bce_d_loss_with_targets,
@@ -134,6 +134,8 @@ class GANConfig:
     r1_gamma: float = 0.0  # R1 weight gamma: adds gamma/2 * E||grad D(x)||^2; 0 disables
     r1_every: int = 1  # lazy R1 and R2 (Karras et al. 2020): only on every r1_every-th step, weighted r1_every times
     r2_gamma: float = 0.0  # R2 weight: adds gamma/2 * E||grad D(G(z))||^2 on fakes (R3GAN: = r1_gamma); 0 disables
+    gamma_schedule: Literal["constant", "cosine"] = "constant"  # R1/R2 gamma: cosine decay over train.steps (R3GAN)
+    gamma_final: float = 0.1  # cosine schedule: the final gamma as a fraction of the initial one
     lecam_weight: float = 0.0  # LeCam regularisation lambda (Tseng et al. 2021: 0.3 on CIFAR); 0 disables
     lecam_decay: float = 0.99  # LeCam: EMA decay of the anchors alpha_R, alpha_F (D's mean real / fake logit)
     augment: Literal["none", "diffaugment", "ada"] = "none"  # augment every D input, real and fake, both phases
@@ -167,6 +169,8 @@ class GANConfig:
             raise ConfigError(f"recipe.pack must be >= 1, got {self.pack}")
         if self.r1_every < 1:
             raise ConfigError(f"recipe.r1_every must be >= 1, got {self.r1_every}")
+        if not 0.0 <= self.gamma_final <= 1.0:
+            raise ConfigError(f"recipe.gamma_final must be in [0, 1], got {self.gamma_final}")
         if not 0.0 <= self.lecam_decay < 1.0:
             raise ConfigError(f"recipe.lecam_decay must be in [0, 1), got {self.lecam_decay}")
         parse_policy(self.diffaugment)
@@ -259,6 +263,7 @@ class GANRecipe(TwoPlayerRecipe):
                 ctx.report("augment/rt", r_t)
             ctx.report("augment/p", self.augmenter.p)
         lazy_step = ctx.step % self.rc.r1_every == 0
+        scale = gamma_at(1.0, ctx.step, self.cfg.train.steps, self.rc.gamma_schedule, self.rc.gamma_final)
         weights = (self.rc.gp_weight, self.rc.r1_gamma, self.rc.r2_gamma, self.rc.dragan_weight, self.rc.lecam_weight)
         if any(w > 0 for w in weights):
             ctx.report("Loss/D/adv", loss)
@@ -269,11 +274,11 @@ class GANRecipe(TwoPlayerRecipe):
         if self.rc.r1_gamma > 0 and lazy_step:
             r1 = r1_penalty(self._critic, real_in, c=c)
             ctx.report("Loss/D/r1", r1)
-            loss = loss + 0.5 * self.rc.r1_gamma * self.rc.r1_every * r1
+            loss = loss + 0.5 * self.rc.r1_gamma * scale * self.rc.r1_every * r1
         if self.rc.r2_gamma > 0 and lazy_step:
             r2 = r2_penalty(self._critic, fake_in, c=c)
             ctx.report("Loss/D/r2", r2)
-            loss = loss + 0.5 * self.rc.r2_gamma * self.rc.r1_every * r2
+            loss = loss + 0.5 * self.rc.r2_gamma * scale * self.rc.r1_every * r2
         if self.rc.lecam_weight > 0:
             self.lecam_anchors = lecam_anchor_update(self.lecam_anchors, real_logits, fake_logits, self.rc.lecam_decay)
             lecam = lecam_penalty(real_logits, fake_logits, self.lecam_anchors[0], self.lecam_anchors[1])
