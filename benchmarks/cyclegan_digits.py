@@ -12,8 +12,10 @@ against the MNIST labels, digits -> MNIST by the MNIST classifier against the di
 label a classifier of the other domain reads without any translation. Target of the issue:
 >= 90 % preserved both ways, the ablation clearly lower.
 
-Each scored run appends one JSON line to ``<out>/runs.jsonl``; ``--summarise`` writes the
-markdown table (mean ± s.e. over seeds) to ``<out>/summary.md``.
+Each scored run appends one JSON line to ``<out>/runs.jsonl`` and draws the first ``GRID_N``
+test images of each domain above their translations (rows MNIST | -> digits | digits | -> MNIST)
+in ``<out>/grids/<method>-seed<S>-steps<N>.png``; ``--summarise`` writes the markdown table
+(mean ± s.e. over seeds) to ``<out>/summary.md``.
 
 usage: python benchmarks/cyclegan_digits.py --methods identity,cyclegan,no-cycle --seeds 0,1,2 \
            [--data-dir ../shared/data]     # full table: about 2 x 15 CPU-min per seed
@@ -37,6 +39,7 @@ from gankit.data.base import build_dataset
 from gankit.metrics.classifier import load_classifier, predict
 from gankit.presets import load_preset
 from gankit.train.trainer import Trainer
+from gankit.viz.grid import save_image_grid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from records import Refused, append_record, log_invocation, mean_se, read_records, run_main, write_summary  # noqa: E402
@@ -46,6 +49,7 @@ METHODS = {"identity": None, "cyclegan": [], "no-cycle": ["recipe.cycle_weight=0
 # direction -> (source field, its labels, classifier of the target domain)
 DIRECTIONS = {"ab": ("a", "y_a", "digits"), "ba": ("b", "y_b", "mnist")}
 BATCH = 500
+GRID_N = 8  # test images drawn per domain and run
 
 
 def test_domains(n: int, data_dir: str) -> dict[str, torch.Tensor]:
@@ -86,6 +90,14 @@ def preserved(outputs: dict[str, torch.Tensor], test: dict[str, torch.Tensor]) -
         predicted, _ = predict(load_classifier(classifier), outputs[direction])
         scores[f"preserved_{direction}"] = float((torch.as_tensor(predicted) == test[labels]).double().mean())
     return scores
+
+
+def save_rows(out_dir: str, rec: dict, test: dict[str, torch.Tensor], outputs: dict[str, torch.Tensor]) -> str:
+    """Rows MNIST | MNIST -> digits | digits | digits -> MNIST of the first ``GRID_N`` test images."""
+    k = min(GRID_N, len(test["a"]), len(test["b"]))
+    rows = torch.cat([test["a"][:k].float(), outputs["ab"][:k], test["b"][:k].float(), outputs["ba"][:k]])
+    name = f"{rec['method']}-seed{rec['seed']}-steps{rec['steps']}.png"
+    return str(save_image_grid(rows, os.path.join(out_dir, "grids", name), nrow=k, upscale=2))
 
 
 def summarise(path: str) -> str:
@@ -137,6 +149,7 @@ def main() -> None:
             rec = {"method": m, "seed": seed, "n_eval": n_eval, "overrides": args.set, **facts,
                    **preserved(outputs, test), "torch_threads": torch.get_num_threads()}
             append_record(path, rec)
+            save_rows(args.out, rec, test, outputs)
 
 
 if __name__ == "__main__":

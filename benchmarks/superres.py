@@ -13,8 +13,10 @@ the 28x28 targets (``gankit.metrics.statistics.paired``, torchmetrics), FID betw
 and the targets' classifier features, and the classifier's accuracy on the outputs. Bicubic
 needs no training (one record per dataset).
 
-Each scored run appends one JSON line to ``<out>/runs.jsonl``; ``--summarise`` writes the
-markdown table (mean ± s.e. over seeds) to ``<out>/summary.md``.
+Each scored run appends one JSON line to ``<out>/runs.jsonl`` and draws its first ``GRID_N``
+test examples as rows input (enlarged) | output | target in
+``<out>/grids/<dataset>-<method>-seed<S>-steps<N>.png``; ``--summarise`` writes the markdown
+table (mean ± s.e. over seeds) to ``<out>/summary.md``.
 
 usage: python benchmarks/superres.py --datasets mnist,fashion --methods bicubic,srresnet,srgan --seeds 0,1,2 \
            [--data-dir ../shared/data]    # full table: about 25 CPU-min per seed and dataset
@@ -41,6 +43,7 @@ from gankit.metrics.statistics import frechet_distance
 from gankit.metrics.statistics.paired import psnr, ssim
 from gankit.presets import load_preset
 from gankit.train.trainer import Trainer
+from gankit.viz.grid import save_image_grid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from records import Refused, append_record, log_invocation, mean_se, read_records, run_main, write_summary  # noqa: E402
@@ -51,6 +54,7 @@ PRESETS = {("mnist", "srresnet"): "mnist-superres4-srresnet", ("mnist", "srgan")
 METHODS = ("bicubic", "srresnet", "srgan")
 SCALE = 4
 BATCH = 500
+GRID_N = 8  # test examples drawn per run
 
 
 def test_pairs(dataset: str, n: int, data_dir: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -96,6 +100,14 @@ def score(out: torch.Tensor, b: torch.Tensor, y: torch.Tensor, classifier_name: 
     return {"psnr": psnr(out, b), "ssim": ssim(out, b),
             "fid_classifier": frechet_distance(features(clf, b), features(clf, out)),
             "class_acc": float((torch.as_tensor(labels) == y).double().mean())}
+
+
+def save_rows(out_dir: str, rec: dict, a: torch.Tensor, out: torch.Tensor, b: torch.Tensor) -> str:
+    """Rows input (enlarged, nearest) | output | target of the first ``GRID_N`` examples."""
+    k = min(GRID_N, len(a))
+    rows = torch.cat([F.interpolate(a[:k], size=b.shape[2:], mode="nearest"), out[:k], b[:k]])  # (3k, C, H, W)
+    name = f"{rec['dataset']}-{rec['method']}-seed{rec['seed']}-steps{rec['steps']}.png"
+    return str(save_image_grid(rows, os.path.join(out_dir, "grids", name), nrow=k, upscale=2))
 
 
 def summarise(path: str) -> str:
@@ -151,6 +163,7 @@ def main() -> None:
                 rec = {"dataset": d, "method": m, "seed": seed, "n_eval": len(a), "overrides": args.set, **facts,
                        **score(out, b, y, DATASETS[d][1]), "torch_threads": torch.get_num_threads()}
                 append_record(path, rec)
+                save_rows(args.out, rec, a, out, b)
 
 
 if __name__ == "__main__":
