@@ -8,7 +8,7 @@ from torch.testing import assert_close
 
 from gankit.errors import ConfigError
 from gankit.nets import NetSpec, build_networks, model_config
-from gankit.nets.resnet_blocks import CondBatchNorm2d, DBlock, GBlock, SelfAttention
+from gankit.nets.resnet_blocks import CondBatchNorm2d, DBlock, GBlock, R3Block, SelfAttention
 
 N, Z = 4, 8
 CASES = [  # (channels, resolution, classes, attn_res, g_norm)
@@ -148,3 +148,29 @@ def test_zero_init_with_a_normalised_d_is_refused():
     # W / sigma(W) with W = 0 is NaN: the first forward of such a D would poison training
     with pytest.raises(ConfigError, match="res_zero_init"):
         model_config(arch="resnet", res_zero_init=True, d_spectral_norm=True)
+
+
+def test_r3gan_blocks_shapes_and_identity_start():
+    G, D = build(3, 32, 10, 8, "none", res_block="r3gan")
+    z, x, c = inputs(3, 32, 10)
+    assert G(z, c).shape == (N, 3, 32, 32) and D(x, c).logits.shape == (N,)
+    block = R3Block(16, expansion=2, group_size=8, total_blocks=4)
+    assert block.conv2.groups == 4  # 32 hidden channels in groups of 8
+    h = torch.randn(2, 16, 5, 5)
+    assert_close(block(h), h)  # last conv zero: the block starts as the identity
+    with torch.no_grad():
+        block.conv3.weight.fill_(0.01)
+    assert not torch.allclose(block(h), h)
+    # Fix-up-like scaling: He-initialised weights shrunk by L^(-1/4) (L = 16 blocks: by 1/2)
+    torch.manual_seed(0)
+    big = R3Block(64, total_blocks=16)
+    fan_in = big.conv1.weight[0].numel()
+    he_std = (2.0 / (1 + 0.2**2) / fan_in) ** 0.5
+    assert big.conv1.weight.std().item() == pytest.approx(0.5 * he_std, rel=0.1)
+
+
+def test_r3gan_blocks_need_a_normalisation_free_g_and_plain_d():
+    with pytest.raises(ConfigError, match="g_norm=none"):
+        model_config(arch="resnet", res_block="r3gan")
+    with pytest.raises(ConfigError, match="spectral"):
+        model_config(arch="resnet", res_block="r3gan", g_norm="none", d_spectral_norm=True)

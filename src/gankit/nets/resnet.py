@@ -13,6 +13,11 @@ while it is above 8 (at least once: 32 → 8 as SNGAN's CIFAR D, 28 → 7, 16 �
 Linear → logit. Class conditioning is the projection term ``⟨E[c], features⟩`` (Miyato &
 Koyama 2018). Spectral norm: ``model.d_spectral_norm``.
 
+``res_block = "r3gan"`` swaps the blocks for R3GAN's (Huang et al. 2024): normalisation-free
+inverted bottlenecks with a grouped 3×3 convolution and LeakyReLU, bilinear upsampling in G and
+average pooling in D, Fix-up-like initialisation (``nets.resnet_blocks.R3Block``); simplified:
+constant widths, no transition 1×1 convs between stages, one block per stage.
+
 ``attn_res > 0`` adds SAGAN's self-attention block (Zhang et al. 2019) where G's and D's
 feature maps have that side. The widths are constant through the blocks (``g_width`` in G,
 ``d_width`` in D), as in SNGAN (256 / 128 for CIFAR-10).
@@ -42,7 +47,16 @@ from gankit.nets.dcgan import dcgan_geometry
 from gankit.nets.discriminator import build_discriminator
 from gankit.nets.heads import aux_heads
 from gankit.nets.registry import NETWORKS, Family
-from gankit.nets.resnet_blocks import CondBatchNorm2d, DBlock, GBlock, SelfAttention, conv3x3, xavier_
+from gankit.nets.resnet_blocks import (
+    CondBatchNorm2d,
+    DBlock,
+    GBlock,
+    R3DBlock,
+    R3GBlock,
+    SelfAttention,
+    conv3x3,
+    xavier_,
+)
 
 D_END = 8  # D halves the side while it is above this (SNGAN's CIFAR D: 32 -> 16 -> 8)
 
@@ -72,7 +86,7 @@ class ResNetGenerator(nn.Module):
     """``G(z, c) -> x``, shape ``(N, channels, resolution, resolution)``, in ``[-1, 1]`` (see module doc)."""
 
     def __init__(self, z_dim: int, resolution: int, channels: int, width: int, num_classes: int = 0,
-                 norm: bool = True, attn_res: int = 0, zero_init: bool = False) -> None:
+                 norm: bool = True, attn_res: int = 0, zero_init: bool = False, block: str = "sngan") -> None:
         super().__init__()
         s0, _, sides, _ = _geometry(resolution)
         _check_attn(attn_res, resolution)
@@ -87,7 +101,10 @@ class ResNetGenerator(nn.Module):
             in_dim += self.label.label_dim
         self.fc = xavier_(nn.Linear(in_dim, width * s0 * s0))
         self.attn_first = SelfAttention(width) if attn_res == s0 else None
-        self.blocks = nn.ModuleList(GBlock(width, width, block_classes, norm, zero_init) for _ in sides[1:])
+        if block == "r3gan":
+            self.blocks = nn.ModuleList(R3GBlock(width, len(sides) - 1) for _ in sides[1:])
+        else:
+            self.blocks = nn.ModuleList(GBlock(width, width, block_classes, norm, zero_init) for _ in sides[1:])
         self.attn = nn.ModuleList(SelfAttention(width) if side == attn_res else nn.Identity() for side in sides[1:])
         self.norm = CondBatchNorm2d(width, block_classes) if norm else None
         self.out = conv3x3(width, channels, gain=1.0)
@@ -111,18 +128,22 @@ class ResNetDiscriminator(nn.Module):
 
     def __init__(self, resolution: int, channels: int, width: int, num_classes: int = 0, extra_blocks: int = 2,
                  attn_res: int = 0, zero_init: bool = False, minibatch: Any = None, class_head: int = 0,
-                 q_categorical: int = 0, q_continuous: int = 0, q_hidden: int = 0) -> None:
+                 q_categorical: int = 0, q_continuous: int = 0, q_hidden: int = 0, block: str = "sngan") -> None:
         super().__init__()
         _, _, _, sides = _geometry(resolution)
         _check_attn(attn_res, resolution)
         self.num_classes = int(num_classes)
         self.sample_shape = (int(channels), int(resolution), int(resolution))
         layers: list[nn.Module] = []
+        total = len(sides) + extra_blocks
         for i, side in enumerate(sides):
-            layers.append(DBlock(channels if i == 0 else width, width, down=True, first=i == 0, zero_init=zero_init))
+            c_in = channels if i == 0 else width
+            layers.append(R3DBlock(c_in, width, True, total) if block == "r3gan" else
+                          DBlock(c_in, width, down=True, first=i == 0, zero_init=zero_init))
             if side == attn_res:
                 layers.append(SelfAttention(width))
-        layers += [DBlock(width, width, down=False, zero_init=zero_init) for _ in range(extra_blocks)]
+        layers += [R3DBlock(width, width, False, total) if block == "r3gan" else
+                   DBlock(width, width, down=False, zero_init=zero_init) for _ in range(extra_blocks)]
         self.body = nn.Sequential(*layers)
         self.feature_dim = int(width)
         self.head = xavier_(nn.Linear(width, 1))
@@ -152,15 +173,18 @@ class ResNetConfig(ModelConfig):
     d_extra_blocks: int = 2  # D: residual blocks after the last downsampling one (SNGAN CIFAR: 2)
     attn_res: int = 0  # SAGAN self-attention block at this feature-map side in G and D (e.g. 8 or 16); 0 = none
     res_zero_init: bool = False  # zero the last conv of every residual branch: blocks start as identity (Fixup-like)
+    res_block: Literal["sngan", "r3gan"] = "sngan"  # r3gan: normalisation-free inverted bottlenecks, grouped convs
 
     def check(self) -> None:
         if self.d_extra_blocks < 0:
             raise ConfigError(f"model.d_extra_blocks must be >= 0, got {self.d_extra_blocks}")
         if self.attn_res < 0:
             raise ConfigError(f"model.attn_res must be >= 0, got {self.attn_res}")
-        if self.res_zero_init and (self.d_spectral_norm or self.d_weight_norm):
-            raise ConfigError("model.res_zero_init zeroes D's residual convolutions, which spectral or weight "
-                              "normalisation divides by their norm (0): drop one of them")
+        if self.res_block == "r3gan" and self.g_norm != "none":
+            raise ConfigError("model.res_block=r3gan is normalisation-free: set model.g_norm=none")
+        if (self.res_zero_init or self.res_block == "r3gan") and (self.d_spectral_norm or self.d_weight_norm):
+            raise ConfigError("model.res_zero_init and model.res_block=r3gan zero D's residual convolutions, which "
+                              "spectral or weight normalisation divides by their norm (0): drop one of them")
 
 
 def build_resnet(cfg: Any, spec: NetSpec) -> tuple[ResNetGenerator, nn.Module]:
@@ -172,13 +196,13 @@ def build_resnet(cfg: Any, spec: NetSpec) -> tuple[ResNetGenerator, nn.Module]:
     channels, resolution, _ = shape
     num_classes = conditional_classes(cfg, spec)
     g = ResNetGenerator(cfg.z_dim, resolution, channels, cfg.g_width, num_classes, cfg.g_norm == "batch",
-                        cfg.attn_res, cfg.res_zero_init)
+                        cfg.attn_res, cfg.res_zero_init, cfg.res_block)
 
     def family_d(d_spec: NetSpec) -> ResNetDiscriminator:
         d_classes = num_classes if cfg.d_projection and not cfg.d_concat_labels else 0
         return ResNetDiscriminator(resolution, d_spec.sample_shape[0], cfg.d_width, d_classes, cfg.d_extra_blocks,
                                    cfg.attn_res, cfg.res_zero_init, lambda f: minibatch_logit(cfg, f),
-                                   cfg.d_class_head, cfg.q_categorical, cfg.q_continuous, cfg.q_hidden)
+                                   cfg.d_class_head, cfg.q_categorical, cfg.q_continuous, cfg.q_hidden, cfg.res_block)
 
     return g, build_discriminator(cfg, spec, family_d)
 

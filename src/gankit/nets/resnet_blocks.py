@@ -131,3 +131,64 @@ class SelfAttention(nn.Module):
         attn = torch.softmax(torch.bmm(q.transpose(1, 2), k), dim=-1)  # (N, S², S²): row i over positions j
         o = torch.bmm(v, attn.transpose(1, 2)).view(n, -1, s1, s2)  # (N, C/2, S, S)
         return x + self.gamma * self.v(o)  # (N, C, S, S)
+
+
+# --------------------------------------------------------------------------- R3GAN-style blocks
+
+R3_LEAK = 0.2  # LeakyReLU slope of R3GAN's blocks
+
+
+class R3Block(nn.Module):
+    """R3GAN's residual block (Huang et al. 2024, Sec. 4, after ConvNeXt): an inverted bottleneck
+    ``1×1 conv (C → E·C) → LeakyReLU → grouped 3×3 conv → LeakyReLU → 1×1 conv (E·C → C)`` added
+    to the input, no normalisation. Fix-up-like initialisation (Zhang et al. 2019): the last
+    conv is zero (the block starts as the identity) and the first two are He-initialised and
+    scaled by ``L^(-1/4)`` for ``L`` blocks in the network (``L^(-1/(2m-2))`` with m = 3 layers)."""
+
+    def __init__(self, channels: int, expansion: int = 2, group_size: int = 16, total_blocks: int = 1) -> None:
+        super().__init__()
+        hidden = channels * expansion
+        groups = hidden // group_size if hidden % group_size == 0 and hidden >= group_size else 1
+        self.conv1 = nn.Conv2d(channels, hidden, 1)
+        self.conv2 = nn.Conv2d(hidden, hidden, 3, 1, 1, groups=groups)
+        self.conv3 = nn.Conv2d(hidden, channels, 1)
+        scale = float(total_blocks) ** -0.25
+        for conv in (self.conv1, self.conv2):
+            nn.init.kaiming_normal_(conv.weight, a=R3_LEAK, nonlinearity="leaky_relu")
+            with torch.no_grad():
+                conv.weight.mul_(scale)
+            nn.init.zeros_(conv.bias)
+        nn.init.zeros_(self.conv3.weight)
+        nn.init.zeros_(self.conv3.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.leaky_relu(self.conv1(x), R3_LEAK)  # (N, E·C, S, S)
+        h = F.leaky_relu(self.conv2(h), R3_LEAK)  # (N, E·C, S, S)
+        return x + self.conv3(h)  # (N, C, S, S)
+
+
+class R3GBlock(nn.Module):
+    """G's stage in R3GAN's style: bilinear ×2 upsampling, then an ``R3Block``;
+    ``(N, C, S, S) -> (N, C, 2S, 2S)``. ``c`` is accepted (and unused) like ``GBlock``'s."""
+
+    def __init__(self, channels: int, total_blocks: int) -> None:
+        super().__init__()
+        self.block = R3Block(channels, total_blocks=total_blocks)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.block(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
+
+
+class R3DBlock(nn.Module):
+    """D's stage in R3GAN's style: an ``R3Block`` then 2×2 average pooling when ``down``; the
+    first stage maps the image's channels to the width with a 1×1 conv before it."""
+
+    def __init__(self, c_in: int, channels: int, down: bool, total_blocks: int) -> None:
+        super().__init__()
+        self.stem = conv1x1(c_in, channels) if c_in != channels else None
+        self.block = R3Block(channels, total_blocks=total_blocks)
+        self.down = down
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.block(self.stem(x) if self.stem is not None else x)  # (N, C, S, S)
+        return F.avg_pool2d(h, 2) if self.down else h
