@@ -13,7 +13,7 @@ from PIL import Image
 from gankit.cli import main
 from gankit.presets import load_preset
 from gankit.runs import load_run, train
-from gankit.runs.translation import translate_images
+from gankit.runs.translation import translate_images, translation_samples
 
 TINY = ["model.g_width=4", "model.d_width=4", "train.batch_size=8", "train.progress=false", "train.sample_every=0",
         "train.checkpoint_every=0", "train.n_grid=4", "train.ema_bn_batches=1", "train.steps=2", "data.limit=32",
@@ -113,3 +113,41 @@ def test_eval_paired_metrics_on_a_translation_run(tmp_path, run_dir, shared_data
     assert 0.0 <= metrics["class_acc"]["value"]["accuracy"] <= 1.0
     assert metrics["psnr"]["value"] > 0
     assert metrics["fid"]["context"]["real"].startswith("mnist")  # the target domain, not the edges
+
+
+@pytest.fixture(scope="module")
+def cyclegan_dir(tmp_path_factory, shared_data):
+    out = tmp_path_factory.mktemp("cycle")
+    cfg = load_preset("mnist2digits-cyclegan", [*TINY, f"train.out_dir={out}", f"data.path={shared_data}",
+                                                "train.run_name=cyc"])
+    return train(cfg).run_dir
+
+
+def test_eval_on_an_unpaired_run_scores_domain_a_translated_against_domain_b(tmp_path, cyclegan_dir, shared_data):
+    """Unpaired domains have different sizes and no targets: inputs come from domain a with
+    their labels, the real data is domain b as the run saw it, and paired metrics are refused."""
+    out = tmp_path / "m.json"
+    assert main(["eval", cyclegan_dir, "--metrics", "class_acc,fid", "--features", "classifier", "--n", "16",
+                 "--metric-opt", "fid.allow_singular=true", "--data-dir", str(shared_data), "--out", str(out)]) == 0
+    metrics = {e["metric"]: e for e in json.loads(out.read_text())["entries"].values()}
+    assert 0.0 <= metrics["class_acc"]["value"]["accuracy"] <= 1.0
+    assert "domain b" in metrics["fid"]["context"]["real"]
+    run = load_run(cyclegan_dir)
+    ds = run.dataset("test", str(shared_data))
+    idx = torch.randperm(len(ds.field("a")), generator=torch.Generator().manual_seed(0))[:16].sort().values
+    samples = translation_samples(run, 16, 0, data_dir=str(shared_data))  # the samples gankit eval scored
+    torch.testing.assert_close(samples.x, translate_images(run, ds.field("a")[idx]))
+    torch.testing.assert_close(samples.labels, ds.field("y_a")[idx].long())
+    assert "targets" not in samples.extra
+    assert main(["eval", cyclegan_dir, "--metrics", "psnr", "--n", "16", "--data-dir", str(shared_data)]) == 2
+
+
+def test_translate_ba_reads_domain_b_of_a_dataset(tmp_path, cyclegan_dir, shared_data):
+    dest = tmp_path / "ba"
+    assert main(["translate", cyclegan_dir, "--input", "mnist2digits", "--direction", "ba", "--n", "3",
+                 "--data-dir", str(shared_data), "--out", str(dest)]) == 0
+    run = load_run(cyclegan_dir)
+    b = run.dataset("test", str(shared_data)).field("b")[:3]  # the digits domain, 28x28
+    want = translate_images(run, b, "ba")[0, 0]  # (28, 28) in [-1, 1]
+    got = torch.from_numpy(np.asarray(Image.open(sorted(dest.glob("*.png"))[0]), dtype=np.float32)) / 127.5 - 1
+    torch.testing.assert_close(got, want, atol=1 / 127.5, rtol=0)

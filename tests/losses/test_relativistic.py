@@ -8,6 +8,7 @@ from torch.testing import assert_close
 
 from gankit.errors import ConfigError, ShapeError
 from gankit.losses import LOSSES, ragan_d_loss, ragan_g_loss, rpgan_d_loss, rpgan_g_loss, rsgan_d_loss, rsgan_g_loss
+from gankit.presets import load_preset
 
 REAL = [1.0, -0.5, 2.0]
 FAKE = [0.3, 0.7, -1.0]
@@ -86,3 +87,11 @@ def test_paired_losses_refuse_unpaired_batches():
     with pytest.raises(ShapeError, match="sample by sample"):
         rpgan_d_loss(t(REAL), t(FAKE[:2]))
     ragan_d_loss(t(REAL), t(FAKE[:2]))  # the average needs no pairing
+
+
+@pytest.mark.parametrize("recipe, preset", [("acgan", "mnist-acgan"), ("infogan", "mnist-infogan"),
+                                            ("pix2pix", "edges2mnist-pix2pix"), ("cyclegan", "mnist2digits-cyclegan")])
+def test_recipes_whose_g_loss_reads_only_fakes_refuse_relativistic_losses_at_parse_time(recipe, preset):
+    with pytest.raises(ConfigError, match=f"recipe.loss=rpgan is relativistic .* which recipe {recipe} does not"):
+        load_preset(preset, ["recipe.loss=rpgan"])
+    assert load_preset("ring-gan", ["recipe.loss=rpgan"]).recipe.loss == "rpgan"  # the gan recipe computes it

@@ -16,10 +16,10 @@ from gankit.nets import model_config
 from gankit.presets import load_preset
 from gankit.recipes import RECIPES
 from gankit.recipes.base import DataInfo, StepContext
-from gankit.recipes.pix2pix import translation_rows
 from gankit.runs import resume, train
 from gankit.train.checkpoint import load_checkpoint
 from gankit.train.loader import Batch
+from gankit.viz.rows import translation_rows
 
 N, S = 32, 8
 

@@ -137,3 +137,16 @@ def test_checkpoint_keeps_the_cluster_labels_as_a_tensor_and_refuses_bad_ones(tm
 def test_refuses(tmp_path, extra, words):
     with pytest.raises(ConfigError, match=words):
         Trainer(selfcond_cfg(tmp_path, *extra), str(tmp_path / "r"))
+
+
+def test_keeps_the_gan_recipes_own_state_ada_and_lecam(tmp_path):
+    """selfcond adds its clusters to the gan recipe's state (ADA's p, LeCam's anchors), not instead of it."""
+    opts = ["recipe.augment=ada", "recipe.ada_p=0.3", "recipe.lecam_weight=0.1"]
+    n, k = 6, 3
+    full = train(selfcond_cfg(tmp_path, f"train.steps={n}", "train.run_name=full", *opts))
+    part = train(selfcond_cfg(tmp_path, f"train.steps={k}", "train.run_name=part", *opts))
+    resumed = resume(part.run_dir, [f"train.steps={n}"])
+    _assert_identical(full.run_dir, resumed.run_dir)
+    tensors, meta = load_checkpoint(f"{full.run_dir}/checkpoint.safetensors")
+    assert {"recipe/lecam_anchors", "recipe/labels"} <= set(tensors)
+    assert any(key.startswith("recipe/ada_") for key in tensors) and "ada" in meta["recipe_state"]

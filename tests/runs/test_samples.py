@@ -11,8 +11,8 @@ import torch
 from gankit.cli import main
 from gankit.errors import ConfigError, MetricError
 from gankit.metrics.classifier import load_classifier, predict
-from gankit.runs.samples import RunSource, evaluate, is_run_dir, samples_from_run
 from gankit.runs import load_run, train
+from gankit.runs.samples import RunSource, evaluate, is_run_dir, samples_from_run
 from tests.helpers import tiny
 from tests.recipes.test_new_recipes import tiny_recipe
 

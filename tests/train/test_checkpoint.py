@@ -139,3 +139,20 @@ def test_optimizer_state_round_trip(tmp_path):
     for idx in s1["state"]:
         for key in s1["state"][idx]:
             torch.testing.assert_close(s1["state"][idx][key], s2["state"][idx][key], rtol=0, atol=0)
+
+
+def test_a_checkpoint_whose_header_length_starts_with_byte_0x80_loads(tmp_path):
+    """The first byte of a safetensors file is the low byte of its header length: 0x80 there
+    is a valid checkpoint, not a pickle (pickles start with 0x80 too)."""
+    path = str(tmp_path / "c.safetensors")
+    tensors = {"w": torch.arange(3.0)}
+    for pad in range(256):  # the header grows one byte per padding character
+        ckpt.save_checkpoint(path, tensors, {"step": 1, "pad": "x" * pad})
+        with open(path, "rb") as fh:
+            if fh.read(1) == b"\x80":
+                break
+    else:
+        pytest.fail("no padding gave a header length with low byte 0x80")
+    loaded, meta = ckpt.load_checkpoint(path)
+    torch.testing.assert_close(loaded["w"], tensors["w"])
+    assert meta["step"] == 1

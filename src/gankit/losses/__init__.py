@@ -18,6 +18,7 @@ from gankit.losses.adversarial import (  # noqa: F401
     minimax_g_loss,
     ns_d_loss,
     ns_g_loss,
+    single_sided_loss,
     wgan_d_loss,
     wgan_g_loss,
 )
@@ -81,6 +82,7 @@ from gankit.losses.stabilizers import (  # noqa: F401
 )
 
 __all__ = [
+    "single_sided_loss",
     "AdversarialLoss",
     "LOSSES",
     "minimax_d_loss",

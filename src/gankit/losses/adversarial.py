@@ -20,10 +20,12 @@ from typing import Callable
 import torch.nn.functional as F
 from torch import Tensor
 
+from gankit.errors import ConfigError
 from gankit.losses.checks import check_logits, check_pair
 from gankit.registry import Registry
 
 __all__ = [
+    "single_sided_loss",
     "AdversarialLoss",
     "LOSSES",
     "minimax_d_loss",
@@ -201,3 +203,14 @@ LOSSES.add(
     "hinge loss (Lim & Ye 2017; Miyato et al. 2018)",
 )
 
+
+
+def single_sided_loss(name: str, recipe: str) -> AdversarialLoss:
+    """The registered loss ``name`` for a recipe whose G loss reads only fake logits; a
+    relativistic loss (its G loss needs D's real logits too) is one ``ConfigError`` line when the
+    config is parsed, not a failure at the first G step."""
+    loss = LOSSES.get(name)
+    if loss.relativistic:
+        raise ConfigError(f"recipe.loss={name} is relativistic (G's loss compares fakes with reals), which recipe "
+                          f"{recipe} does not compute; use it with recipe gan, or choose another loss")
+    return loss

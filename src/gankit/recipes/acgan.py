@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
-from gankit.losses import LOSSES
+from gankit.losses import LOSSES, single_sided_loss
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import TwoPlayerRecipe
 from gankit.train.loader import Batch
@@ -51,7 +51,7 @@ class ACGANConfig:
     fake_class: bool = False  # a (K+1)-th "fake" class (logit 0): D's class CE on fakes targets it (AM-GAN)
 
     def validate(self) -> None:
-        LOSSES.get(self.loss)
+        single_sided_loss(self.loss, "acgan")
         if self.n_critic < 1:
             raise ConfigError(f"recipe.n_critic must be >= 1, got {self.n_critic}")
         for key in ("cls_real_weight", "cls_fake_weight", "cls_g_weight"):

@@ -34,7 +34,7 @@ from torch import nn
 from gankit.config import ExperimentConfig
 from gankit.data.domains import DOMAINS, DomainTransform
 from gankit.errors import ConfigError
-from gankit.losses import LOSSES
+from gankit.losses import LOSSES, single_sided_loss
 from gankit.nets.base import NetSpec
 from gankit.nets.coupled import build_coupled_networks
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
@@ -55,7 +55,7 @@ class CoGANConfig:
     shared_layers: int = -1
 
     def validate(self) -> None:
-        LOSSES.get(self.loss)
+        single_sided_loss(self.loss, "cogan")
         DOMAINS.get(self.domain_b)
         if self.n_critic < 1:
             raise ConfigError(f"recipe.n_critic must be >= 1, got {self.n_critic}")

@@ -44,16 +44,16 @@ from torch import nn
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError, ShapeError
-from gankit.losses import LOSSES
+from gankit.losses import LOSSES, single_sided_loss
 from gankit.losses.cycle import cycle_consistency_loss, identity_loss
 from gankit.nets import NetSpec, build_networks
 from gankit.nets.resnet_translator import domain_discriminator
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
 from gankit.recipes.data_inputs import draw_field
 from gankit.recipes.image_pool import ImagePool
-from gankit.recipes.pix2pix import translation_rows
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
+from gankit.viz.rows import translation_rows
 
 Direction = Literal["ab", "ba"]
 POOL_SEED_OFFSETS = {"A": 1_000_033, "B": 2_000_029}  # the pools' generators: train.seed + offset
@@ -69,7 +69,7 @@ class CycleGANConfig:
     pool_size: int = 50  # generated images each D's history holds (Zhu et al.: 50); 0: D sees the newest only
 
     def validate(self) -> None:
-        LOSSES.get(self.loss)
+        single_sided_loss(self.loss, "cyclegan")
         for key in ("adv_weight", "cycle_weight", "identity_weight"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
-from gankit.losses import LOSSES
+from gankit.losses import LOSSES, single_sided_loss
 from gankit.nets.base import DOutput
 from gankit.nets.heads import Q_CATEGORICAL, Q_LOGSTD, Q_MEAN
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
@@ -61,7 +61,7 @@ class InfoGANConfig:
     fixed_std: bool = True  # Q's Gaussian has std 1 (authors' code); false: Q's q_logstd is learnt
 
     def validate(self) -> None:
-        LOSSES.get(self.loss)
+        single_sided_loss(self.loss, "infogan")
         if self.n_critic < 1:
             raise ConfigError(f"recipe.n_critic must be >= 1, got {self.n_critic}")
         if self.categorical == 1 or self.categorical < 0:

@@ -27,7 +27,7 @@ from torch import nn
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
-from gankit.losses import LOSSES
+from gankit.losses import LOSSES, single_sided_loss
 from gankit.nets import NetSpec, build_networks
 from gankit.nets.encoder import MLPEncoder
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
@@ -44,7 +44,7 @@ class MRGANConfig:
     encoder_layers: int = 3  # hidden layers of the MLP encoder E (width model.d_width)
 
     def validate(self) -> None:
-        LOSSES.get(self.loss)
+        single_sided_loss(self.loss, "mrgan")
         if self.encoder_layers < 1:
             raise ConfigError(f"recipe.encoder_layers must be >= 1, got {self.encoder_layers}")
         for key in ("lambda_recon", "lambda_manifold"):

@@ -23,7 +23,7 @@ import torch
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
-from gankit.losses import LOSSES
+from gankit.losses import single_sided_loss
 from gankit.losses.pan import pan_margin_loss, pan_perceptual_distance
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.pix2pix import PairedTranslationRecipe
@@ -41,7 +41,7 @@ class PANConfig:
     reuse_fake: bool = True  # G's step reuses the last D step's pair and G(a)
 
     def validate(self) -> None:
-        LOSSES.get(self.loss)
+        single_sided_loss(self.loss, "pan")
         if not self.layer_weights or any(w < 0 for w in self.layer_weights):
             raise ConfigError(f"recipe.layer_weights must be one or more weights >= 0, got {self.layer_weights}")
         for key in ("adv_weight", "margin", "d_scale"):

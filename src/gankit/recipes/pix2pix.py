@@ -31,11 +31,12 @@ from torch import nn
 from gankit.config import ExperimentConfig
 from gankit.data.base import field_len, take
 from gankit.errors import ConfigError, ShapeError
-from gankit.losses import LOSSES
+from gankit.losses import LOSSES, single_sided_loss
 from gankit.nets import NetSpec, build_networks
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
+from gankit.viz.rows import translation_rows
 
 TRANSLATOR_ARCH = "unet"  # the family whose D is conditional on the source image
 
@@ -51,7 +52,7 @@ class Pix2PixConfig:
     reuse_fake: bool = True  # G's step reuses the last D step's pair and G(a) (G is unchanged in between)
 
     def validate(self) -> None:
-        LOSSES.get(self.loss)
+        single_sided_loss(self.loss, "pix2pix")
         for key in ("adv_weight", "l1_weight", "d_scale"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"recipe.{key} must be >= 0, got {getattr(self, key)}")
@@ -66,17 +67,6 @@ def l1_distance(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     if fake.shape != target.shape:
         raise ShapeError(f"L1 needs equal shapes, got {tuple(fake.shape)} and {tuple(target.shape)}")
     return (target - fake).abs().mean()
-
-
-def translation_rows(inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Rows input | output | target for a grid of ``n`` columns: ``(3n, C, H, W)``; a one-channel
-    input beside three-channel outputs is repeated to three channels."""
-    c = max(inputs.shape[1], outputs.shape[1], targets.shape[1])
-    rows = [t.expand(-1, c, -1, -1) if t.shape[1] == 1 else t for t in (inputs, outputs, targets)]
-    if any(r.shape[1:] != rows[1].shape[1:] for r in rows):
-        raise ShapeError(f"cannot lay out inputs {tuple(inputs.shape[1:])}, outputs {tuple(outputs.shape[1:])} and "
-                         f"targets {tuple(targets.shape[1:])} as rows of one grid")
-    return torch.cat(rows)  # (3n, C, H, W)
 
 
 class PairedTranslationRecipe(Recipe):

@@ -178,9 +178,10 @@ class SelfCondRecipe(GANRecipe):
 
     # -- what a checkpoint keeps beyond the networks
     def state_dict(self) -> dict[str, Any]:
-        return {"counts": self.counts.tolist(), "fitted_at": self.fitted_at}
+        return {**super().state_dict(), "counts": self.counts.tolist(), "fitted_at": self.fitted_at}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)  # the gan recipe's own state (ADA)
         self.counts = torch.tensor(state["counts"], dtype=torch.int64)
         if len(self.counts) != self.rc.clusters:
             raise CheckpointError(
@@ -190,9 +191,11 @@ class SelfCondRecipe(GANRecipe):
         self.labels = None
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
-        return {} if self.labels is None else {"labels": self.labels}
+        own = {} if self.labels is None else {"labels": self.labels}
+        return {**super().state_tensors(), **own}
 
     def load_state_tensors(self, tensors: Mapping[str, torch.Tensor]) -> None:
+        super().load_state_tensors(tensors)  # the gan recipe's own tensors (ADA, LeCam anchors)
         labels = tensors.get("labels")
         if labels is None:
             return

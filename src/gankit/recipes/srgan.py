@@ -41,7 +41,7 @@ from torch import nn
 
 from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError, ShapeError
-from gankit.losses import LOSSES
+from gankit.losses import LOSSES, single_sided_loss
 from gankit.losses.content import content_loss, pixel_mse_loss
 from gankit.metrics.classifier.load import load_classifier
 from gankit.nets import NetSpec, build_networks
@@ -140,7 +140,7 @@ class SRGANConfig:
     pretrain_steps: int = 0  # first steps train G on the pixel MSE alone (the paper starts from a trained SRResNet)
 
     def validate(self) -> None:
-        LOSSES.get(self.loss)
+        single_sided_loss(self.loss, self.name)
         if self.adv_weight < 0:
             raise ConfigError(f"recipe.adv_weight must be >= 0, got {self.adv_weight}")
         if self.pretrain_steps < 0:

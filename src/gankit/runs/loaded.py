@@ -64,7 +64,9 @@ class LoadedRun:
         z = self.recipe.latent(n, torch.Generator().manual_seed(seed), self.device)  # (n, z_dim)
         return self.recipe.sample(self.nets(use_ema), z, self.labels(n, class_id))
 
-    def interpolate(self, rows: int, steps: int, seed: int, spherical: bool = False, use_ema: bool = True) -> torch.Tensor:
+    def interpolate(
+        self, rows: int, steps: int, seed: int, spherical: bool = False, use_ema: bool = True
+    ) -> torch.Tensor:
         """``rows`` paths of ``steps`` samples between random latent pairs: (rows·steps, ...)."""
         if steps < 2 or rows < 1:
             raise ConfigError(f"interpolation needs --steps >= 2 and --rows >= 1, got {steps} and {rows}")

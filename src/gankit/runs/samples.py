@@ -159,7 +159,7 @@ class RunSource:
             mode_std=loaded.data.get("mode_std"),
         )
 
-    def reference(self, split: str | None, data_dir: str | None) -> DataConfig:
+    def reference(self, split: str | None, data_dir: str | None) -> DataConfig | SampleSet:
         """The run's default real data (``run_reference_config``; a translation run's target domain)."""
         if self.loaded().recipe.translation_directions:
             return translation_reference(self.loaded(), split, data_dir)

@@ -22,9 +22,9 @@ from gankit.data.base import DATASETS, Dataset, build_dataset
 from gankit.data.image_folder import list_images, open_image
 from gankit.errors import ConfigError, DataError
 from gankit.metrics.sources import DEFAULT_SPLIT, SampleSet
-from gankit.recipes.pix2pix import translation_rows
 from gankit.runs.loaded import LoadedRun
 from gankit.viz.grid import save_image_grid
+from gankit.viz.rows import translation_rows
 
 TRANSLATE_BATCH = 256  # images per generator call (memory bound, not a result knob)
 ROWS_FILE = "rows.png"  # input | output | target rows of a dataset's first examples
@@ -68,22 +68,45 @@ def _folder_images(folder: str) -> TranslationInputs:
     return TranslationInputs(a, [f"{p.stem}.png" for p in files])
 
 
-def _dataset_images(run: LoadedRun, name: str, split: str, data_dir: str | None, n: int | None) -> TranslationInputs:
+def is_paired(ds: Dataset) -> bool:
+    """Whether ``ds`` holds pairs: fields ``a`` and ``b`` in one group (the same example index)."""
+    group = ds.group_of("a")
+    return group is not None and group == ds.group_of("b")
+
+
+def domain_fields(ds: Dataset, direction: str) -> tuple[str, str | None, str | None]:
+    """(source field, target field or None, label field or None) of translating ``ds`` in
+    ``direction``: ``a`` -> ``b`` for pairs; for unpaired domains the source is ``a`` (``ab``) or
+    ``b`` (``ba``), without targets, with that domain's labels ``y_a`` / ``y_b``."""
+    if is_paired(ds):
+        return "a", "b", "y" if ds.field("y") is not None else None
+    source = "a" if direction == "ab" else "b"
+    if ds.field(source) is None:
+        source = "x"
+    label = f"y_{source}" if ds.field(f"y_{source}") is not None else ("y" if ds.field("y") is not None else None)
+    return source, None, label
+
+
+def _dataset_images(run: LoadedRun, name: str, split: str, data_dir: str | None, n: int | None,
+                    direction: str) -> TranslationInputs:
     table = {**to_dict(run.cfg.data), "name": name, "split": split, "limit": n or 0,
              **({"path": data_dir} if data_dir else {})}
     ds: Dataset = build_dataset(build_dataclass(DataConfig, table, "data"))
-    a = ds.field("a") if ds.field("a") is not None else ds.x
+    source, target, label = domain_fields(ds, direction)
+    a = ds.field(source)
     if not isinstance(a, torch.Tensor):
         a = a.materialise()
     width = len(str(len(a) - 1))
     names = [f"{i:0{width}d}.png" for i in range(len(a))]
-    return TranslationInputs(a.float(), names, ds.field("b"), ds.y)
+    return TranslationInputs(a.float(), names, ds.field(target) if target else None,
+                             ds.field(label) if label else None)
 
 
 def translation_inputs(run: LoadedRun, source: str, split: str = DEFAULT_SPLIT, data_dir: str | None = None,
-                       n: int | None = None) -> TranslationInputs:
+                       n: int | None = None, direction: str = "ab") -> TranslationInputs:
     """Inputs from ``source``: an image folder if it is a directory, else a registered dataset
-    (``split`` of it, its first ``n`` examples when given, at the run's data settings)."""
+    (``split`` of it, its first ``n`` examples when given, at the run's data settings; the
+    domain that ``direction`` translates from)."""
     if os.path.isdir(source):
         inputs = _folder_images(source)
         if n:
@@ -91,7 +114,7 @@ def translation_inputs(run: LoadedRun, source: str, split: str = DEFAULT_SPLIT, 
         return inputs
     if source not in DATASETS.names():
         raise DataError(f"--input {source!r} is neither a folder nor a registered dataset (`gankit datasets`)")
-    return _dataset_images(run, source, split, data_dir, n)
+    return _dataset_images(run, source, split, data_dir, n, direction)
 
 
 @torch.no_grad()
@@ -118,7 +141,7 @@ def translate_to_folder(run: LoadedRun, source: str, out: str, direction: str = 
     for folder inputs, the example index for a dataset), plus ``rows.png`` (input | output |
     target rows of the first examples) for a paired dataset. Nothing is written on bad input."""
     require_translator(run, direction)
-    inputs = translation_inputs(run, source, split, data_dir, n)
+    inputs = translation_inputs(run, source, split, data_dir, n, direction)
     outputs = translate_images(run, inputs.a, direction, use_ema)  # (N, C_b, H, W)
     if os.path.exists(out) and not os.path.isdir(out):
         raise ConfigError(f"--out {out} exists and is not a folder")
@@ -134,34 +157,58 @@ def translate_to_folder(run: LoadedRun, source: str, out: str, direction: str = 
 
 def translation_samples(run: LoadedRun, n: int, seed: int, split: str = DEFAULT_SPLIT, data_dir: str | None = None,
                         use_ema: bool = True, name: str | None = None) -> SampleSet:
-    """``n`` translated test inputs (a seeded random subset of ``split`` of the run's paired
-    dataset) with their targets (``extra["targets"]``, ``extra["inputs"]``) and source labels as
-    the intended labels, so ``class_acc`` is the FCN-score analogue: did the digit stay a 7?"""
+    """``n`` translated test inputs (a seeded random subset of ``split`` of the run's dataset,
+    domain ``a``) with their source labels as the intended labels, so ``class_acc`` is the
+    FCN-score analogue (did the digit stay a 7?), and, for paired data, their targets
+    (``extra["targets"]``; ``extra["inputs"]`` always)."""
     require_translator(run)
     ds = run.dataset(split, data_dir)
-    a, b = ds.field("a"), ds.field("b")
-    if a is None or b is None:
-        raise DataError(f"{run.cfg.data.name} has no paired fields a and b to evaluate translations on")
+    source, target, label = domain_fields(ds, "ab")
+    a = ds.field(source)
+    if a is None:
+        raise DataError(f"{run.cfg.data.name} has no field a to evaluate translations on")
     if n > len(a):
-        raise ConfigError(f"the {split} split has {len(a)} pairs, fewer than n={n}")
+        raise ConfigError(f"the {split} split has {len(a)} inputs, fewer than n={n}")
     idx = torch.randperm(len(a), generator=torch.Generator().manual_seed(seed))[:n].sort().values  # (n,)
-    inputs, targets = a[idx].float(), b[idx].float()
+    inputs = a[idx].float()
     outputs = translate_images(run, inputs, "ab", use_ema)
-    labels = ds.y[idx].long() if ds.y is not None else None
-    base = (ds.meta or {}).get("base", run.cfg.data.name)  # the target domain of a derived task
+    labels = ds.field(label)[idx].long() if label else None
+    extra = {"inputs": inputs} | ({"targets": ds.field(target)[idx].float()} if target else {})
+    base = target_domain_name(ds, run.cfg.data.name)
     return SampleSet(
         x=outputs, name=name or f"run <{run.cfg.name}>", kind="run",
         identity={"kind": "run", "translation": True, "split": split, "seed": int(seed), "n": int(n),
                   "step": int(run.step), "ema": bool(use_ema and run.ema)},
         labels=labels, labels_are_intended=labels is not None, dataset=base, num_classes=ds.num_classes,
-        extra={"targets": targets, "inputs": inputs},
+        extra=extra,
     )  # fmt: skip
 
 
-def translation_reference(run: LoadedRun, split: str | None = None, data_dir: str | None = None) -> DataConfig:
+def target_domain_name(ds: Dataset, default: str) -> str:
+    """The registered dataset the translations should look like: a derived task's base
+    (``mnist-edges`` -> ``mnist``), an unpaired dataset's domain ``b``, else ``default``."""
+    meta = ds.meta or {}
+    if "base" in meta:
+        return meta["base"]
+    return meta.get("domains", {}).get("b", {}).get("name", default)
+
+
+def translation_reference(run: LoadedRun, split: str | None = None,
+                          data_dir: str | None = None) -> DataConfig | SampleSet:
     """The real data a translation run's outputs are compared with (FID, KID, ...): the target
     domain. For a task derived from a dataset (``mnist-edges``: meta ``base``) that is ``split`` of
-    the base dataset at the run's settings; other paired data needs ``--real``."""
+    the base dataset at the run's settings; for unpaired domains, domain ``b`` of ``split`` of the
+    run's own dataset (as the run saw it: ``mnist2digits``' digits upscaled); other paired data
+    needs ``--real``."""
+    if "domains" in (run.data.get("meta") or {}):
+        ds = run.dataset(split or DEFAULT_SPLIT, data_dir)
+        label = "y_b" if ds.field("y_b") is not None else None
+        return SampleSet(
+            x=ds.field("b").float(), name=f"{run.cfg.data.name} domain b ({split or DEFAULT_SPLIT})", kind="dataset",
+            identity={"kind": "dataset", "name": run.cfg.data.name, "field": "b", "split": split or DEFAULT_SPLIT},
+            labels=ds.field(label) if label else None, dataset=target_domain_name(ds, run.cfg.data.name),
+            num_classes=ds.num_classes,
+        )  # fmt: skip
     base = (run.data.get("meta") or {}).get("base")
     if not base:
         raise ConfigError(f"{run.cfg.data.name} names no target dataset: pass the real targets with --real FOLDER")

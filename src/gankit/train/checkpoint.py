@@ -52,15 +52,13 @@ def _not_safetensors(path: str) -> str | None:
         head = fh.read(9)
     if size == 0:
         return "it is empty"
+    if len(head) == 9 and head[8:9] == b"{":  # a safetensors start (its length's first byte may be anything)
+        return "its header is truncated" if int.from_bytes(head[:8], "little") > size - 8 else None
     if head[:1] == b"\x80":
         return "it looks like a pickle; gankit never unpickles checkpoints"
     if head[:4] == b"PK\x03\x04":
         return "it looks like a zip archive (torch.save); gankit never unpickles checkpoints"
-    if len(head) < 9 or head[8:9] != b"{":
-        return "no safetensors header at its start"
-    if int.from_bytes(head[:8], "little") > size - 8:
-        return "its header is truncated"
-    return None
+    return "no safetensors header at its start"
 
 
 def _is_count(value: Any) -> bool:
