@@ -14,6 +14,7 @@ from gankit.nets import NETWORKS, DOutput, ModelConfig, build_networks, model_co
 from gankit.presets import load_preset, preset_names
 from gankit.recipes import RECIPES, Recipe
 from gankit.runs import LoadedRun, load_run, resume, train
+from gankit.runs.exported import load_generator
 from gankit.train.phases import Phase
 from gankit.train.trainer import Trainer
 
@@ -23,5 +24,6 @@ __all__ = [
     "CheckpointError", "ConfigError", "DATASETS", "DOutput", "DataConfig", "DataError", "Dataset",
     "ExperimentConfig", "GankitError", "LOSSES", "LoadedRun", "MetricError", "ModelConfig", "NETWORKS",
     "OptimConfig", "Phase", "RECIPES", "Recipe", "ShapeError", "TrainConfig", "Trainer", "build_dataset",
-    "build_networks", "lerp", "model_config", "load_preset", "load_run", "preset_names", "resume", "slerp", "train",
+    "build_networks", "lerp", "model_config", "load_generator", "load_preset", "load_run", "preset_names", "resume",
+    "slerp", "train",
 ]

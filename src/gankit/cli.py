@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("overrides", nargs="*", metavar="train.key=value", help="e.g. train.steps=4000")
 
-    p = add("sample", "draw samples from a trained run (PNG grid/scatter, or .npz arrays)")
+    p = add("sample", "draw samples from a trained run or an exported model (PNG grid/scatter, or .npz arrays)")
     p.add_argument("run_dir")
     p.add_argument("--n", type=int, default=None, help=f"number of samples (default {DEFAULT_N_SAMPLES}; a translation "
                    f"run: {DEFAULT_TRANSLATION_PAIRS} test pairs as input | output | target rows)")
@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
     p.add_argument("--nrow", type=int, default=None, help="images per row of the grid")
     p.add_argument("--device", default="cpu")
+
+    p = add("export", "share a run's generator: safetensors weights, model.json and a model card (--onnx: ONNX)")
+    p.add_argument("run_dir")
+    p.add_argument("--out", required=True, help="new directory for the exported model")
+    p.add_argument("--onnx", action="store_true", help="also write generator.onnx, checked with onnxruntime")
+    p.add_argument("--licence", default="MIT", help="licence recorded in model.json and the card (default MIT)")
 
     p = add("interpolate", "latent interpolation strips between random latent pairs (or two real examples)")
     p.add_argument("run_dir")
@@ -266,6 +272,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         raise ConfigError("--pairs draws unconditional domain pairs; it takes neither --class nor --class-grid")
     if args.drs is not None and (args.pairs or args.class_grid or args.class_id is not None):
         raise ConfigError("--drs draws unconditional samples; it takes none of --pairs, --class-grid, --class")
+    if os.path.isfile(os.path.join(args.run_dir, "model.json")):  # a model written by `gankit export`
+        return _sample_exported(args)
     run = load_run(args.run_dir, args.device)
     if args.pairs:
         n = args.n if args.n is not None else DEFAULT_N_SAMPLES // 2
@@ -294,6 +302,29 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             samples = run.sample(n, args.seed, args.class_id, use_ema=not args.no_ema)
         save_samples(run, samples, out, nrow=args.nrow)
     print(out)
+    return 0
+
+
+def _sample_exported(args: argparse.Namespace) -> int:
+    from gankit.runs.artifacts import save_samples
+    from gankit.runs.exported import load_generator
+
+    if args.pairs or args.class_grid or args.drs is not None or args.no_ema:
+        raise ConfigError("an exported model draws plain samples (--n, --seed, --class); --pairs, --class-grid, "
+                          "--drs and --no-ema need the run directory")
+    model = load_generator(args.run_dir, args.device)
+    n = args.n if args.n is not None else DEFAULT_N_SAMPLES
+    samples = model.sample(n, args.seed, args.class_id)
+    out = args.out or os.path.join(args.run_dir, f"sample-seed{args.seed}.png")
+    save_samples(model, samples, out, nrow=args.nrow)
+    print(out)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from gankit.runs.export import export_run
+
+    print(export_run(args.run_dir, args.out, onnx=args.onnx, licence=args.licence))
     return 0
 
 
@@ -444,6 +475,7 @@ COMMANDS = {
     "train": _cmd_train,
     "resume": _cmd_resume,
     "sample": _cmd_sample,
+    "export": _cmd_export,
     "interpolate": _cmd_interpolate,
     "traverse": _cmd_traverse,
     "reconstruct": _cmd_reconstruct,

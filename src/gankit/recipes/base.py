@@ -223,6 +223,12 @@ class Recipe:
             f"domain pairs need a run of a two-domain recipe (cogan), got recipe {self.cfg.recipe.name!r}"
         )
 
+    def exportable_generator(self) -> tuple[str, tuple[str, ...]] | None:
+        """The module a shared model (``gankit export``) holds and its inputs, ``("G", ("z",))`` or
+        ``("G", ("z", "c"))``, for a recipe whose samples are that module of noise ``latent``
+        (z ~ N(0, I)) alone; None (the default): the recipe does not export (translation recipes)."""
+        return None
+
     translation_directions: ClassVar[tuple[str, ...]] = ()  # image-to-image recipes: "ab" (and "ba" both ways)
 
     def translate(self, nets: Mapping[str, nn.Module], x: torch.Tensor, direction: str = "ab") -> torch.Tensor:

@@ -122,6 +122,12 @@ class TwoPlayerRecipe(Recipe):
     def generate(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return nets["G"](z, c if self._classes else None)
 
+    def exportable_generator(self) -> tuple[str, tuple[str, ...]] | None:
+        # G(z[, c]) of z ~ N(0, I); a subclass drawing other latents (codes) or sampling otherwise does not export
+        if type(self).latent is not Recipe.latent or type(self).generate is not TwoPlayerRecipe.generate:
+            return None
+        return ("G", ("z", "c") if self._classes else ("z",))
+
 
 @dataclass(frozen=True)
 class GANConfig:
