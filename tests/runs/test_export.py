@@ -220,3 +220,17 @@ def test_export_refusals_write_nothing(runs, exports, tmp_path, capsys):
 def test_only_plain_noise_recipes_declare_an_exportable_generator(runs):
     assert load_run(runs["cdcgan"]).recipe.exportable_generator() == ("G", ("z", "c"))
     assert load_run(runs["mlp"]).recipe.exportable_generator() == ("G", ("z",))
+
+
+def test_an_onnx_graph_off_torch_is_refused_and_leaves_nothing(runs, tmp_path, monkeypatch):
+    monkeypatch.setattr(export_mod, "write_onnx", lambda model, path: 2e-4)  # just over the 1e-4 tolerance
+    with pytest.raises(CheckpointError, match="differs from torch by 0.0002"):
+        export_run(runs["mlp"], str(tmp_path / "m"), onnx=True)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_run_without_ema_exports_its_live_generator(tmp_path):
+    run = train(tiny("ring-gan", tmp_path / "r", "train.steps=2", "train.ema_decay=0", "train.run_name=live")).run_dir
+    out = export_run(run, str(tmp_path / "m"))
+    assert json.load(open(os.path.join(out, MODEL_NAME)))["generator"]["weights"] == "live"
+    torch.testing.assert_close(load_generator(out).sample(8, 1), load_run(run).sample(8, 1), rtol=0, atol=0)
