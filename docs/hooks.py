@@ -54,8 +54,20 @@ def _folder_nav(folder: str) -> list:
     return index + [{_title(DOCS / r) if (DOCS / r).is_file() else "Config reference": r} for r in others]
 
 
+def _guides() -> list:
+    """Top-level pages not in ``NAV`` (sharing a model, reliability, ...), by title, so a new guide
+    appears without editing this file."""
+    listed = {target for _, target in NAV}
+    pages = [p for p in sorted(DOCS.glob("*.md")) if p.name not in listed]
+    return [{_title(p): p.name} for p in sorted(pages, key=lambda p: _title(p).lower())]
+
+
 def on_config(config):
-    config["nav"] = [{title: _folder_nav(target) if (DOCS / target).is_dir() else target} for title, target in NAV]
+    nav = [{title: _folder_nav(target) if (DOCS / target).is_dir() else target} for title, target in NAV]
+    guides = _guides()
+    if guides:
+        nav.insert(len(nav) - 3, {"Guides": guides})  # before the references and benchmarks
+    config["nav"] = nav
     return config
 
 
