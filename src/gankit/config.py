@@ -96,6 +96,7 @@ class TrainConfig:
     run_name: str = ""  # run directory name; "" = preset name + timestamp
     progress: bool = True  # show a progress bar
     tensorboard: bool = False  # also write every logged stat to RUN_DIR/tensorboard (needs tensorboard)
+    threads: Literal["auto"] | int = "auto"  # torch intra-op threads: auto = 1 for small models, else allowed cores
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch_size", "log_every", "n_grid"):
@@ -104,6 +105,7 @@ class TrainConfig:
             _check(self, "train", key, lambda v: v >= 0, "an integer >= 0")
         _check(self, "train", "seed", lambda v: 0 <= v < MAX_SEED, "an integer in [0, 2**32)")
         _check(self, "train", "ema_decay", lambda v: 0 <= v < 1, "in [0, 1) (0 disables the EMA)")
+        _check(self, "train", "threads", lambda v: v == "auto" or (type(v) is int and v >= 1), '"auto" or an int >= 1')
 
 
 @dataclass(frozen=True)

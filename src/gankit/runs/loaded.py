@@ -21,6 +21,7 @@ from gankit.recipes import RECIPES, DataInfo, Recipe
 from gankit.rejection import check_drs_recipe, gan_rejection_sampler
 from gankit.runs.files import checkpoint_meta
 from gankit.train import checkpoint as ckpt
+from gankit.train.threads import run_threads
 from gankit.train.trainer import amp_dtype, resolve_device
 
 CALIBRATION_EXAMPLES = 8000  # held-out examples that calibrate D for rejection sampling
@@ -235,6 +236,7 @@ def load_run(run_dir: str, device: str = "cpu") -> LoadedRun:
     dev = resolve_device(device)
     recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
     recipe.modules.to(dev)
+    run_threads(cfg.train.threads, recipe.modules, cfg.train.batch_size, info.sample_shape)  # the training count
     ckpt.load_module_tensors("modules", recipe.modules, tensors, path)
     ckpt.load_recipe_state(recipe, meta, tensors, path)  # what a sampler may need (selfcond's cluster sizes)
     # the averaged modules the checkpoint holds (one written before a recipe averaged a module has none of it)

@@ -87,8 +87,8 @@ def resume(run_dir: str, overrides: list[str] | None = None, dataset: Dataset | 
             f"{run_dir} is already at step {meta['step']}; train.steps={cfg.train.steps} would train nothing "
             f"(give train.steps > {meta['step']})"
         )
+    trainer = Trainer(cfg, run_dir, dataset)  # applies train.threads
     _warn_thread_change(meta["rng"], path)
-    trainer = Trainer(cfg, run_dir, dataset)
     trainer.load_checkpoint()
     remove_stale_temp_files(run_dir)
     write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))

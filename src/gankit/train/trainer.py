@@ -23,6 +23,7 @@ from gankit.train.progress import Progress
 from gankit.train.seeding import capture_rng, restore_rng, seed_everything
 from gankit.train.signals import GracefulStop
 from gankit.train.stats import Reporter, repair_stats_file, tensorboard_writer_class
+from gankit.train.threads import run_threads
 
 GRID_SEED_OFFSET = 7919  # the fixed latent batch of sample grids has its own stream
 BN_STATS_SEED = 104_729  # the latents that re-estimate the EMA nets' BatchNorm statistics
@@ -65,6 +66,7 @@ class Trainer:
         )  # fmt: skip
         self.recipe: Recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
         self.recipe.modules.to(self.device).train()
+        self.threads = run_threads(tc.threads, self.recipe.modules, tc.batch_size, self.dataset.sample_shape)
         self.phases = self.recipe.phases()
         self.optimizers = {
             name: build_optimizer(
@@ -248,6 +250,7 @@ class Trainer:
         stats_path = os.path.join(self.run_dir, "stats.jsonl")
         repair_stats_file(stats_path, self.step)  # drop a killed run's partial line and lines past its checkpoint
         self.reporter = Reporter(stats_path, tb_dir)
+        self.reporter.report("System/threads", self.threads)  # the count this session trains with
         emit = on_event or (lambda *_: None)
         completed = True
         try:
