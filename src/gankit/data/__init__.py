@@ -11,6 +11,7 @@ from gankit.data import (  # noqa: F401  (registrations)
     mnist,
     mnist_m,
     moving_digits,
+    oracle,
     paired_folder,
     sequences,
     stacked_mnist,

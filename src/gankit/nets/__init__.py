@@ -11,6 +11,7 @@ from gankit.nets import (  # noqa: F401  (registrations)
     discriminator,
     mlp,
     patchgan,
+    recurrent,
     resnet,
     resnet_translator,
     srresnet,

@@ -11,10 +11,12 @@ from gankit.recipes import (  # noqa: F401  (register themselves)  # noqa: F401 
     infogan,
     madgan,  # noqa: F401  (registers "madgan")
     magan,
+    mle,  # noqa: F401  (registers "mle")
     mrgan,
     pan,
     pix2pix,
     selfcond,  # noqa: F401  (registers "selfcond")
+    seqgan,  # noqa: F401  (registers "seqgan")
     srgan,  # noqa: F401  (registers "srgan" and "srresnet")
     ss_infogan,  # noqa: F401  (registers "ss-infogan")
     ssgan,
