@@ -1,6 +1,11 @@
+import os
 from pathlib import Path
 
 import pytest
+
+# one intra-op thread in every test process: train.threads=auto follows OMP_NUM_THREADS when it is
+# set, so a test never depends on the model size or on how many cores the machine lends
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
