@@ -13,6 +13,8 @@ import torch
 def inverse_cdf(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """Draws ``(B,)`` from ``softmax(logits)`` ``(B, V)`` with uniforms ``u`` ``(B,)`` in [0, 1):
     the first id whose cumulative probability exceeds ``u``; ids of probability 0 never."""
-    cdf = torch.softmax(logits.float(), dim=-1).cumsum(dim=-1)  # (B, V)
-    idx = torch.searchsorted(cdf, u.float().unsqueeze(1).contiguous(), right=True).squeeze(1)  # (B,)
+    z = logits.float()
+    cdf = (z - z.amax(dim=-1, keepdim=True)).exp_().cumsum_(dim=-1)  # (B, V) unnormalised: one pass fewer
+    target = (u.float() * cdf[:, -1]).unsqueeze(1).contiguous()  # (B, 1)
+    idx = torch.searchsorted(cdf, target, right=True).squeeze(1)  # (B,)
     return idx.clamp_(max=logits.shape[-1] - 1)
