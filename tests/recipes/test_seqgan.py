@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from gankit.categorical import inverse_cdf
 from gankit.data.tokens import sum_vocab
 from gankit.errors import ConfigError
 from gankit.experiment import config_from_dict
@@ -162,3 +163,39 @@ def test_resume_is_exact(tmp_path, preset, extra):
     resumed = resume(part.run_dir, [f"train.steps={n}"])
     assert resumed.steps == n
     _assert_identical(full.run_dir, resumed.run_dir)
+
+
+def test_each_rollout_continues_from_its_own_prefix_state():
+    """Every roll-out equals its own prefix completed row by row with the same uniforms: step
+    ``s`` draws one uniform per running roll-out, rows ordered (prefix length t, roll-out n, sample b)."""
+    G, (B, T, num) = _policy(vocab=7, T=5, seed=3), (3, 5, 2)
+    with torch.no_grad():  # larger weights: the state, hence the prefix, shapes every distribution
+        for p in G.parameters():
+            p.mul_(6)
+    tokens = torch.tensor([[3, 4, 5, 6, 3], [6, 6, 0, 6, 6], [0, 3, 0, 3, 0]])
+    out = rollout(G, tokens, num=num, generator=torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(0)
+    uniforms = [torch.rand(s * num * B, generator=gen) for s in range(1, T)]
+    for t in range(1, T):
+        for n in range(num):
+            for b in range(B):
+                row, state, token = tokens[b, :t].tolist(), None, torch.tensor([1])
+                for s in range(T):
+                    logits, state = G.step(token, state)
+                    if s >= t:
+                        u = uniforms[s - 1][((t - 1) * num + n) * B + b].view(1)
+                        row.append(int(inverse_cdf(logits, u)))
+                    token = torch.tensor([row[s]])
+                assert out[t - 1, n, b].tolist() == row, (t, n, b)
+
+
+def test_seqgan_reward_of_a_complete_sequence_is_d_probability_without_dropout(tmp_path):
+    cfg = _seq_cfg("oracle-seqgan", tmp_path, "model.d_dropout=0.5")
+    recipe = RECIPES.get("seqgan")(cfg, DataInfo((9,), 0, meta={"vocab": sum_vocab()}))
+    D = recipe.modules["D"].train()
+    tokens = torch.randint(3, 15, (4, 9), generator=torch.Generator().manual_seed(0))
+    rewards = rollout_rewards(recipe.modules["R"], recipe._probability_real, tokens, num=2)
+    assert D.training  # restored after scoring
+    D.eval()
+    torch.testing.assert_close(rewards[:, -1], torch.sigmoid(D(tokens).logits))
+    assert ((rewards > 0) & (rewards < 1)).all()
