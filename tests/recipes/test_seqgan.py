@@ -199,3 +199,18 @@ def test_seqgan_reward_of_a_complete_sequence_is_d_probability_without_dropout(t
     D.eval()
     torch.testing.assert_close(rewards[:, -1], torch.sigmoid(D(tokens).logits))
     assert ((rewards > 0) & (rewards < 1)).all()
+
+
+def test_samples_decode_to_text_up_to_the_first_pad(tmp_path):
+    cfg = _seq_cfg("oracle-mle", tmp_path)
+    recipe = RECIPES.get("mle")(cfg, DataInfo((9,), 0, meta={"vocab": sum_vocab()}))
+    z = recipe.latent(6, torch.Generator().manual_seed(0))
+    with torch.no_grad():  # pads likely: some rows stop early
+        recipe.modules["G"].out.bias[0] = 2.0
+    texts = recipe.sample_text(recipe.modules, z)
+    tokens = recipe.sample(recipe.modules, z).long()
+    vocab = sum_vocab()
+    for row, text in zip(tokens.tolist(), texts):
+        n = row.index(0) if 0 in row else 9
+        assert text == "".join(vocab[t] for t in row[:n])
+    assert all(set(t) <= set("+0123456789=") for t in texts) and min(map(len, texts)) < 9

@@ -4,7 +4,8 @@ The baseline of SeqGAN (Yu et al. 2017) and the pre-training every sequence GAN 
 ``L = -(1/(B T)) sum_{b,t} log G_theta(y_{b,t} | y_{b,<t})`` on real token sequences.
 ``SequenceRecipe`` holds what every token-sequence recipe shares: the vocabulary and length
 read from the data, G built by ``model.arch=lstm``, uniforms ``(n, T)`` as latents
-(``gankit.nets.recurrent``) and token ids as samples (no picture: run artifacts draw none).
+(``gankit.nets.recurrent``) and token ids as samples (no picture: run artifacts draw none;
+``sample_text`` decodes them).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from gankit.config import ExperimentConfig
+from gankit.data.tokens import PAD_ID, SPECIALS, decode
 from gankit.errors import ConfigError
 from gankit.losses.policy import sequence_cross_entropy
 from gankit.nets.recurrent import build_policy
@@ -62,6 +64,16 @@ class SequenceRecipe(Recipe):
     def generate(self, nets: Mapping[str, nn.Module], z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """Token ids ``(n, T)`` sampled by G from the uniforms ``z``."""
         return nets["G"].sample(z)
+
+    def sample_text(self, nets: Mapping[str, nn.Module], z: torch.Tensor) -> list[str]:
+        """Samples of the uniforms ``z`` as text: each row's tokens up to its first pad, joined by
+        nothing when every token of the vocabulary is one character, else by a space."""
+        vocab = list(self.data.meta["vocab"])
+        tokens = self.sample(nets, z).long().cpu()  # (n, T)
+        pad = tokens == PAD_ID  # (n, T)
+        lengths = torch.where(pad.any(dim=1), pad.int().argmax(dim=1), tokens.shape[1])  # (n,)
+        sep = "" if all(len(tok) == 1 for tok in vocab[len(SPECIALS):]) else " "
+        return [sep.join(row) for row in decode(tokens, lengths, vocab)]
 
 
 @dataclass(frozen=True)
