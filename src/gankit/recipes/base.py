@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping
 
 import torch
 from torch import nn
@@ -18,6 +18,7 @@ from gankit.config import ExperimentConfig
 from gankit.data.base import FieldSpec
 from gankit.errors import ConfigError
 from gankit.nets.registry import d_scores
+from gankit.recipes.capabilities import Capabilities
 from gankit.registry import Registry
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
@@ -68,7 +69,7 @@ def warn_if_only_pretraining(cfg: ExperimentConfig, data: DataInfo, pretrain_ste
         )
 
 
-class Recipe:
+class Recipe(Capabilities):
     """Base class; subclasses register with ``@RECIPES.register(name, description)``."""
 
     config_class: ClassVar[type]
@@ -192,49 +193,6 @@ class Recipe:
         """What a run's sample grid shows for latents ``z``, and its row length (None: the grid's
         default): ``sample(nets, z, c)``; a translation recipe lays out input | output | target rows."""
         return self.sample(nets, z, c), None
-
-    # -- capabilities a recipe may declare; runs and the CLI ask for these, never for a recipe's class
-    supports_rejection_sampling: ClassVar[bool] = False  # one real/fake D whose logits DRS can calibrate
-
-    @property
-    def categorical_code(self) -> int:
-        """Values of a categorical latent code that a class grid can run over (InfoGAN); 0 = none."""
-        return 0
-
-    def latent_and_code(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``latent(n, generator)`` and the categorical code ``(n,)`` int64 each latent carries
-        (InfoGAN; None for recipes without one), from the same draw."""
-        return self.latent(n, generator), None
-
-    def traversal_values(self, code_index: int) -> list[float]:
-        """Default values of a traversal of latent code ``code_index`` (recipes with latent codes)."""
-        raise ConfigError(f"latent traversals need a run with latent codes (infogan, ss-infogan), "
-                          f"got recipe {self.cfg.recipe.name!r}")
-
-    def traversal_latents(self, code_index: int, values: Sequence[float], seed: int, rows: int = 1) -> torch.Tensor:
-        """Latents ``(rows · len(values), z_dim)`` with code ``code_index`` set to each of ``values``
-        and everything else fixed per row (recipes with latent codes)."""
-        raise ConfigError(f"latent traversals need a run with latent codes (infogan, ss-infogan), "
-                          f"got recipe {self.cfg.recipe.name!r}")
-
-    def sample_pair(self, nets: Mapping[str, nn.Module], z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Corresponding samples of two domains from the same latents (coupled GANs)."""
-        raise ConfigError(
-            f"domain pairs need a run of a two-domain recipe (cogan), got recipe {self.cfg.recipe.name!r}"
-        )
-
-    def exportable_generator(self) -> tuple[str, tuple[str, ...]] | None:
-        """The module a shared model (``gankit export``) holds and its inputs, ``("G", ("z",))`` or
-        ``("G", ("z", "c"))``, for a recipe whose samples are that module of noise ``latent``
-        (z ~ N(0, I)) alone; None (the default): the recipe does not export (translation recipes)."""
-        return None
-
-    translation_directions: ClassVar[tuple[str, ...]] = ()  # image-to-image recipes: "ab" (and "ba" both ways)
-
-    def translate(self, nets: Mapping[str, nn.Module], x: torch.Tensor, direction: str = "ab") -> torch.Tensor:
-        """Source images ``x`` ``(n, C, H, W)`` translated by ``nets`` in ``direction`` (one of
-        ``translation_directions``); image-to-image recipes only (pix2pix, pan, cyclegan)."""
-        raise ConfigError(f"translation needs a run of an image-to-image recipe, got recipe {self.cfg.recipe.name!r}")
 
     # -- recipe-level state beyond parameters: small JSON-able values (e.g. BEGAN's k_t) and
     # tensors too large for JSON (selfcond's cluster of every training example), which checkpoints

@@ -144,6 +144,7 @@ class RunArtifacts:
         buf.write(f"- data: `{cfg.data.name}`, {len(t.dataset)} examples of shape {tuple(t.dataset.sample_shape)}\n")
         buf.write(f"- networks: `{cfg.model.arch}`, z_dim {cfg.model.z_dim}, seed {cfg.train.seed}, "
                   f"device {cfg.train.device}\n")
+        buf.write(f"- torch threads: {t.threads} (train.threads={cfg.train.threads})\n")
         if latest:
             shown = {k: v for k, v in latest.items() if k.startswith(("Loss/", "D/")) and v is not None}
             buf.write("- last logged stats: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(shown.items())) + "\n")

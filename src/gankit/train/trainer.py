@@ -250,7 +250,6 @@ class Trainer:
         stats_path = os.path.join(self.run_dir, "stats.jsonl")
         repair_stats_file(stats_path, self.step)  # drop a killed run's partial line and lines past its checkpoint
         self.reporter = Reporter(stats_path, tb_dir)
-        self.reporter.report("System/threads", self.threads)  # the count this session trains with
         emit = on_event or (lambda *_: None)
         completed = True
         try:
