@@ -6,6 +6,8 @@ from torch import Tensor
 
 from gankit.errors import ShapeError
 
+__all__ = ["check_logits", "check_pair"]
+
 
 def check_logits(name: str, logits: Tensor) -> None:
     """Per-sample logits ``[N]``, ``[N, 1]`` or ``[N, 1, H, W]``, else ``ShapeError``."""
