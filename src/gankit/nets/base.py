@@ -50,6 +50,21 @@ class NetSpec:
         return (first * self.pack, *rest)
 
 
+def family_d_output(logits: torch.Tensor, features: torch.Tensor, c: torch.Tensor | None,
+                    minibatch: nn.Module | None, projection: nn.Module | None, aux: Any,
+                    head_input: torch.Tensor | None = None) -> DOutput:
+    """A family D's output: its head's ``logits`` ``(N,)`` plus the minibatch-layer term and the
+    projection term ``<E[c], h>`` (Miyato & Koyama 2018) over ``h`` = ``head_input`` (what the heads
+    read; default ``features``), with the auxiliary heads (``AuxHeads``, or None) filled from ``h``."""
+    h = features if head_input is None else head_input  # (N, F)
+    if minibatch is not None:
+        logits = logits + minibatch(h)  # (N,)
+    if projection is not None:
+        logits = logits + projection(h, c)  # (N,)
+    out = DOutput(logits=logits, features=features)
+    return aux.fill(out, h) if aux is not None else out
+
+
 def pack_samples(x: torch.Tensor, pack: int) -> torch.Tensor:
     """PacGAN packing (Lin et al. 2018): ``(B, C, ...) -> (B/m, m·C, ...)``; consecutive
     samples ``m·i .. m·i+m-1`` form packed input ``i`` (stacked along channels/features)."""

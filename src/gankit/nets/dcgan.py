@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from gankit.errors import ConfigError
-from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, minibatch_logit
+from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, family_d_output, minibatch_logit
 from gankit.nets.conditioning import (
     LabelEmbedding,
     ProjectionHead,
@@ -230,12 +230,7 @@ class DCGANDiscriminator(nn.Module):
         else:
             logits = self.head(h).flatten()  # (N,)
             features = h.flatten(1)  # (N, F)
-        if self.minibatch is not None:
-            logits = logits + self.minibatch(features)  # (N,)
-        if self.projection is not None:
-            logits = logits + self.projection(features, c)  # (N,)
-        out = DOutput(logits=logits, features=features)
-        return self.aux.fill(out) if self.aux is not None else out
+        return family_d_output(logits, features, c, self.minibatch, self.projection, self.aux)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from gankit.errors import ConfigError
-from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, minibatch_logit
+from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, family_d_output, minibatch_logit
 from gankit.nets.blocks import GaussianNoise
 from gankit.nets.conditioning import (
     LabelEmbedding,
@@ -175,12 +175,7 @@ class MLPDiscriminator(nn.Module):
         features = self.body(x.flatten(1))  # (N, hidden)
         h = self.noise(features) if self.noise is not None else features  # what the heads read
         logits = self.head(h).squeeze(1)  # (N,)
-        if self.minibatch is not None:
-            logits = logits + self.minibatch(h)  # (N,)
-        if self.projection is not None:
-            logits = logits + self.projection(h, c)  # (N,)
-        out = DOutput(logits=logits, features=features)
-        return self.aux.fill(out, h) if self.aux is not None else out
+        return family_d_output(logits, features, c, self.minibatch, self.projection, self.aux, head_input=h)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from gankit.errors import ConfigError
-from gankit.nets.base import DOutput, NetSpec, minibatch_logit
+from gankit.nets.base import DOutput, NetSpec, family_d_output, minibatch_logit
 from gankit.nets.conditioning import (
     LabelEmbedding,
     ProjectionHead,
@@ -156,12 +156,7 @@ class ResNetDiscriminator(nn.Module):
         check_labels(c, x.shape[0], self.num_classes, type(self).__name__)
         features = torch.relu(self.body(x)).sum(dim=(2, 3))  # (N, W)
         logits = self.head(features).squeeze(1)  # (N,)
-        if self.minibatch is not None:
-            logits = logits + self.minibatch(features)  # (N,)
-        if self.projection is not None:
-            logits = logits + self.projection(features, c)  # (N,)
-        out = DOutput(logits=logits, features=features)
-        return self.aux.fill(out) if self.aux is not None else out
+        return family_d_output(logits, features, c, self.minibatch, self.projection, self.aux)
 
 
 @dataclass(frozen=True)
