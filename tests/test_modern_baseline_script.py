@@ -11,8 +11,6 @@ import pytest
 
 from tests.test_benchmark_scripts import BENCHMARKS, assert_refused, run_script
 
-MNIST_DIR = os.path.join(BENCHMARKS, "..", "..", "shared", "data", "mnist")  # the script's default data
-
 
 def test_a_bad_override_is_refused_before_logging(tmp_path):
     out = tmp_path / "out"
@@ -57,11 +55,10 @@ def test_the_ablation_is_r3gans_four_rows_on_one_preset():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason="needs the MNIST files of ../shared/data")
-def test_a_tiny_run_records_its_scores(tmp_path):
+def test_a_tiny_run_records_its_scores(tmp_path, real_data):
     proc = run_script("modern_baseline.py", "--table", "best", "--seeds", "0", "--steps", "1", "--n", "100",
                       "--set", "model.g_width=4", "--set", "model.d_width=4", "--set", "data.n_samples=64",
-                      "--out", str(tmp_path))
+                      "--data-dir", str(real_data), "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     (record,) = [json.loads(line) for line in (tmp_path / "best" / "runs.jsonl").read_text().splitlines()]
     assert record["variant"] == "r3gan" and record["steps"] == 1 and 1 <= record["modes"] <= 100

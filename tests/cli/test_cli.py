@@ -78,9 +78,9 @@ def test_few_step_train_per_builtin_preset(tmp_path, preset):
 
 
 @pytest.mark.parametrize("preset", ["mnist-dcgan", "fashion-dcgan", "mnist-wgan-gp", "stacked-mnist-pacgan"])
-def test_few_step_train_per_mnist_preset(tmp_path, shared_data, preset):
+def test_few_step_train_per_mnist_preset(tmp_path, real_data, preset):
     stacked = ["data.n_samples=256"] if preset.startswith("stacked") else []
-    rc = main(["train", "--preset", preset, "--data-dir", str(shared_data), "--out", str(tmp_path),
+    rc = main(["train", "--preset", preset, "--data-dir", str(real_data), "--out", str(tmp_path),
                "train.run_name=m", "train.steps=2", *MNIST_SMALL, *stacked])
     assert rc == 0
     grid = Image.open(tmp_path / "m" / "samples" / "step_000001.png")
@@ -182,10 +182,10 @@ def test_corrupt_checkpoint_exits_2(tmp_path, capsys):
     _one_error_line(capsys, ["resume", str(run)], "not a valid safetensors checkpoint")
 
 
-def test_truncated_mnist_file_exits_2(tmp_path, shared_data, capsys):
+def test_truncated_mnist_file_exits_2(tmp_path, real_data, capsys):
     data = tmp_path / "data" / "mnist"
     data.mkdir(parents=True)
-    for f in (shared_data / "mnist").iterdir():
+    for f in (real_data / "mnist").iterdir():
         (data / f.name).write_bytes(f.read_bytes())
     bad = data / "train-images-idx3-ubyte.gz"
     bad.write_bytes(bad.read_bytes()[:5000])

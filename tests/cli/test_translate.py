@@ -21,9 +21,9 @@ TINY = ["model.g_width=4", "model.d_width=4", "train.batch_size=8", "train.progr
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, shared_data):
+def run_dir(tmp_path_factory, real_data):
     out = tmp_path_factory.mktemp("runs")
-    cfg = load_preset("edges2mnist-pix2pix", [*TINY, f"train.out_dir={out}", f"data.path={shared_data}",
+    cfg = load_preset("edges2mnist-pix2pix", [*TINY, f"train.out_dir={out}", f"data.path={real_data}",
                                               "train.run_name=p2p"])
     return train(cfg).run_dir
 
@@ -49,9 +49,9 @@ def test_translate_a_folder(tmp_path, run_dir, capsys):
     torch.testing.assert_close(got, want, atol=1 / 127.5, rtol=0)  # 8-bit rounding
 
 
-def test_translate_a_dataset_writes_rows(tmp_path, run_dir, shared_data):
+def test_translate_a_dataset_writes_rows(tmp_path, run_dir, real_data):
     out = tmp_path / "out"
-    assert main(["translate", run_dir, "--input", "mnist-edges", "--n", "5", "--data-dir", str(shared_data),
+    assert main(["translate", run_dir, "--input", "mnist-edges", "--n", "5", "--data-dir", str(real_data),
                  "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["0.png", "1.png", "2.png", "3.png", "4.png", "rows.png"]
     assert Image.open(out / "rows.png").size[1] > 3 * 28  # three rows: input | output | target
@@ -85,9 +85,9 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, run_dir, capsys, cas
     assert not out.exists()
 
 
-def test_sample_on_a_translation_run_writes_rows(run_dir, tmp_path, shared_data):
+def test_sample_on_a_translation_run_writes_rows(run_dir, tmp_path, real_data):
     out = tmp_path / "s.png"
-    assert main(["sample", run_dir, "--n", "4", "--data-dir", str(shared_data), "--out", str(out)]) == 0
+    assert main(["sample", run_dir, "--n", "4", "--data-dir", str(real_data), "--out", str(out)]) == 0
     upscale, pad = 2, 2  # 28 px images are enlarged twice; make_grid pads 2 px
     assert Image.open(out).size == ((4 * (28 + pad) + pad) * upscale, (3 * (28 + pad) + pad) * upscale)
 
@@ -98,14 +98,14 @@ def test_sample_class_on_a_translation_run_is_refused(run_dir, capsys, tmp_path)
     assert not (tmp_path / "s.png").exists()
 
 
-def test_eval_paired_metrics_on_a_translation_run(tmp_path, run_dir, shared_data):
+def test_eval_paired_metrics_on_a_translation_run(tmp_path, run_dir, real_data):
     out = tmp_path / "m.json"
     assert main(["eval", run_dir, "--metrics", "psnr,ssim,l1,class_acc,fid", "--features", "classifier", "--n", "16",
                  "--metric-opt", "fid.allow_singular=true", "--data-dir",
-                 str(shared_data), "--out", str(out)]) == 0
+                 str(real_data), "--out", str(out)]) == 0
     metrics = {e["metric"]: e for e in json.loads(out.read_text())["entries"].values()}
     run = load_run(run_dir)
-    ds = run.dataset("test", str(shared_data))
+    ds = run.dataset("test", str(real_data))
     idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))[:16].sort().values
     fake = translate_images(run, ds.field("a")[idx])
     target = ds.field("b")[idx]
@@ -116,38 +116,38 @@ def test_eval_paired_metrics_on_a_translation_run(tmp_path, run_dir, shared_data
 
 
 @pytest.fixture(scope="module")
-def cyclegan_dir(tmp_path_factory, shared_data):
+def cyclegan_dir(tmp_path_factory, real_data):
     out = tmp_path_factory.mktemp("cycle")
-    cfg = load_preset("mnist2digits-cyclegan", [*TINY, f"train.out_dir={out}", f"data.path={shared_data}",
+    cfg = load_preset("mnist2digits-cyclegan", [*TINY, f"train.out_dir={out}", f"data.path={real_data}",
                                                 "train.run_name=cyc"])
     return train(cfg).run_dir
 
 
-def test_eval_on_an_unpaired_run_scores_domain_a_translated_against_domain_b(tmp_path, cyclegan_dir, shared_data):
+def test_eval_on_an_unpaired_run_scores_domain_a_translated_against_domain_b(tmp_path, cyclegan_dir, real_data):
     """Unpaired domains have different sizes and no targets: inputs come from domain a with
     their labels, the real data is domain b as the run saw it, and paired metrics are refused."""
     out = tmp_path / "m.json"
     assert main(["eval", cyclegan_dir, "--metrics", "class_acc,fid", "--features", "classifier", "--n", "16",
-                 "--metric-opt", "fid.allow_singular=true", "--data-dir", str(shared_data), "--out", str(out)]) == 0
+                 "--metric-opt", "fid.allow_singular=true", "--data-dir", str(real_data), "--out", str(out)]) == 0
     metrics = {e["metric"]: e for e in json.loads(out.read_text())["entries"].values()}
     assert 0.0 <= metrics["class_acc"]["value"]["accuracy"] <= 1.0
     assert "domain b" in metrics["fid"]["context"]["real"]
     run = load_run(cyclegan_dir)
-    ds = run.dataset("test", str(shared_data))
+    ds = run.dataset("test", str(real_data))
     idx = torch.randperm(len(ds.field("a")), generator=torch.Generator().manual_seed(0))[:16].sort().values
-    samples = translation_samples(run, 16, 0, data_dir=str(shared_data))  # the samples gankit eval scored
+    samples = translation_samples(run, 16, 0, data_dir=str(real_data))  # the samples gankit eval scored
     torch.testing.assert_close(samples.x, translate_images(run, ds.field("a")[idx]))
     torch.testing.assert_close(samples.labels, ds.field("y_a")[idx].long())
     assert "targets" not in samples.extra
-    assert main(["eval", cyclegan_dir, "--metrics", "psnr", "--n", "16", "--data-dir", str(shared_data)]) == 2
+    assert main(["eval", cyclegan_dir, "--metrics", "psnr", "--n", "16", "--data-dir", str(real_data)]) == 2
 
 
-def test_translate_ba_reads_domain_b_of_a_dataset(tmp_path, cyclegan_dir, shared_data):
+def test_translate_ba_reads_domain_b_of_a_dataset(tmp_path, cyclegan_dir, real_data):
     dest = tmp_path / "ba"
     assert main(["translate", cyclegan_dir, "--input", "mnist2digits", "--direction", "ba", "--n", "3",
-                 "--data-dir", str(shared_data), "--out", str(dest)]) == 0
+                 "--data-dir", str(real_data), "--out", str(dest)]) == 0
     run = load_run(cyclegan_dir)
-    b = run.dataset("test", str(shared_data)).field("b")[:3]  # the digits domain, 28x28
+    b = run.dataset("test", str(real_data)).field("b")[:3]  # the digits domain, 28x28
     want = translate_images(run, b, "ba")[0, 0]  # (28, 28) in [-1, 1]
     got = torch.from_numpy(np.asarray(Image.open(sorted(dest.glob("*.png"))[0]), dtype=np.float32)) / 127.5 - 1
     torch.testing.assert_close(got, want, atol=1 / 127.5, rtol=0)

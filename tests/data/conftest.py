@@ -1,4 +1,4 @@
-"""Fixtures for the data tests: an isolated cache, the shared real data, IDX bytes, a local
+"""Fixtures for the data tests: an isolated cache, IDX bytes, a local
 HTTP server."""
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO.parent / "shared" / "data"
-
 
 @pytest.fixture(autouse=True)
 def isolated_data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -24,14 +21,6 @@ def isolated_data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.delenv("GANKIT_DATA", raising=False)
     return cache / "gankit" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """``<repo>/../shared/data`` with the real MNIST / Fashion-MNIST files."""
-    if not (SHARED_DATA / "mnist").is_dir():
-        pytest.skip(f"real MNIST files not available: {SHARED_DATA} does not exist")
-    return SHARED_DATA
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

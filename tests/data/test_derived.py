@@ -14,13 +14,13 @@ from gankit.errors import ConfigError
 N = 16
 
 
-def _cfg(shared_data, name: str, **kw) -> DataConfig:
-    return DataConfig(name=name, path=str(shared_data), download=False, limit=N, **kw)
+def _cfg(real_data, name: str, **kw) -> DataConfig:
+    return DataConfig(name=name, path=str(real_data), download=False, limit=N, **kw)
 
 
 @pytest.fixture(scope="module")
-def mnist(shared_data):
-    return build_dataset(_cfg(shared_data, "mnist"))
+def mnist(real_data):
+    return build_dataset(_cfg(real_data, "mnist"))
 
 
 def test_every_task_is_registered_for_both_bases():
@@ -30,11 +30,11 @@ def test_every_task_is_registered_for_both_bases():
 
 
 @pytest.mark.parametrize("base", ["mnist", "fashion"])
-def test_edges_match_scipy_sobel(shared_data, base):
+def test_edges_match_scipy_sobel(real_data, base):
     from scipy import ndimage
 
-    ds = build_dataset(_cfg(shared_data, f"{base}-edges"))
-    source = build_dataset(_cfg(shared_data, {"mnist": "mnist", "fashion": "fashion-mnist"}[base]))
+    ds = build_dataset(_cfg(real_data, f"{base}-edges"))
+    source = build_dataset(_cfg(real_data, {"mnist": "mnist", "fashion": "fashion-mnist"}[base]))
     b = source.x.numpy().astype(np.float64)[:, 0]  # (N, 28, 28)
     gx = [ndimage.sobel(im, axis=1, mode="nearest") for im in b]  # per image: scipy smooths every other axis
     gy = [ndimage.sobel(im, axis=0, mode="nearest") for im in b]
@@ -46,20 +46,20 @@ def test_edges_match_scipy_sobel(shared_data, base):
     assert (ds.num_classes, ds.class_names, ds.meta) == (10, source.class_names, {"base": source.name, "task": "edges"})
 
 
-def test_inverted_and_superres(shared_data, mnist):
-    inv = build_dataset(_cfg(shared_data, "mnist-inverted"))
+def test_inverted_and_superres(real_data, mnist):
+    inv = build_dataset(_cfg(real_data, "mnist-inverted"))
     torch.testing.assert_close(inv.field("a"), -mnist.x)
-    sr = build_dataset(_cfg(shared_data, "mnist-superres4"))
+    sr = build_dataset(_cfg(real_data, "mnist-superres4"))
     blocks = mnist.x.numpy().astype(np.float64).reshape(N, 1, 7, 4, 7, 4).mean(axis=(3, 5))  # (N, 1, 7, 7)
     assert sr.field("a").shape == (N, 1, 7, 7) and sr.field("b").shape == (N, 1, 28, 28)
     torch.testing.assert_close(sr.field("a"), torch.from_numpy(blocks).float())
-    assert build_dataset(_cfg(shared_data, "mnist-superres4", resolution=32)).field("a").shape == (N, 1, 8, 8)
+    assert build_dataset(_cfg(real_data, "mnist-superres4", resolution=32)).field("a").shape == (N, 1, 8, 8)
     with pytest.raises(ConfigError, match="divisible"):
-        build_dataset(_cfg(shared_data, "mnist-superres4", resolution=30))
+        build_dataset(_cfg(real_data, "mnist-superres4", resolution=30))
 
 
-def test_inpaint_hole_and_mask(shared_data, mnist):
-    ds = build_dataset(_cfg(shared_data, "mnist-inpaint", seed=3))
+def test_inpaint_hole_and_mask(real_data, mnist):
+    ds = build_dataset(_cfg(real_data, "mnist-inpaint", seed=3))
     mask, a, b = ds.field("mask"), ds.field("a"), ds.field("b")
     assert mask.shape == (N, 1, 28, 28) and mask.dtype == torch.float32
     torch.testing.assert_close(b, mnist.x)
@@ -76,8 +76,8 @@ def test_inpaint_hole_and_mask(shared_data, mnist):
     assert not torch.equal(hole_masks(N, 28, 4), mask)
 
 
-def test_colour_tints_each_example(shared_data, mnist):
-    ds = build_dataset(_cfg(shared_data, "mnist-colour", seed=1))
+def test_colour_tints_each_example(real_data, mnist):
+    ds = build_dataset(_cfg(real_data, "mnist-colour", seed=1))
     a, b = ds.field("a"), ds.field("b")
     assert a.shape == (N, 1, 28, 28) and b.shape == (N, 3, 28, 28)
     torch.testing.assert_close(a, mnist.x)
@@ -91,16 +91,16 @@ def test_colour_tints_each_example(shared_data, mnist):
     torch.testing.assert_close(tint_colours(N, 1), colours)
     assert not torch.allclose(tint_colours(N, 2), colours)
     with pytest.raises(ConfigError, match="leave data.channels=0"):
-        build_dataset(_cfg(shared_data, "mnist-colour", channels=3))
+        build_dataset(_cfg(real_data, "mnist-colour", channels=3))
 
 
-def test_channels_and_ranges(shared_data):
-    ds = build_dataset(_cfg(shared_data, "fashion-inverted", channels=3))
+def test_channels_and_ranges(real_data):
+    ds = build_dataset(_cfg(real_data, "fashion-inverted", channels=3))
     a = ds.field("a")
     assert a.shape == (N, 3, 28, 28)
     torch.testing.assert_close(a[:, 0], a[:, 2])
     for name in ("mnist-edges", "mnist-inpaint", "fashion-superres4", "fashion-colour"):
-        fields = build_dataset(_cfg(shared_data, name)).groups["main"]
+        fields = build_dataset(_cfg(real_data, name)).groups["main"]
         for key in ("a", "b"):
             assert fields[key].dtype == torch.float32
             assert -1.0 <= float(fields[key].min()) and float(fields[key].max()) <= 1.0

@@ -27,62 +27,62 @@ def _raw_idx(path: Path, header: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def mnist_train(shared_data: Path):  # type: ignore[no-untyped-def]
-    return build_dataset(DataConfig(name="mnist", path=str(shared_data), download=False))
+def mnist_train(real_data: Path):  # type: ignore[no-untyped-def]
+    return build_dataset(DataConfig(name="mnist", path=str(real_data), download=False))
 
 
-def test_mnist_train(mnist_train, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
+def test_mnist_train(mnist_train, real_data: Path) -> None:  # type: ignore[no-untyped-def]
     ds = mnist_train
     assert ds.x.shape == (60_000, 1, 28, 28) and ds.x.dtype == torch.float32
     assert ds.y is not None and ds.y.dtype == torch.int64 and ds.y.shape == (60_000,)
     np.testing.assert_array_equal(torch.bincount(ds.y, minlength=10).numpy(), MNIST_TRAIN_HIST)
     assert ds.num_classes == 10 and ds.class_names == tuple("0123456789")
-    raw = _raw_idx(shared_data / "mnist" / "train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    raw = _raw_idx(real_data / "mnist" / "train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
     expected = raw[:500].astype(np.float32) / np.float32(127.5) - np.float32(1.0)
     np.testing.assert_array_equal(ds.x[:500, 0].numpy(), expected)
     assert ds.x.min() == -1.0 and ds.x.max() == 1.0
-    labels = _raw_idx(shared_data / "mnist" / "train-labels-idx1-ubyte.gz", 8)
+    labels = _raw_idx(real_data / "mnist" / "train-labels-idx1-ubyte.gz", 8)
     np.testing.assert_array_equal(ds.y.numpy(), labels)
 
 
-def test_mnist_test_split(shared_data: Path) -> None:
-    test = build_dataset(DataConfig(name="mnist", split="test", path=str(shared_data)))
+def test_mnist_test_split(real_data: Path) -> None:
+    test = build_dataset(DataConfig(name="mnist", split="test", path=str(real_data)))
     assert test.x.shape == (10_000, 1, 28, 28)
-    labels = _raw_idx(shared_data / "mnist" / "t10k-labels-idx1-ubyte.gz", 8)
+    labels = _raw_idx(real_data / "mnist" / "t10k-labels-idx1-ubyte.gz", 8)
     assert test.y is not None
     np.testing.assert_array_equal(test.y.numpy(), labels)
 
 
-def test_fashion_mnist(shared_data: Path) -> None:
-    train = build_dataset(DataConfig(name="fashion-mnist", path=str(shared_data)))
+def test_fashion_mnist(real_data: Path) -> None:
+    train = build_dataset(DataConfig(name="fashion-mnist", path=str(real_data)))
     assert train.x.shape == (60_000, 1, 28, 28) and train.y is not None
     np.testing.assert_array_equal(torch.bincount(train.y, minlength=10).numpy(), [6000] * 10)
     assert train.class_names[0] == "T-shirt/top" and train.class_names[9] == "Ankle boot"
     assert len(train.class_names) == 10
-    test = build_dataset(DataConfig(name="fashion-mnist", split="test", path=str(shared_data),
+    test = build_dataset(DataConfig(name="fashion-mnist", split="test", path=str(real_data),
                                     resolution=32, limit=1000))  # fmt: skip
     assert test.x.shape == (1000, 1, 32, 32)
     assert test.x.min() >= -1.0 and test.x.max() <= 1.0
 
 
-def test_hashes_match_shared_checksum_list(shared_data: Path) -> None:
+def test_hashes_match_shared_checksum_list(real_data: Path) -> None:
     listed = {}
-    for line in (shared_data / "SHA256-decompressed.txt").read_text().splitlines():
+    for line in (real_data / "SHA256-decompressed.txt").read_text().splitlines():
         digest, name = line.split()
         dataset, file = name.split("/")
         listed.setdefault(dataset, {})[file.removesuffix(".gz")] = digest
     assert listed == mnist.SHA256
     # and the shared test split really has those hashes (cheap: the small files only)
     for name in ["t10k-labels-idx1-ubyte", "train-labels-idx1-ubyte"]:
-        data = gzip.decompress((shared_data / "mnist" / f"{name}.gz").read_bytes())
+        data = gzip.decompress((real_data / "mnist" / f"{name}.gz").read_bytes())
         assert hashlib.sha256(data).hexdigest() == mnist.SHA256["mnist"][name]
 
 
-def test_truncated_real_copy(tmp_path: Path, shared_data: Path) -> None:
+def test_truncated_real_copy(tmp_path: Path, real_data: Path) -> None:
     d = tmp_path / "broken" / "mnist"
     d.mkdir(parents=True)
-    shutil.copy(shared_data / "mnist" / "t10k-labels-idx1-ubyte.gz", d)
-    blob = (shared_data / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes()
+    shutil.copy(real_data / "mnist" / "t10k-labels-idx1-ubyte.gz", d)
+    blob = (real_data / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes()
     (d / "t10k-images-idx3-ubyte.gz").write_bytes(blob[: len(blob) // 2])
     with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz"):
         build_dataset(DataConfig(name="mnist", split="test", path=str(d.parent), download=False))

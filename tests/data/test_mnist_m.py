@@ -40,12 +40,12 @@ def test_blend_by_hand():
     torch.testing.assert_close(blend(digit, patch), want)
 
 
-def test_mnist_m_dataset(shared_data):
+def test_mnist_m_dataset(real_data):
     from sklearn.datasets import load_sample_images
 
-    cfg = DataConfig(name="mnist-m", path=str(shared_data), download=False, limit=12, seed=5)
+    cfg = DataConfig(name="mnist-m", path=str(real_data), download=False, limit=12, seed=5)
     ds = build_dataset(cfg)
-    mnist = build_dataset(DataConfig(name="mnist", path=str(shared_data), download=False, limit=12))
+    mnist = build_dataset(DataConfig(name="mnist", path=str(real_data), download=False, limit=12))
     assert {g: list(f) for g, f in ds.groups.items()} == {"a": ["a", "y_a"], "b": ["b", "y_b"]}
     torch.testing.assert_close(ds.field("a"), mnist.x)
     torch.testing.assert_close(ds.field("y_b"), mnist.y)

@@ -96,13 +96,13 @@ def read_mnist(root: Path) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def test_registered_moving_mnist_shows_the_labelled_digit(shared_data: Path) -> None:
+def test_registered_moving_mnist_shows_the_labelled_digit(real_data: Path) -> None:
     from gankit.config import DataConfig
     from gankit.data import build_dataset
 
-    images, labels = read_mnist(shared_data)
+    images, labels = read_mnist(real_data)
     # a 28x28 frame leaves no room to move: every frame is exactly the clip's one digit
-    cfg = DataConfig(name="moving-mnist", path=str(shared_data), download=False, n_samples=12, seq_len=3,
+    cfg = DataConfig(name="moving-mnist", path=str(real_data), download=False, n_samples=12, seq_len=3,
                      resolution=28, clip_digits=1, seed=9)
     ds = build_dataset(cfg)
     assert len(ds) == 12 and ds.sample_shape == (3, 1, 28, 28) and ds.num_classes == 10
@@ -112,7 +112,7 @@ def test_registered_moving_mnist_shows_the_labelled_digit(shared_data: Path) -> 
     assert_close(x[:, :, 0], expected[:, None].expand(12, 3, 28, 28))
     assert_close(ds.y, torch.from_numpy(labels[chosen]))
     assert ds.meta == {"frames": 3, "size": 28, "digits_per_clip": 1}
-    default = build_dataset(DataConfig(name="moving-mnist", path=str(shared_data), download=False, n_samples=2))
+    default = build_dataset(DataConfig(name="moving-mnist", path=str(real_data), download=False, n_samples=2))
     assert default.sample_shape == (20, 1, 64, 64)
 
 

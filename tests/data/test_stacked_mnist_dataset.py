@@ -21,10 +21,10 @@ def test_stack_digits_by_hand():
     np.testing.assert_array_equal(y.numpy(), [100 * labels[a] + 10 * labels[b] + labels[c] for a, b, c in idx.tolist()])
 
 
-def test_built_from_the_real_files(shared_data: Path):
-    ds = build_dataset(DataConfig(name="stacked-mnist", path=str(shared_data), download=False, n_samples=3000,
+def test_built_from_the_real_files(real_data: Path):
+    ds = build_dataset(DataConfig(name="stacked-mnist", path=str(real_data), download=False, n_samples=3000,
                                   limit=1000, seed=4))
-    mnist = build_dataset(DataConfig(name="mnist", path=str(shared_data), download=False, limit=1000))
+    mnist = build_dataset(DataConfig(name="mnist", path=str(real_data), download=False, limit=1000))
     assert ds.x.shape == (3000, 3, 28, 28) and ds.num_classes == 1000
     idx = torch.randint(0, 1000, (3000, 3), generator=torch.Generator().manual_seed(4))
     torch.testing.assert_close(ds.x[17, 2], mnist.x[idx[17, 2], 0])

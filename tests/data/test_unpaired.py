@@ -87,11 +87,11 @@ def test_a_domain_needs_one_group_with_x():
         domain_of(Dataset("v", torch.zeros(3, 2)), channels=3)
 
 
-def test_mnist2digits(shared_data):
+def test_mnist2digits(real_data):
     from sklearn.datasets import load_digits
 
-    ds = build_dataset(DataConfig(name="mnist2digits", path=str(shared_data), download=False, limit=20, split="test"))
-    mnist = build_dataset(DataConfig(name="mnist", path=str(shared_data), download=False, limit=20, split="test"))
+    ds = build_dataset(DataConfig(name="mnist2digits", path=str(real_data), download=False, limit=20, split="test"))
+    mnist = build_dataset(DataConfig(name="mnist", path=str(real_data), download=False, limit=20, split="test"))
     torch.testing.assert_close(ds.field("a"), mnist.x)
     torch.testing.assert_close(ds.field("y_a"), mnist.y)
     bunch = load_digits()

@@ -232,8 +232,8 @@ def test_pair_correspondence_of_a_run(tmp_path):
         pair_correspondence(plain, 6, seed=4)
 
 
-def test_mnist_preset_trains(tmp_path, shared_data):
-    cfg = load_preset("mnist-cogan", [f"data.path={shared_data}", "data.download=false", "data.limit=64",
+def test_mnist_preset_trains(tmp_path, real_data):
+    cfg = load_preset("mnist-cogan", [f"data.path={real_data}", "data.download=false", "data.limit=64",
                                       "train.batch_size=16", "train.steps=2", "train.progress=false",
                                       "train.sample_every=0", f"train.out_dir={tmp_path}", "train.run_name=m"])
     assert cfg.recipe.name == "cogan" and cfg.recipe.domain_b == "edges"

@@ -152,8 +152,8 @@ def test_resume_is_exact(tmp_path):
     _assert_identical(full.run_dir, resume(part.run_dir, [f"train.steps={n}"]).run_dir)
 
 
-def test_mnist_preset_trains(tmp_path, shared_data):
-    cfg = load_preset("mnist-infogan", [f"data.path={shared_data}", "data.download=false", "data.limit=64",
+def test_mnist_preset_trains(tmp_path, real_data):
+    cfg = load_preset("mnist-infogan", [f"data.path={real_data}", "data.download=false", "data.limit=64",
                                         "train.batch_size=16", "train.steps=2", "train.progress=false",
                                         "train.sample_every=0", f"train.out_dir={tmp_path}", "train.run_name=m"])
     assert cfg.recipe.name == "infogan" and cfg.model.z_dim == 62

@@ -200,9 +200,9 @@ def test_pan_losses_by_hand(tmp_path):
 
 @pytest.mark.parametrize("preset", ["edges2fashion-pix2pix", "edges2mnist-pix2pix", "mnist-inpaint-pix2pix",
                                     "edges2fashion-pan"])
-def test_presets_train_on_their_data(tmp_path, shared_data, preset):
+def test_presets_train_on_their_data(tmp_path, real_data, preset):
     """Each preset's own 28x28 data and networks (narrowed) for two steps, with a sample grid."""
-    cfg = config(tmp_path, preset, "train.steps=2", f"data.path={shared_data}", "data.download=false",
+    cfg = config(tmp_path, preset, "train.steps=2", f"data.path={real_data}", "data.download=false",
                  "data.limit=64", "train.sample_every=2")
     result = train(cfg)
     assert result.steps == 2

@@ -131,8 +131,8 @@ def test_zero_labels_is_plain_infogan(tmp_path):
     assert trainer.recipe.pool is None and "Loss/D/supervised" not in stats
 
 
-def test_mnist_preset_trains(tmp_path, shared_data):
-    cfg = load_preset("mnist-ss-infogan", [f"data.path={shared_data}", "data.download=false", "data.limit=200",
+def test_mnist_preset_trains(tmp_path, real_data):
+    cfg = load_preset("mnist-ss-infogan", [f"data.path={real_data}", "data.download=false", "data.limit=200",
                                            "train.batch_size=16", "train.steps=2", "train.progress=false",
                                            "train.sample_every=0", f"train.out_dir={tmp_path}", "train.run_name=m"])
     assert cfg.recipe.name == "ss-infogan" and cfg.recipe.supervised_labels == 100

@@ -317,8 +317,8 @@ def test_config_errors(tmp_path, extra, match):
         Trainer(tiny_recipe("digits-dcgan", tmp_path, "triplegan", *extra), str(tmp_path / "r"))
 
 
-def test_mnist_preset_trains(tmp_path, shared_data):
-    cfg = load_preset("mnist-triplegan", [f"data.path={shared_data}", "data.download=false", "data.limit=200",
+def test_mnist_preset_trains(tmp_path, real_data):
+    cfg = load_preset("mnist-triplegan", [f"data.path={real_data}", "data.download=false", "data.limit=200",
                                           "recipe.num_labelled=10", "model.g_width=16", "model.d_width=16",
                                           "train.batch_size=16", "train.steps=2", "train.progress=false",
                                           "train.sample_every=0", f"train.out_dir={tmp_path}", "train.run_name=m"])

@@ -121,8 +121,8 @@ def test_resume_is_exact(tmp_path):
 
 
 @pytest.mark.parametrize("preset", ["mnist-vaegan", "fashion-vaegan"])
-def test_presets_train(tmp_path, shared_data, preset):
-    cfg = load_preset(preset, [f"data.path={shared_data}", "data.download=false", "data.limit=32",
+def test_presets_train(tmp_path, real_data, preset):
+    cfg = load_preset(preset, [f"data.path={real_data}", "data.download=false", "data.limit=32",
                                "train.batch_size=16", "train.steps=2", "train.progress=false",
                                "train.sample_every=0", f"train.out_dir={tmp_path}", "train.run_name=m"])
     assert cfg.recipe.name == "vaegan" and cfg.model.arch == "dcgan"

@@ -37,9 +37,9 @@ def mnist_clf() -> DomainClassifier:
 
 
 @pytest.mark.parametrize("name, min_acc", [("mnist", 0.99), ("fashion-mnist", 0.90)])
-def test_shipped_mnist_format_accuracy(name, min_acc, shared_data):
+def test_shipped_mnist_format_accuracy(name, min_acc, real_data):
     clf = load_classifier(name)
-    x, y = _test_split(name, str(shared_data), limit=2000)
+    x, y = _test_split(name, str(real_data), limit=2000)
     assert x.shape == (2000, 1, 28, 28)
     labels, probs = predict(clf, x)
     accuracy = float(np.mean(labels == y))
@@ -118,8 +118,8 @@ def test_resized_input_digits(digits_clf):
     )
 
 
-def test_resized_input_mnist_32(mnist_clf, shared_data):
-    x, y = _test_split("mnist", str(shared_data), limit=500)
+def test_resized_input_mnist_32(mnist_clf, real_data):
+    x, y = _test_split("mnist", str(real_data), limit=500)
     x32 = resize_images(x, 32)
     labels32, _ = predict(mnist_clf, x32)
     labels28, _ = predict(mnist_clf, x)

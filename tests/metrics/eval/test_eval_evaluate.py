@@ -145,8 +145,8 @@ def test_class_accuracy_of_a_conditional_run(runs):
         evaluate_run(fake=runs["ring"], metrics=["class_acc"], n=10)
 
 
-def test_stacked_mnist_counts_modes_per_channel(tmp_path, shared_data):
-    mnist = build_dataset(DataConfig(name="mnist", split="test", path=str(shared_data), limit=90)).x
+def test_stacked_mnist_counts_modes_per_channel(tmp_path, real_data):
+    mnist = build_dataset(DataConfig(name="mnist", split="test", path=str(real_data), limit=90)).x
     stacked = torch.cat([mnist[0:30], mnist[30:60], mnist[60:90]], dim=1)  # (30, 3, 28, 28)
     res = evaluate(fake=_npz(tmp_path / "s.npz", stacked.numpy()), metrics=["stacked_mnist"])
     clf = load_classifier("mnist")
