@@ -7,7 +7,7 @@
   comment beside each field. The MkDocs hook (``docs/hooks.py``) makes this page at build
   time, so it is never committed and never stale.
 
-- the tables of the benchmark pages (``docs/benchmarks/*.md``), each between the markers
+- the tables of the benchmark pages, of any other docs page and of the README, each between the markers
   ``<!-- generated table: SCRIPT.FUNCTION [rows=FIRST_CELL] -->`` and
   ``<!-- end generated table -->``: ``FUNCTION`` of ``benchmarks/SCRIPT.py`` (its
   ``--summarise`` table) over the committed records ``benchmarks/results/SCRIPT/runs.jsonl``,
@@ -299,7 +299,43 @@ def presets_table(results: Path) -> str:
     return "\n".join(lines)
 
 
-RESULT_TABLES = {"overhead_table": overhead_table, "presets_table": presets_table}
+def metrics_sanity_table(results: Path) -> str:
+    """Each metric under each corruption of real digits, classifier and Inception features (``metrics_sanity.json``)."""
+    suites = json.loads((results / "metrics_sanity.json").read_text(encoding="utf-8"))["suites"]
+    cls, inc = suites["classifier"]["rows"], suites["inception"]["rows"]
+    lines = ["| condition | FID (classifier) | KID (classifier) | precision / recall (classifier) "
+             "| 1-NN acc. (classifier) | FID (Inception) | 1-NN (Inception) |", "|---|---|---|---|---|---|---|"]
+    for condition, row in cls.items():
+        v, w = row["values"], inc[condition]["values"]
+        pr = f"{v['pr']['precision']:.3f} / {v['pr']['recall']:.3f}"
+        lines.append(f"| {condition} | {v['fid']:.4g} | {v['kid']['mean']:.4f} | {pr} | {v['nn1']['accuracy']:.3f} "
+                     f"| {w['fid']:.4g} | {w['nn1']['accuracy']:.3f} |")
+    return "\n".join(lines)
+
+
+CLASSIFIERS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "8×8 digits"}
+_CLASSIFIER_HEAD = re.compile(r"^# gankit classifier: (?P<data>[\w-]+), seed (?P<seed>\d+), (?P<epochs>\d+) epochs")
+_CLASSIFIER_THREADS = re.compile(r"threads (?P<threads>\d+)")
+_CLASSIFIER_ACC = re.compile(r"^final test accuracy: (?P<acc>[\d.]+) \((?P<right>\d+)/(?P<n>\d+)\)$", flags=re.M)
+
+
+def classifier_table(results: Path) -> str:
+    """Test accuracy and training command of each shipped domain classifier, from its training log."""
+    lines = ["| classifier | test accuracy | command (log in `benchmarks/results/classifier_*.txt`) |", "|---|---|---|"]
+    for data, label in CLASSIFIERS.items():
+        log = (results / f"classifier_{data}.txt").read_text(encoding="utf-8")
+        head, acc = _CLASSIFIER_HEAD.match(log), _CLASSIFIER_ACC.search(log)
+        threads = _CLASSIFIER_THREADS.search(log.splitlines()[1])["threads"]
+        command = (f"gankit classifier train --data {data} --seed {head['seed']} --epochs {head['epochs']} "
+                   f"--threads {threads}")
+        lines.append(f"| {label} | {100 * int(acc['right']) / int(acc['n']):.2f} % | `{command}` |")
+    return "\n".join(lines)
+
+
+RESULT_TABLES = {
+    "overhead_table": overhead_table, "presets_table": presets_table, "metrics_sanity_table": metrics_sanity_table,
+    "classifier_table": classifier_table,
+}
 
 
 def records_table(script: str, function: str, rows: str | None = None) -> str:
@@ -325,32 +361,34 @@ def benchmark_page(text: str) -> str:
     )
 
 
-def _benchmark_pages() -> dict[str, object]:
+def _table_pages() -> dict[str, object]:
+    """Every page with a generated table: the docs (``cli.md`` aside) and the README."""
     pages = {}
-    for path in sorted((DOCS / "benchmarks").glob("*.md")):
+    candidates = [p for p in sorted(DOCS.rglob("*.md")) if p.name != "cli.md"] + [DOCS.parent / "README.md"]
+    for path in candidates:
         text = path.read_text(encoding="utf-8")
         if _TABLE.search(text):
-            pages[f"benchmarks/{path.name}"] = lambda text=text: benchmark_page(text)
+            pages[path.relative_to(DOCS.parent).as_posix()] = lambda text=text: benchmark_page(text)
     return pages
 
 
 # --------------------------------------------------------------------------- main
 
-PAGES = {"cli.md": cli_page}  # committed pages; reference/config.md is made by docs/hooks.py
+PAGES = {"docs/cli.md": cli_page}  # committed pages; reference/config.md is made by docs/hooks.py
 
 
 def all_pages() -> dict[str, object]:
-    """Every committed generated page and the function that makes its text."""
-    return {**PAGES, **_benchmark_pages()}
+    """Every committed generated page (path from the repository root) and the function that makes its text."""
+    return {**PAGES, **_table_pages()}
 
 
 def stale_pages() -> list[str]:
     """The generated pages whose committed text differs from what the code generates now."""
     stale = []
     for rel, make in all_pages().items():
-        path = DOCS / rel
+        path = DOCS.parent / rel
         if not path.is_file() or path.read_text(encoding="utf-8") != make():
-            stale.append(f"docs/{rel}")
+            stale.append(rel)
     return stale
 
 
@@ -364,10 +402,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{rel} is out of date: run python docs/gen_reference.py", file=sys.stderr)
         return 1 if stale else 0
     for rel, make in all_pages().items():
-        path = DOCS / rel
+        path = DOCS.parent / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(make(), encoding="utf-8")
-        print(f"wrote docs/{rel}")
+        print(f"wrote {rel}")
     return 0
 
 

@@ -38,20 +38,38 @@ def test_cli_reference_is_up_to_date():
     assert committed == gen.cli_page(), "docs/cli.md is out of date: run python docs/gen_reference.py"
 
 
-BENCHMARK_PAGES = sorted(p.name for p in (DOCS / "benchmarks").glob("*.md") if "generated table:" in p.read_text())
+REPO = DOCS.parent
+TABLE_PAGES = sorted(
+    p.relative_to(REPO).as_posix()
+    for p in [*DOCS.rglob("*.md"), REPO / "README.md"]
+    if "generated table:" in p.read_text(encoding="utf-8")
+)
 
 
-def test_benchmark_pages_have_generated_tables():
-    assert {"semi-supervised.md", "stacked-mnist.md", "mode-collapse-2d.md", "image-models.md"} <= set(BENCHMARK_PAGES)
+def test_pages_have_generated_tables():
+    bench = {f"docs/benchmarks/{name}.md" for name in
+             ("semi-supervised", "stacked-mnist", "mode-collapse-2d", "image-models", "metrics-sanity")}
+    assert bench | {"docs/metrics.md"} <= set(TABLE_PAGES)
 
 
-@pytest.mark.parametrize("page", BENCHMARK_PAGES)
-def test_benchmark_tables_are_up_to_date_with_the_records(page):
+@pytest.mark.parametrize("page", TABLE_PAGES)
+def test_generated_tables_are_up_to_date_with_the_records(page):
     gen = _gen_reference()
-    committed = (DOCS / "benchmarks" / page).read_text(encoding="utf-8")
+    committed = (REPO / page).read_text(encoding="utf-8")
     assert committed == gen.benchmark_page(committed), (
-        f"docs/benchmarks/{page} differs from its records: run python docs/gen_reference.py"
+        f"{page} differs from its records: run python docs/gen_reference.py"
     )
+
+
+def test_classifier_table_reads_the_training_logs(tmp_path):
+    gen = _gen_reference()
+    for data, (acc, n) in {"mnist": (9871, 10000), "fashion-mnist": (9001, 10000), "digits": (290, 297)}.items():
+        (tmp_path / f"classifier_{data}.txt").write_text(
+            f"# gankit classifier: {data}, seed 3, 7 epochs, batch 128, lr 0.003\n# machine: nproc 2, threads 2\n"
+            f"final test accuracy: {acc / n:.4f} ({acc}/{n})\n")
+    rows = gen.classifier_table(tmp_path).splitlines()[2:]
+    assert rows[0] == "| MNIST | 98.71 % | `gankit classifier train --data mnist --seed 3 --epochs 7 --threads 2` |"
+    assert rows[2].startswith("| 8×8 digits | 97.64 % |")  # 290 / 297
 
 
 def test_a_hand_edited_table_is_rebuilt_from_the_records():
