@@ -205,12 +205,17 @@ def summarise(path: str) -> str:
 LAZY_R1 = ["model.g_width=96", "model.d_width=128", "train.amp=true", "recipe.r1_gamma=1.0", "recipe.r1_every=4"]
 
 
+def lazy_r1_runs(records: list[dict]) -> list[dict]:
+    """The 60-CPU-minute PacDCGAN2 + lazy R1 runs (the ``stacked-mnist-pacgan`` configuration), by seed."""
+    runs = [r for r in records if r["method"] == "pacdcgan2" and r["cpu_minutes_budget"] == 60
+            and r.get("overrides") == LAZY_R1]
+    return sorted(runs, key=lambda r: r["seed"])
+
+
 def lazy_r1_seeds(path: str) -> str:
     """One row per 60-CPU-minute PacDCGAN2 + lazy R1 run (the ``stacked-mnist-pacgan`` configuration)."""
     lines = ["| seed | steps | KL (EMA G) | channels' own KL | raw G's KL |", "|---|---|---|---|---|"]
-    runs = [r for r in read_records(path) if r["method"] == "pacdcgan2" and r["cpu_minutes_budget"] == 60
-            and r.get("overrides") == LAZY_R1]
-    for r in sorted(runs, key=lambda r: r["seed"]):
+    for r in lazy_r1_runs(read_records(path)):
         own = sum(r["channel_kl"])
         lines.append(f"| {r['seed']} | {r['steps']:,} | {r['kl']:.3f} | {own:.3f} | {r['raw']['kl']:.3f} |")
     return "\n".join(lines)

@@ -12,8 +12,9 @@
   ``<!-- end generated table -->``: ``FUNCTION`` of ``benchmarks/SCRIPT.py`` (its
   ``--summarise`` table) over the committed records ``benchmarks/results/SCRIPT/runs.jsonl``,
   optionally only the rows whose first cell is ``FIRST_CELL``; ``results.FUNCTION`` is a
-  table this module builds from a study's JSON report (overhead, presets). A table there is
-  never edited by hand.
+  table this module builds from a study's JSON report (overhead, presets) or from several
+  studies' records (the headline tables of the README and the benchmarks index,
+  ``benchmarks/headlines.py``). A table there is never edited by hand.
 
 ``python docs/gen_reference.py`` rewrites ``docs/cli.md`` and those tables; ``--check`` exits 1
 when a committed page differs from what the parser and the records generate.
@@ -332,9 +333,20 @@ def classifier_table(results: Path) -> str:
     return "\n".join(lines)
 
 
+def headline_table(results: Path) -> str:
+    """The README's headline results, one row per study, from the records (``benchmarks/headlines.py``)."""
+    return _benchmark_module("headlines").readme_table(results)
+
+
+def benchmark_index_table(results: Path) -> str:
+    """The benchmarks index: what each study measures and its headline, from the records."""
+    return _benchmark_module("headlines").index_table(results)
+
+
 RESULT_TABLES = {
     "overhead_table": overhead_table, "presets_table": presets_table, "metrics_sanity_table": metrics_sanity_table,
-    "classifier_table": classifier_table,
+    "classifier_table": classifier_table, "headline_table": headline_table,
+    "benchmark_index_table": benchmark_index_table,
 }
 
 
