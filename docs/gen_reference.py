@@ -8,10 +8,11 @@
   time, so it is never committed and never stale.
 
 - the tables of the benchmark pages, of any other docs page and of the README, each between the markers
-  ``<!-- generated table: SCRIPT.FUNCTION [rows=FIRST_CELL] -->`` and
+  ``<!-- generated table: SCRIPT.FUNCTION [rows=FIRST_CELL] [records=DIR] -->`` and
   ``<!-- end generated table -->``: ``FUNCTION`` of ``benchmarks/SCRIPT.py`` (its
-  ``--summarise`` table) over the committed records ``benchmarks/results/SCRIPT/runs.jsonl``,
-  optionally only the rows whose first cell is ``FIRST_CELL``; ``results.FUNCTION`` is a
+  ``--summarise`` table) over the committed records ``benchmarks/results/SCRIPT/runs.jsonl``
+  (``records=DIR`` after the rows: ``benchmarks/results/DIR/runs.jsonl``), optionally only the rows whose
+  first cell is ``FIRST_CELL``; ``results.FUNCTION`` is a
   table this module builds from a study's JSON report (overhead, presets) or from several
   studies' records (the headline tables of the README and the benchmarks index,
   ``benchmarks/headlines.py``). A table there is never edited by hand.
@@ -239,7 +240,8 @@ def config_page() -> str:
 # --------------------------------------------------------------------------- benchmark tables
 
 _TABLE = re.compile(
-    r"(?P<open><!-- generated table: (?P<script>\w+)\.(?P<function>\w+)(?: rows=(?P<rows>[^ ]+))? -->\n)"
+    r"(?P<open><!-- generated table: (?P<script>\w+)\.(?P<function>\w+)(?: rows=(?P<rows>[^ ]+))?"
+    r"(?: records=(?P<records>[\w/.-]+))? -->\n)"
     r"(?P<body>.*?)"
     r"(?P<close><!-- end generated table -->)",
     flags=re.S,
@@ -350,16 +352,16 @@ RESULT_TABLES = {
 }
 
 
-def records_table(script: str, function: str, rows: str | None = None) -> str:
+def records_table(script: str, function: str, rows: str | None = None, records: str | None = None) -> str:
     """The Markdown table ``benchmarks/<script>.py``'s ``function`` makes of the committed
-    records ``benchmarks/results/<script>/runs.jsonl`` (only the rows whose first cell is
+    records ``benchmarks/results/<records or script>/runs.jsonl`` (only the rows whose first cell is
     ``rows``, when given). ``script = "results"`` picks a table of this module
     (``RESULT_TABLES``) over the studies that keep one JSON report instead of records."""
     if script == "results":
         text = RESULT_TABLES[function](BENCHMARKS / "results")
     else:
-        records = BENCHMARKS / "results" / script / "runs.jsonl"
-        text = getattr(_benchmark_module(script), function)(str(records))
+        path = BENCHMARKS / "results" / (records or script) / "runs.jsonl"
+        text = getattr(_benchmark_module(script), function)(str(path))
     lines = [line for line in text.splitlines() if line.startswith("|")]
     if rows is not None:
         lines = lines[:2] + [line for line in lines[2:] if line.split("|")[1].strip() == rows]
@@ -369,7 +371,7 @@ def records_table(script: str, function: str, rows: str | None = None) -> str:
 def benchmark_page(text: str) -> str:
     """``text`` with every generated table rebuilt from the records."""
     return _TABLE.sub(
-        lambda m: m["open"] + records_table(m["script"], m["function"], m["rows"]) + m["close"], text
+        lambda m: m["open"] + records_table(m["script"], m["function"], m["rows"], m["records"]) + m["close"], text
     )
 
 
