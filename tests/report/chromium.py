@@ -50,8 +50,11 @@ def chromium(width: int = 1000, height: int = 800) -> Iterator["object"]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def page_screenshot(driver, path: Path, width: int = 1000) -> None:
-    """A PNG of the whole page ``width`` pixels wide (the window grown to the page's height)."""
+def page_screenshot(driver, path: Path, width: int = 1000) -> int:
+    """A PNG of the whole page ``width`` pixels wide (the window grown to the page's
+    height); returns the page's height in pixels."""
+    driver.set_window_size(width, 800)
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(width, height + 100)
+    driver.set_window_size(width, height + 200)  # the window's frame takes part of it
     driver.save_screenshot(str(path))
+    return int(driver.execute_script("return document.documentElement.scrollHeight"))

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from gankit.cli import main
-from gankit.report import config_differences
+from gankit.report import config_differences, svg
 from gankit.report.compare import MISSING
 from gankit.runs import train
 from tests.helpers import tiny
@@ -61,16 +61,35 @@ def test_metrics_table_has_a_column_per_run(compared):
     assert float(rows[0][2]) == pytest.approx(entry["value"], rel=1e-5)
 
 
+def _pairs(d: str) -> list[list[float]]:
+    """The (x, y) points of SVG path data ``M x y L x y ...``."""
+    tokens = d.replace("M", " ").replace("L", " ").split()
+    return [[float(tokens[k]), float(tokens[k + 1])] for k in range(0, len(tokens), 2)]
+
+
 def test_curves_share_axes_over_both_runs(compared):
     a, b, page = compared
     charts = {[x["text"] for tag, x in c if tag == "#text"][0]: c for c in page.svgs["curves"]}
-    chart = charts["Loss/D"]
-    assert len([x for tag, x in chart if tag == "path"]) == 2  # one line per run
-    values = [json.loads(line)["Loss/D"] for run in (a, b) for line in (run / "stats.jsonl").read_text().splitlines()
-              if "Loss/D" in json.loads(line)]
-    texts = [x["text"] for tag, x in chart if tag == "#text"]
-    # the lowest and highest y tick are the extremes over both runs (4 significant digits)
-    assert format(min(values), ".4g") in texts and format(max(values), ".4g") in texts
+    paths = [np.array(_pairs(x["d"])) for tag, x in charts["Loss/D"] if tag == "path"]
+    assert len(paths) == 2  # one line per run, a's first
+    series = [[(r["step"], r["Loss/D"]) for r in map(json.loads, (run / "stats.jsonl").read_text().splitlines())
+               if "Loss/D" in r] for run in (a, b)]
+    top, bottom = svg.MARGIN_TOP, svg.HEIGHT - svg.MARGIN_BOTTOM
+    left, right = svg.MARGIN_LEFT, svg.WIDTH - svg.MARGIN_RIGHT
+    highest = max(range(2), key=lambda i: max(v for _, v in series[i]))
+    lowest = min(range(2), key=lambda i: min(v for _, v in series[i]))
+    longest = max(range(2), key=lambda i: max(s for s, _ in series[i]))
+    # the box spans both runs: the run with the highest loss touches the top, the lowest the bottom,
+    # the longer run the right edge; both start at the first logged step on the left edge
+    assert paths[highest][:, 1].min() == pytest.approx(top, abs=0.01)
+    assert paths[lowest][:, 1].max() == pytest.approx(bottom, abs=0.01)
+    assert paths[longest][:, 0].max() == pytest.approx(right, abs=0.01)
+    assert paths[0][0, 0] == pytest.approx(left, abs=0.01) and paths[1][0, 0] == pytest.approx(left, abs=0.01)
+    # the shorter run ends where its last step falls on the shared x axis
+    short = 1 - longest
+    x_lo, x_hi = series[0][0][0], series[longest][-1][0]
+    want = left + (series[short][-1][0] - x_lo) / (x_hi - x_lo) * (right - left)
+    assert paths[short][-1, 0] == pytest.approx(want, abs=0.01)
 
 
 def test_final_grids_are_each_runs_final_samples(compared):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gankit.report.svg import Series, limits, line_chart, polyline_paths
+from gankit.report.svg import Series, limits, line_chart, nice_ticks, polyline_paths
 
 
 def series(steps, values, label="s"):
@@ -31,3 +31,11 @@ def test_limits_span_every_series_and_widen_a_flat_range():
 def test_chart_has_a_path_per_series_and_escapes_labels():
     svg = line_chart("Loss <D>", [series([0, 1], [0, 1], "a&b"), series([0, 1], [1, 0], "c")])
     assert svg.count("<path ") == 2 and "Loss &lt;D&gt;" in svg and "a&amp;b" in svg and "<D>" not in svg
+
+
+def test_ticks_are_round_numbers_inside_the_range():
+    # spacing: the smallest of 1, 2, 2.5, 5, 10 x 10^k at least (hi - lo) / 4
+    assert nice_ticks(0, 10) == [0, 2.5, 5, 7.5, 10]  # 2.5 -> 2.5
+    assert nice_ticks(10, 600) == [200, 400, 600]  # 147.5 -> 200
+    assert nice_ticks(0.147, 3.063) == [1, 2, 3]  # 0.729 -> 1
+    assert nice_ticks(-0.0123, 0.0456) == [0, 0.02, 0.04]  # 0.014475 -> 0.02, from ceil(-0.615) = 0

@@ -26,12 +26,14 @@ def _samples_section(run: RunFiles) -> str:
     rows = run.translation_rows
     if rows:
         parts.append(f"<p>Each grid shows rows of fixed inputs: {esc(rows)}.</p>")
+    pictures = []
     if run.grids:
         parts.append(f"<p>{len(run.grids)} grids of the same fixed latents over training; drag the slider.</p>")
-        parts.append(slider("frames", run.grids))
+        pictures.append(f"<div>{slider('frames', run.grids)}</div>")
     if run.final is not None and not run.is_2d:  # a toy's final scatter is shown beside its density
-        parts.append(figure(image_uri(run.final), "samples from the EMA generator at the last step", "pixels"))
-    return section("Samples", "".join(parts), "samples") if parts else ""
+        pictures.append(figure(image_uri(run.final), "samples from the EMA generator at the last step", "pixels"))
+    parts.append(f'<div class="charts">{"".join(pictures)}</div>' if pictures else "")
+    return section("Samples", "".join(parts), "samples") if any(parts) else ""
 
 
 def _metrics_section(run: RunFiles) -> str:

@@ -1,8 +1,9 @@
 """Line charts as inline SVG: several series on shared axes, no plotting library.
 
-A point ``(x, y)`` lands at ``left + (x - x_lo) / (x_hi - x_lo) · width`` across and
-``top + (y_hi - y) / (y_hi - y_lo) · height`` down; non-finite values break a line (no
-point is drawn for them). Axis limits span every finite value of every series.
+The plot box spans the data exactly: axis limits are the extremes of every finite value of
+every series, and a point ``(x, y)`` lands at ``left + (x - x_lo) / (x_hi - x_lo) · width``
+across and ``top + (y_hi - y) / (y_hi - y_lo) · height`` down. Non-finite values break a
+line (no point is drawn for them); ticks sit at round values inside the limits.
 """
 
 from __future__ import annotations
@@ -54,8 +55,19 @@ def limits(series: Sequence[Series]) -> tuple[float, float, float, float]:
     return x_lo, x_hi, y_lo, y_hi
 
 
+def nice_ticks(lo: float, hi: float, count: int = TICKS) -> list[float]:
+    """Round tick values inside ``[lo, hi]``, about ``count`` of them: the spacing is the
+    smallest of 1, 2, 2.5, 5 or 10 times a power of ten that is at least ``(hi - lo) / (count - 1)``."""
+    raw = (hi - lo) / (count - 1)
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    first = math.ceil(lo / step - 1e-9)
+    last = math.floor(hi / step + 1e-9)
+    return [round(k * step, 12) for k in range(first, last + 1)]
+
+
 def _fmt(v: float) -> str:
-    return f"{v:.4g}"
+    return f"{v:.6g}"
 
 
 def polyline_paths(s: Series, lim: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> str:
@@ -77,7 +89,7 @@ def polyline_paths(s: Series, lim: tuple[float, float, float, float], box: tuple
 
 
 def line_chart(title: str, series: Sequence[Series], x_label: str = "step") -> str:
-    """An ``<svg>`` element: axes with ``TICKS`` ticks each, one path per series, a legend
+    """An ``<svg>`` element: axes with about ``TICKS`` round ticks each (``nice_ticks``), one path per series, a legend
     under the plot. A series with a single finite point is drawn as a dot."""
     lim = limits(series)
     x_lo, x_hi, y_lo, y_hi = lim
@@ -87,15 +99,14 @@ def line_chart(title: str, series: Sequence[Series], x_label: str = "step") -> s
            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{esc(title)}">',
            f'<text x="{WIDTH / 2:.0f}" y="18" text-anchor="middle" font-size="14">{esc(title)}</text>',
            f'<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="none" stroke="#999"/>']
-    for i in range(TICKS):
-        f = i / (TICKS - 1)
-        px, py = left + f * width, top + height - f * height
-        out.append(f'<line x1="{px:.2f}" y1="{top}" x2="{px:.2f}" y2="{top + height}" stroke="#eee"/>')
-        out.append(f'<line x1="{left}" y1="{py:.2f}" x2="{left + width}" y2="{py:.2f}" stroke="#eee"/>')
-        out.append(f'<text x="{px:.2f}" y="{top + height + 14}" text-anchor="middle" font-size="10">'
-                   f"{_fmt(x_lo + f * (x_hi - x_lo))}</text>")
-        out.append(f'<text x="{left - 4}" y="{py + 3:.2f}" text-anchor="end" font-size="10">'
-                   f"{_fmt(y_lo + f * (y_hi - y_lo))}</text>")
+    for x in nice_ticks(x_lo, x_hi):
+        px = left + (x - x_lo) / (x_hi - x_lo) * width
+        out.append(f'<line x1="{px:.2f}" y1="{top}" x2="{px:.2f}" y2="{top + height}" stroke="#eee"/>'
+                   f'<text x="{px:.2f}" y="{top + height + 14}" text-anchor="middle" font-size="10">{_fmt(x)}</text>')
+    for y in nice_ticks(y_lo, y_hi):
+        py = top + (y_hi - y) / (y_hi - y_lo) * height
+        out.append(f'<line x1="{left}" y1="{py:.2f}" x2="{left + width}" y2="{py:.2f}" stroke="#eee"/>'
+                   f'<text x="{left - 4}" y="{py + 3:.2f}" text-anchor="end" font-size="10">{_fmt(y)}</text>')
     out.append(f'<text x="{left + width / 2:.0f}" y="{top + height + 28}" text-anchor="middle" '
                f'font-size="11">{esc(x_label)}</text>')
     for s in series:
