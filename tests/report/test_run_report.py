@@ -154,3 +154,21 @@ def test_translation_runs_name_their_rows_and_gifs_are_embedded(tmp_path, recipe
     gifs = page(run).images["videos"]
     gif = decode_image(gifs[0]["src"])
     assert gifs[0]["src"].startswith("data:image/gif") and gif.n_frames == 2
+
+
+def test_a_pix2pix_run_shows_its_rows_and_no_latent_interpolation(tmp_path, shared_data):
+    from gankit.presets import load_preset
+
+    cfg = load_preset("edges2mnist-pix2pix", [
+        "model.g_width=4", "model.d_width=4", "train.batch_size=8", "train.progress=false", "train.sample_every=1",
+        "train.checkpoint_every=0", "train.n_grid=4", "train.ema_bn_batches=1", "train.steps=2", "data.limit=32",
+        "data.download=false", f"data.path={shared_data}", f"train.out_dir={tmp_path}", "train.run_name=p2p"])
+    run = Path(train(cfg).run_dir)
+    assert main(["report", str(run)]) == 0
+    text = (run / "report.html").read_text()
+    parsed = parse_page(text)
+    assert "rows of fixed inputs: input | output | target" in text and "interpolation" not in parsed.images
+    frames = [a for a in parsed.images["samples"] if "frame" in (a.get("class") or "")]
+    assert [int(a["data-step"]) for a in frames] == [1, 2]
+    grid = decode_image(frames[-1]["src"])  # 3 rows (input, output, target) of 4 28x28 pairs, enlarged 2 times
+    assert grid.size == (2 * (4 * (28 + 2) + 2), 2 * (3 * (28 + 2) + 2))
