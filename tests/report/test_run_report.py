@@ -172,3 +172,15 @@ def test_a_pix2pix_run_shows_its_rows_and_no_latent_interpolation(tmp_path, shar
     assert [int(a["data-step"]) for a in frames] == [1, 2]
     grid = decode_image(frames[-1]["src"])  # 3 rows (input, output, target) of 4 28x28 pairs, enlarged 2 times
     assert grid.size == (2 * (4 * (28 + 2) + 2), 2 * (3 * (28 + 2) + 2))
+
+
+def test_a_long_run_puts_sixty_evenly_spaced_grids_on_the_slider(tmp_path):
+    run = fake_run(tmp_path / "run", "gan")
+    for step in range(10, 701, 10):  # 70 grids besides the one at step 1
+        Image.new("L", (4, 4), step % 256).save(run / "samples" / f"step_{step:06d}.png")
+    assert main(["report", str(run)]) == 0
+    steps = [int(a["data-step"]) for a in page(run).images["samples"] if "frame" in (a.get("class") or "")]
+    everything = [1, *range(10, 701, 10)]
+    # 60 of the 71 grids: positions round(k * 70 / 59), k = 0 .. 59, so the first and the last step are kept
+    assert steps == [everything[round(k * 70 / 59)] for k in range(60)]
+    assert steps[0] == 1 and steps[-1] == 700 and steps == sorted(set(steps))
