@@ -64,6 +64,7 @@ class RunFiles:
 
     @property
     def is_2d(self) -> bool:
+        """A toy run: its training drew a 2-D density plot."""
         return self.density is not None
 
 

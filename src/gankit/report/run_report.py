@@ -22,6 +22,7 @@ REPORT_NAME = "report.html"
 
 
 def _samples_section(run: RunFiles) -> str:
+    """The grids over training on a slider beside the final samples (a translation run's rows named)."""
     parts = []
     rows = run.translation_rows
     if rows:
@@ -45,9 +46,9 @@ def _metrics_section(run: RunFiles) -> str:
 
 
 def _toy_section(run: RunFiles) -> str:
-    if not run.is_2d:
+    if run.density is None:
         return ""
-    figs = [figure(image_uri(run.density), "density of generated samples over the true modes")]  # type: ignore[arg-type]
+    figs = [figure(image_uri(run.density), "density of generated samples over the true modes")]
     if run.final is not None:
         figs.append(figure(image_uri(run.final), "generated samples and the true modes"))
     return section("2-D density and modes", "".join(figs), "toy")
