@@ -38,6 +38,8 @@ examples:
   gankit eval --real mnist --fake samples.npz --metrics fid --metric-opt fid.allow_singular=true
   gankit translate runs/PIX2PIX-RUN --input fashion-edges --n 64 --out translated/   # + rows.png
   gankit eval runs/PIX2PIX-RUN --metrics psnr,ssim,l1,class_acc --n 1000   # paired test inputs
+  gankit report runs/RUN                          # RUN/report.html: grids, curves, metrics, config
+  gankit compare runs/RUN1 runs/RUN2 --out compare.html   # config diff, metrics, shared curves
   gankit presets
 """
 
@@ -196,6 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (default: the run's data.path)")
     p.add_argument("--no-ema", action="store_true")
     p.add_argument("--device", default="cpu")
+
+    p = add("report", "write a self-contained HTML page about a run: sample grids over time, curves, metrics, config")
+    p.add_argument("run_dir")
+    p.add_argument("--out", default=None, help="output .html (default RUN_DIR/report.html)")
+    p.add_argument("--no-interpolation", action="store_true", help="skip the interpolation strip (it loads the "
+                   "checkpoint)")
+
+    p = add("compare", "write one HTML page comparing runs: config differences, metrics, curves on shared axes")
+    p.add_argument("run_dirs", nargs="+", metavar="run_dir")
+    p.add_argument("--out", required=True, help="output .html")
 
     add("presets", "list the presets with a one-line description")
     add("datasets", "list the registered datasets")
@@ -451,6 +463,20 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from gankit.report import write_run_report
+
+    print(write_run_report(args.run_dir, args.out, interpolation=not args.no_interpolation))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from gankit.report import write_comparison
+
+    print(write_comparison(args.run_dirs, args.out))
+    return 0
+
+
 def _cmd_presets(args: argparse.Namespace) -> int:
     from gankit.presets import DEFAULT_PRESET, describe_presets
 
@@ -483,6 +509,8 @@ COMMANDS = {
     "classifier": _cmd_classifier,
     "eval": _cmd_eval,
     "translate": _cmd_translate,
+    "report": _cmd_report,
+    "compare": _cmd_compare,
     "presets": _cmd_presets,
     "datasets": _cmd_datasets,
 }
