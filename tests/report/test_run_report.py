@@ -156,13 +156,13 @@ def test_translation_runs_name_their_rows_and_gifs_are_embedded(tmp_path, recipe
     assert gifs[0]["src"].startswith("data:image/gif") and gif.n_frames == 2
 
 
-def test_a_pix2pix_run_shows_its_rows_and_no_latent_interpolation(tmp_path, shared_data):
+def test_a_pix2pix_run_shows_its_rows_and_no_latent_interpolation(tmp_path, real_data):
     from gankit.presets import load_preset
 
     cfg = load_preset("edges2mnist-pix2pix", [
         "model.g_width=4", "model.d_width=4", "train.batch_size=8", "train.progress=false", "train.sample_every=1",
         "train.checkpoint_every=0", "train.n_grid=4", "train.ema_bn_batches=1", "train.steps=2", "data.limit=32",
-        "data.download=false", f"data.path={shared_data}", f"train.out_dir={tmp_path}", "train.run_name=p2p"])
+        "data.download=false", f"data.path={real_data}", f"train.out_dir={tmp_path}", "train.run_name=p2p"])
     run = Path(train(cfg).run_dir)
     assert main(["report", str(run)]) == 0
     text = (run / "report.html").read_text()
