@@ -17,6 +17,13 @@ class Capabilities:
     generator inputs."""
 
     supports_rejection_sampling: ClassVar[bool] = False  # one real/fake D whose logits DRS can calibrate
+    # trains on several processes exactly as on one (every random draw over a batch made at the global size)
+    data_parallel: ClassVar[bool] = False
+
+    def data_parallel_refusals(self, local_batch: int) -> list[str]:
+        """Why this configuration of a ``data_parallel`` recipe cannot be split into shares of
+        ``local_batch`` rows (a batch-wide statistic, state learnt from one share); empty when it can."""
+        return []
 
     @property
     def categorical_code(self) -> int:
