@@ -213,12 +213,13 @@ class GANRecipe(TwoPlayerRecipe):
     supports_rejection_sampling = True
     data_parallel = True
 
-    def data_parallel_refusals(self, local_batch: int) -> list[str]:
+    @classmethod
+    def data_parallel_refusals(cls, cfg: ExperimentConfig, local_batch: int) -> list[str]:
         """What a share of ``local_batch`` rows cannot compute as the whole batch would: a pack
         split across ranks, batch-wide statistics (RaGAN's mean logits, feature matching's mean
         features, a minibatch layer in D), state learnt from one share (LeCam's anchors, ADA's
         ``p``) and augmentations drawn per rank."""
-        rc, out = self.rc, []
+        rc, out = cfg.recipe, []
         if local_batch % rc.pack:
             out.append(f"each rank's share of {local_batch} rows must be divisible by recipe.pack={rc.pack}")
         if rc.loss == "ragan":
@@ -229,8 +230,8 @@ class GANRecipe(TwoPlayerRecipe):
             out.append("recipe.lecam_weight > 0 keeps anchors of one rank's logits")
         if rc.augment != "none":
             out.append(f"recipe.augment={rc.augment} draws its augmentations per rank")
-        if getattr(self.cfg.model, "d_minibatch", "none") != "none":
-            out.append(f"model.d_minibatch={self.cfg.model.d_minibatch} is a statistic of the whole batch")
+        if getattr(cfg.model, "d_minibatch", "none") != "none":
+            out.append(f"model.d_minibatch={cfg.model.d_minibatch} is a statistic of the whole batch")
         return out
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:

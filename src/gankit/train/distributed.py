@@ -172,7 +172,7 @@ def broadcast_object(obj: Any, world: World) -> Any:
 # a state updated from one rank's share, so a sharded run would silently differ from one process
 def check_data_parallel(cfg: Any, recipe: Any, world: World) -> None:
     """Refuse (``ConfigError``) a run that ``world.size`` processes cannot train as one process
-    with the same global batch would."""
+    with the same global batch would; ``recipe`` is the recipe or its class (nothing is built)."""
     if not world.parallel:
         return
     size, batch = world.size, cfg.train.batch_size
@@ -183,5 +183,5 @@ def check_data_parallel(cfg: Any, recipe: Any, world: World) -> None:
         )
     if not getattr(recipe, "data_parallel", False):
         raise ConfigError(f"recipe {cfg.recipe.name} does not train on several processes yet (recipe gan does)")
-    for why in recipe.data_parallel_refusals(batch // size):
+    for why in recipe.data_parallel_refusals(cfg, batch // size):
         raise ConfigError(f"{why}; it cannot train on {size} processes")
