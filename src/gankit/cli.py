@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from typing import NoReturn, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from gankit.errors import ConfigError, GankitError
 
@@ -189,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the real-feature cache")
     p.add_argument("--out", default=None, help="also write the results to this JSON file (merged like metrics.json)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="generate and extract features on N processes of this machine (torchrun)")
 
     p = add("translate", "apply a trained image-to-image run (pix2pix, pan, cyclegan) to a folder or dataset")
     p.add_argument("run_dir")
@@ -435,12 +437,26 @@ def _cmd_classifier(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from gankit.metrics.evaluate import parse_metric_options
-    from gankit.metrics.report import METRICS_FILE, format_table, one_line_warnings, write_metrics_json
     from gankit.runs.samples import evaluate
 
     if (args.run_dir is None) == (args.fake is None):
         raise ConfigError("give either RUN_DIR or --fake (a folder, .npz file or dataset), not both")
+    if args.nproc is not None:
+        return _on_processes(args, None)
+    from gankit.train import distributed
+
+    world = distributed.start(args.device)  # under torchrun: each rank generates and extracts its share
+    try:
+        return _evaluate_and_report(args, evaluate, world.writes)
+    finally:
+        distributed.stop()
+
+
+def _evaluate_and_report(args: argparse.Namespace, evaluate: Callable[..., Any], writes: bool) -> int:
+    """Evaluate; rank 0 (or the only process) prints the table and writes the JSON files."""
+    from gankit.metrics.evaluate import parse_metric_options
+    from gankit.metrics.report import METRICS_FILE, format_table, one_line_warnings, write_metrics_json
+
     with one_line_warnings():
         result = evaluate(
             args.real,
@@ -460,6 +476,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             options=parse_metric_options(args.metric_opt),
             cache=not args.no_cache,
         )
+        if not writes:  # another rank of several processes: rank 0 reports
+            return 0
         print(format_table(result))
         targets = ([os.path.join(args.run_dir, METRICS_FILE)] if args.run_dir else []) + (
             [args.out] if args.out else []

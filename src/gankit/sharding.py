@@ -53,3 +53,30 @@ def global_std(x: torch.Tensor) -> torch.Tensor:
     count, total, squares = moments.unbind()
     mean = total / count
     return (squares / count - mean.square()).clamp_min(0).sqrt().to(dtype)
+
+
+def share_of(n: int) -> slice:
+    """This process's contiguous rows of ``n`` rows split as evenly as possible over the ``W``
+    processes (the first ``n mod W`` shares one row longer); all of them in one process."""
+    base, extra = divmod(n, _SIZE)
+    start = _RANK * base + min(_RANK, extra)
+    return slice(start, start + base + (_RANK < extra))
+
+
+def gather_shares(x: torch.Tensor) -> torch.Tensor:
+    """Every process's rows (its ``share_of`` a whole, ``(n_r, ...)``) concatenated in rank order:
+    the whole on every process (``x`` itself in one process)."""
+    if _SIZE == 1:
+        return x
+    import torch.distributed as dist
+
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else x.device
+    local = x.to(device).contiguous()
+    sizes = [torch.zeros(1, dtype=torch.long, device=device) for _ in range(_SIZE)]
+    dist.all_gather(sizes, torch.tensor([local.shape[0]], device=device))
+    counts = [int(s) for s in sizes]
+    padded = local.new_zeros((max(counts), *local.shape[1:]))
+    padded[: local.shape[0]] = local
+    parts = [torch.empty_like(padded) for _ in range(_SIZE)]
+    dist.all_gather(parts, padded)
+    return torch.cat([p[:c] for p, c in zip(parts, counts)]).to(x.device)

@@ -142,23 +142,6 @@ def any_rank(flag: bool, world: World) -> bool:
     return bool(t.item())
 
 
-def gather_rows(x: torch.Tensor, world: World) -> torch.Tensor:
-    """Every rank's ``x`` (rows of a sharded tensor, ``(n_r, ...)``) concatenated in rank order; the
-    shares may differ in size."""
-    if not world.parallel:
-        return x
-    device = _collective_device()
-    x = x.to(device)
-    sizes = [torch.zeros(1, dtype=torch.long, device=device) for _ in range(world.size)]
-    dist.all_gather(sizes, torch.tensor([x.shape[0]], device=device))
-    counts = [int(s) for s in sizes]
-    padded = x.new_zeros((max(counts), *x.shape[1:]))
-    padded[: x.shape[0]] = x
-    parts = [torch.empty_like(padded) for _ in range(world.size)]
-    dist.all_gather(parts, padded.contiguous())
-    return torch.cat([p[:n] for p, n in zip(parts, counts)])
-
-
 def broadcast_object(obj: Any, world: World) -> Any:
     """Rank 0's ``obj`` on every rank."""
     if not world.parallel:
