@@ -27,10 +27,11 @@ def _rank_main(rank: int, n: int, port: int, fn: Callable[..., Any], args: tuple
         raise SystemExit(1) from None
 
 
-def launch(n: int, fn: Callable[..., Any], *args: Any, timeout: float = 300) -> None:
-    """Run ``fn(*args)`` in ``n`` forked ranks and wait for all; a failing or hanging rank fails the
-    caller with its traceback."""
-    ctx = multiprocessing.get_context("fork")
+def launch(n: int, fn: Callable[..., Any], *args: Any, timeout: float = 300, method: str = "fork") -> None:
+    """Run ``fn(*args)`` in ``n`` ranks and wait for all; a failing or hanging rank fails the caller
+    with its traceback. ``method="spawn"`` (``fn`` importable) where the parent may hold CUDA state,
+    which a forked child cannot use."""
+    ctx = multiprocessing.get_context(method)
     errors = ctx.SimpleQueue()
     port = free_port()
     procs = [ctx.Process(target=_rank_main, args=(r, n, port, fn, args, errors)) for r in range(n)]
