@@ -54,6 +54,9 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
         self._check_input_dim(x)
         from torch.distributed.nn.functional import all_reduce
 
+        if x.dtype in (torch.float16, torch.bfloat16):  # statistics in float32, as autocast runs batch_norm
+            x = x.float()
+
         dims = [d for d in range(x.dim()) if d != 1]
         shape = [1, -1] + [1] * (x.dim() - 2)
         count = all_reduce(x.new_tensor(float(x.numel() // x.shape[1])))
