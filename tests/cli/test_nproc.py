@@ -59,3 +59,14 @@ def test_a_config_that_processes_cannot_share_is_one_line_and_exit_2(tmp_path, c
     assert main(["train", "--preset", "mnist-vae", "--nproc", "2", "--out", str(tmp_path)]) == 2
     assert "does not train on several processes" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_resume_on_processes_checks_the_runs_config_first(tmp_path, capsys):
+    assert main(["train", "--preset", "ring-gan", "--out", str(tmp_path), "train.run_name=r", *RUN,
+                 "train.batch_size=33", "train.steps=1"]) == 0
+    capsys.readouterr()
+    before = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert main(["resume", str(tmp_path / "r"), "train.steps=2", "--nproc", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "train.batch_size=33 must be divisible by the number of processes (2)" in err
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == before

@@ -79,14 +79,23 @@ def start(device: str) -> World:
     if device.startswith("cuda") and torch.cuda.is_available():
         torch.cuda.set_device(world.local_rank)
     dist.init_process_group(backend_for(device))
+    global _JOINED
+    _JOINED = True
     return world
 
 
+_JOINED = False  # whether start() created the process group (stop() leaves a caller's own group alone)
+
+
 def stop() -> None:
-    """Leave the process group (if any) and return to one-process sharding."""
-    if dist.is_available() and dist.is_initialized():
+    """Leave the process group ``start`` joined (a group the caller created stays) and return to
+    one-process sharding when no group is left."""
+    global _JOINED
+    if _JOINED and dist.is_initialized():
         dist.destroy_process_group()
-    set_shard(0, 1)
+    _JOINED = False
+    if not dist.is_initialized():
+        set_shard(0, 1)
 
 
 def current_world() -> World:
