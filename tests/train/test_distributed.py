@@ -74,8 +74,15 @@ def assert_trained(state: dict[str, torch.Tensor], initial: dict[str, torch.Tens
     assert len(moved) > len([k for k in initial if k.startswith("modules/")]) // 3
 
 
-def test_gradient_penalty_and_n_critic_on_two_ranks_equal_one_process(tmp_path):
-    steps = ["train.steps=4"]
+# the other penalties and every random draw over a batch: R1 and R2, DRAGAN (its perturbation scale is the
+# std of the whole batch), instance noise and random label smoothing
+OTHER_PENALTIES = ["recipe.loss=ns", "recipe.gp_weight=0", "recipe.r1_gamma=1", "recipe.r2_gamma=1",
+                   "recipe.dragan_weight=1", "recipe.instance_noise=0.05", "recipe.label_smoothing=random"]
+
+
+@pytest.mark.parametrize("variant", [[], OTHER_PENALTIES], ids=["wgan-gp", "r1-r2-dragan-noise"])
+def test_gradient_penalty_and_n_critic_on_two_ranks_equal_one_process(tmp_path, variant):
+    steps = ["train.steps=4", *variant]
     want = one_process("ring-gan", tmp_path / "one", [*GP_RING, *steps])
     initial = module_tensors("modules", Trainer(load_preset("ring-gan", GP_RING), str(tmp_path)).recipe.modules)
     got = ranks(2, "ring-gan", tmp_path / "two", [*GP_RING, *steps])
