@@ -280,7 +280,8 @@ class Trainer:
                         emit("sample", self)
                     if distributed.any_rank(stop.requested, self.world):
                         completed = False
-                        bar.write(f"stopping at step {self.step} (signal {stop.signum}); checkpoint written")
+                        why = f"signal {stop.signum}" if stop.requested else "a signal to another rank"
+                        bar.write(f"stopping at step {self.step} ({why}); checkpoint written")
                         break
                     if tc.checkpoint_every and self.step % tc.checkpoint_every == 0 and self.step < tc.steps:
                         self.save_checkpoint()
