@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from typing import NoReturn, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from gankit.errors import ConfigError, GankitError
 
@@ -22,6 +22,8 @@ examples:
   gankit train --preset mnist-dcgan --data-dir ../shared/data train.device=cuda
   gankit train --preset mnist-wgan-gp --dry-run  # print the resolved config and exit
   gankit resume runs/ring-gan-20261123-101500 train.steps=4000
+  gankit train --preset mnist-dcgan --data-dir ../shared/data --nproc 2   # 2 processes, same global batch
+  torchrun --nproc_per_node=2 -m gankit train --preset mnist-dcgan      # the same, torchrun's own flags
   gankit sample runs/RUN --n 64 --seed 1 --out samples.png   # EMA weights by default
   gankit sample runs/RUN --n 10000 --out samples.npz          # raw arrays for metrics
   gankit interpolate runs/RUN --steps 10 --rows 6 --slerp --out interp.png
@@ -73,11 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help="directory with MNIST-format data (same as data.path=DIR)")
     p.add_argument("--out", default=None, help="parent directory of the run (same as train.out_dir=DIR)")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config as JSON and exit")
+    p.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="train on N processes of this machine (torchrun; train.batch_size stays the global batch)")
     p.add_argument("overrides", nargs="*", metavar="section.key=value")
 
     p = add("resume", "continue a run from its checkpoint, exactly")
     p.add_argument("run_dir")
     p.add_argument("overrides", nargs="*", metavar="train.key=value", help="e.g. train.steps=4000")
+    p.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="continue on N processes of this machine (any N: checkpoints do not depend on it)")
 
     p = add("sample", "draw samples from a trained run or an exported model (PNG grid/scatter, or .npz arrays)")
     p.add_argument("run_dir")
@@ -185,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the real-feature cache")
     p.add_argument("--out", default=None, help="also write the results to this JSON file (merged like metrics.json)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="generate and extract features on N processes of this machine (torchrun)")
 
     p = add("translate", "apply a trained image-to-image run (pix2pix, pan, cyclegan) to a folder or dataset")
     p.add_argument("run_dir")
@@ -229,19 +237,45 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(json.dumps(to_dict(cfg), indent=2))
         return 0
+    if args.nproc is not None:
+        return _on_processes(args, cfg)
     with one_line_warnings():
         result = train(cfg)
-    print(f"run directory: {result.run_dir} ({result.steps} steps{'' if result.completed else ', stopped early'})")
+    _report_run(result)
     return 0 if result.completed else 130
+
+
+def _on_processes(args: argparse.Namespace, cfg: object) -> int:
+    """``--nproc N``: check the config here, then the same command on N processes (N = 1: here)."""
+    from gankit.runs.launch import check_nproc, run_on_processes
+
+    check_nproc(args.nproc, cfg)
+    if args.nproc == 1:
+        return COMMANDS[args.command](argparse.Namespace(**{**vars(args), "nproc": None}))
+    return run_on_processes(args.nproc, args.argv)
+
+
+def _report_run(result: object) -> None:
+    """The run's directory, printed once (by rank 0 of several processes)."""
+    from gankit.train.distributed import world_from_env
+
+    if world_from_env().writes:
+        print(f"run directory: {result.run_dir} ({result.steps} steps{'' if result.completed else ', stopped early'})")
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
     from gankit.metrics.report import one_line_warnings
     from gankit.runs import resume
 
+    if args.nproc is not None:
+        from gankit.config import apply_overrides
+        from gankit.experiment import config_from_dict
+        from gankit.runs.files import read_config
+
+        return _on_processes(args, config_from_dict(apply_overrides(read_config(args.run_dir), list(args.overrides))))
     with one_line_warnings():
         result = resume(args.run_dir, list(args.overrides))
-    print(f"run directory: {result.run_dir} ({result.steps} steps{'' if result.completed else ', stopped early'})")
+    _report_run(result)
     return 0 if result.completed else 130
 
 
@@ -415,12 +449,26 @@ def _cmd_classifier(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from gankit.metrics.evaluate import parse_metric_options
-    from gankit.metrics.report import METRICS_FILE, format_table, one_line_warnings, write_metrics_json
     from gankit.runs.samples import evaluate
 
     if (args.run_dir is None) == (args.fake is None):
         raise ConfigError("give either RUN_DIR or --fake (a folder, .npz file or dataset), not both")
+    if args.nproc is not None:
+        return _on_processes(args, None)
+    from gankit.train import distributed
+
+    world = distributed.start(args.device)  # under torchrun: each rank generates and extracts its share
+    try:
+        return _evaluate_and_report(args, evaluate, world.writes)
+    finally:
+        distributed.stop()
+
+
+def _evaluate_and_report(args: argparse.Namespace, evaluate: Callable[..., Any], writes: bool) -> int:
+    """Evaluate; rank 0 (or the only process) prints the table and writes the JSON files."""
+    from gankit.metrics.evaluate import parse_metric_options
+    from gankit.metrics.report import METRICS_FILE, format_table, one_line_warnings, write_metrics_json
+
     with one_line_warnings():
         result = evaluate(
             args.real,
@@ -440,6 +488,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             options=parse_metric_options(args.metric_opt),
             cache=not args.no_cache,
         )
+        if not writes:  # another rank of several processes: rank 0 reports
+            return 0
         print(format_table(result))
         targets = ([os.path.join(args.run_dir, METRICS_FILE)] if args.run_dir else []) + (
             [args.out] if args.out else []
@@ -529,6 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
         return int(exc.code or 0)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what --nproc starts again on N processes
     try:
         return COMMANDS[args.command](args)
     except GankitError as exc:

@@ -97,6 +97,7 @@ class TrainConfig:
     progress: bool = True  # show a progress bar
     tensorboard: bool = False  # also write every logged stat to RUN_DIR/tensorboard (needs tensorboard)
     threads: Literal["auto"] | int = "auto"  # torch intra-op threads: auto = 1 for small models, else allowed cores
+    sync_bn: bool = True  # on several processes: BatchNorm statistics over the global batch (false: each rank's share)
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch_size", "log_every", "n_grid"):

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from gankit.errors import ShapeError
+from gankit.sharding import draw_rows
 
 __all__ = ["clip_weights_", "gradient_penalty", "r1_penalty", "r2_penalty", "gamma_at"]
 
@@ -78,7 +79,8 @@ def gradient_penalty(
             f"got {tuple(real.shape)} and {tuple(fake.shape)}"
         )
     n = real.shape[0]
-    eps = torch.rand(n, generator=generator, dtype=real.dtype, device=real.device)  # (N,)
+    # this process's rows of the global batch's draw (the plain draw in one process)
+    eps = draw_rows(lambda m: torch.rand(m, generator=generator, dtype=real.dtype, device=real.device), n)  # (N,)
     eps = eps.view(n, *([1] * (real.dim() - 1)))  # (N, 1, ..., 1)
     x_hat = (eps * real.detach() + (1.0 - eps) * fake.detach()).requires_grad_(True)  # like real
     grad = input_grad(critic, x_hat, c)  # like real

@@ -17,6 +17,7 @@ from torch import Tensor
 from gankit.errors import ShapeError
 from gankit.losses.checks import check_pair
 from gankit.losses.penalties import Critic, check_batch, input_grad
+from gankit.sharding import draw_rows, global_std
 
 __all__ = [
     "dragan_perturb",
@@ -58,13 +59,15 @@ def dragan_perturb(
         raise ValueError(f"scale must be >= 0, got {scale}")
     x = real.detach()
     if noise == "gaussian":
-        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)  # like x
+        eps = draw_rows(lambda m: torch.randn((m, *x.shape[1:]), generator=generator, dtype=x.dtype,
+                                              device=x.device), x.shape[0])  # like x
         return x + scale * eps
     if noise != "uniform":
         raise ValueError(f"unknown DRAGAN noise {noise!r} (known: uniform, gaussian)")
-    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)  # like x
-    x_p = x + scale * x.std(unbiased=False) * u  # like x
-    alpha = torch.rand(x.shape[0], generator=generator, dtype=x.dtype, device=x.device)  # (N,)
+    u = draw_rows(lambda m: torch.rand((m, *x.shape[1:]), generator=generator, dtype=x.dtype, device=x.device),
+                  x.shape[0])  # like x
+    x_p = x + scale * global_std(x) * u  # like x
+    alpha = draw_rows(lambda m: torch.rand(m, generator=generator, dtype=x.dtype, device=x.device), x.shape[0])  # (N,)
     alpha = alpha.view(-1, *([1] * (x.dim() - 1)))  # (N, 1, ..., 1)
     return x + alpha * (x_p - x)
 
@@ -144,7 +147,7 @@ def random_real_targets(
     drawn **per sample**: ``(n,)``."""
     if not 0.0 <= low <= high <= 1.0:
         raise ValueError(f"need 0 <= low <= high <= 1, got low={low}, high={high}")
-    u = torch.rand(n, generator=generator, dtype=dtype, device=device)  # (n,)
+    u = draw_rows(lambda m: torch.rand(m, generator=generator, dtype=dtype, device=device), n)  # (n,)
     return low + (high - low) * u
 
 
@@ -199,5 +202,6 @@ def add_instance_noise(x: Tensor, sigma: float, *, generator: Optional[torch.Gen
         raise ValueError(f"sigma must be >= 0, got {sigma}")
     if sigma == 0:
         return x
-    eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)  # like x
+    eps = draw_rows(lambda m: torch.randn((m, *x.shape[1:]), generator=generator, dtype=x.dtype, device=x.device),
+                    x.shape[0])  # like x
     return x + sigma * eps

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
 import numpy as np
+import torch
 
 from gankit.config import DataConfig
 from gankit.data import DATASETS
@@ -25,6 +26,7 @@ from gankit.metrics.extractors import (
     default_extractor,
 )
 from gankit.metrics.sources import SampleSet, load_samples, samples_from_dataset
+from gankit.sharding import gather_shares, share_of
 
 
 class EvalContext:
@@ -154,12 +156,15 @@ class EvalContext:
     # -------------------------------------------------------------- features
 
     def _extract(self, samples: SampleSet, what: str, with_probs: bool) -> dict[str, np.ndarray]:
+        """Features (and probabilities) of ``samples``; under several processes each extracts its
+        share of the rows and every process gets all of them back, in order."""
         ext = self.extractor()
         ext.check_input(samples.x, what)
+        x = samples.x[share_of(len(samples.x))]  # all rows in one process
         if with_probs and ext.has_probabilities():
-            f, p = ext.features_and_probabilities(samples.x)  # (N, F), (N, K)
-            return {FEATURES: f, PROBS: p}
-        return {FEATURES: ext.features(samples.x)}  # (N, F)
+            f, p = ext.features_and_probabilities(x)  # (N, F), (N, K)
+            return {FEATURES: _gathered(f), PROBS: _gathered(p)}
+        return {FEATURES: _gathered(ext.features(x))}  # (N, F)
 
     def real_arrays(self, want_probs: bool = False) -> dict[str, np.ndarray]:
         """Features (and probabilities) of the real samples, through the cache."""
@@ -190,3 +195,8 @@ class EvalContext:
         with self.stage("features_fake"):
             self._fake_arrays = self._extract(self.fake(), "the generated samples", want_probs)
         return self._fake_arrays
+
+
+def _gathered(share: np.ndarray) -> np.ndarray:
+    """Every process's rows of a sharded feature array, in rank order (``share`` in one process)."""
+    return gather_shares(torch.from_numpy(np.ascontiguousarray(share))).numpy()

@@ -12,6 +12,7 @@ from torch.nn.utils.parametrizations import spectral_norm, weight_norm
 
 from gankit.errors import ShapeError
 from gankit.nets.init import WEIGHTED_LAYERS
+from gankit.sharding import draw_rows
 
 __all__ = ["GaussianNoise", "MinibatchDiscrimination", "MinibatchStdDev", "spectral_norm_all", "weight_norm_all"]
 
@@ -161,7 +162,9 @@ class GaussianNoise(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.std == 0:
             return x
-        return x + self.std * torch.randn_like(x)
+        # this process's rows of the global batch's noise (all of it in one process)
+        noise = draw_rows(lambda m: torch.randn((m, *x.shape[1:]), dtype=x.dtype, device=x.device), x.shape[0])
+        return x + self.std * noise
 
     def extra_repr(self) -> str:
         return f"std={self.std}"

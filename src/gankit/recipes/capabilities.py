@@ -4,7 +4,7 @@ its class (only ``recipes/`` knows a paper). Each default says "not this recipe"
 
 from __future__ import annotations
 
-from typing import ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -17,6 +17,14 @@ class Capabilities:
     generator inputs."""
 
     supports_rejection_sampling: ClassVar[bool] = False  # one real/fake D whose logits DRS can calibrate
+    # trains on several processes exactly as on one (every random draw over a batch made at the global size)
+    data_parallel: ClassVar[bool] = False
+
+    @classmethod
+    def data_parallel_refusals(cls, cfg: Any, local_batch: int) -> list[str]:
+        """Why config ``cfg`` of a ``data_parallel`` recipe cannot be split into shares of
+        ``local_batch`` rows (a batch-wide statistic, state learnt from one share); empty when it can."""
+        return []
 
     @property
     def categorical_code(self) -> int:

@@ -43,6 +43,7 @@ from gankit.nets import DOutput, NetSpec, build_networks
 from gankit.nets.base import pack_samples
 from gankit.nets.conditioning import conditional_classes
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
+from gankit.sharding import draw_rows
 from gankit.train.loader import Batch
 from gankit.train.phases import Phase
 
@@ -89,7 +90,8 @@ class TwoPlayerRecipe(Recipe):
         }
 
     def _new_fake(self, batch: Batch, c: torch.Tensor | None) -> torch.Tensor:
-        z = torch.randn(batch.x.shape[0], self.z_dim, device=batch.x.device)  # (B, z_dim)
+        # this process's rows of the global batch's latents (all of them in one process)
+        z = draw_rows(lambda n: torch.randn(n, self.z_dim, device=batch.x.device), batch.x.shape[0])  # (B, z_dim)
         return self.modules["G"](z, c)  # (B, *sample_shape)
 
     def accumulate_gradients(self, phase: str, batch: Batch, ctx: StepContext) -> None:
@@ -209,6 +211,28 @@ class GANRecipe(TwoPlayerRecipe):
 
     config_class = GANConfig
     supports_rejection_sampling = True
+    data_parallel = True
+
+    @classmethod
+    def data_parallel_refusals(cls, cfg: ExperimentConfig, local_batch: int) -> list[str]:
+        """What a share of ``local_batch`` rows cannot compute as the whole batch would: a pack
+        split across ranks, batch-wide statistics (RaGAN's mean logits, feature matching's mean
+        features, a minibatch layer in D), state learnt from one share (LeCam's anchors, ADA's
+        ``p``) and augmentations drawn per rank."""
+        rc, out = cfg.recipe, []
+        if local_batch % rc.pack:
+            out.append(f"each rank's share of {local_batch} rows must be divisible by recipe.pack={rc.pack}")
+        if rc.loss == "ragan":
+            out.append("recipe.loss=ragan compares each logit with the batch's mean logit")
+        if rc.fm_weight > 0:
+            out.append("recipe.fm_weight > 0 matches the batch's mean features")
+        if rc.lecam_weight > 0:
+            out.append("recipe.lecam_weight > 0 keeps anchors of one rank's logits")
+        if rc.augment != "none":
+            out.append(f"recipe.augment={rc.augment} draws its augmentations per rank")
+        if getattr(cfg.model, "d_minibatch", "none") != "none":
+            out.append(f"model.d_minibatch={cfg.model.d_minibatch} is a statistic of the whole batch")
+        return out
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)

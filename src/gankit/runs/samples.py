@@ -33,6 +33,7 @@ from gankit.metrics.sources import DEFAULT_SPLIT, SampleSet
 from gankit.metrics.sources import load_samples as metrics_load_samples
 from gankit.runs.loaded import LoadedRun, load_run
 from gankit.runs.translation import translation_reference, translation_samples
+from gankit.sharding import gather_shares, share_of
 
 SAMPLE_BATCH = 1000  # generator batch when sampling a run (memory bound, not a result knob)
 RUN_FILES = ("config.json", "checkpoint.safetensors")
@@ -131,11 +132,12 @@ class RunSource:
         c = loaded.labels(n)  # (n,) or None
         nets = loaded.nets(self.use_ema)
         step = self.batch_size
-        chunks = [
-            loaded.recipe.sample(nets, z[i : i + step], None if c is None else c[i : i + step]).cpu()
-            for i in range(0, n, step)
-        ]
-        x = torch.cat(chunks)  # (n, *sample_shape)
+        share = share_of(n)  # under several processes each generates its rows of the same latents
+        chunks = []
+        for i in range(share.start, share.stop, step):
+            j = min(i + step, share.stop)
+            chunks.append(loaded.recipe.sample(nets, z[i:j], None if c is None else c[i:j]).cpu())
+        x = gather_shares(torch.cat(chunks))  # (n, *sample_shape)
         centres = loaded.data.get("mode_centres")
         identity = {
             "kind": "run",

@@ -19,6 +19,7 @@ from gankit.experiment import config_from_dict
 from gankit.runs.artifacts import RunArtifacts
 from gankit.runs.files import CONFIG_NAME, checkpoint_meta, read_config
 from gankit.train import checkpoint as ckpt
+from gankit.train import distributed
 from gankit.train.trainer import Trainer, write_json_atomic
 
 # what may change when a run is resumed: nothing that alters the maths of the run
@@ -49,6 +50,9 @@ def new_run_dir(cfg: ExperimentConfig) -> str:
 
 
 def _run(trainer: Trainer) -> RunResult:
+    if not trainer.world.writes:  # another rank of a several-process run: train, write nothing
+        completed = trainer.fit()
+        return RunResult(trainer.run_dir, trainer.step, completed)
     artifacts = RunArtifacts(trainer)
     completed = trainer.fit(on_event=artifacts.on_event)
     artifacts.finish(completed)
@@ -56,12 +60,18 @@ def _run(trainer: Trainer) -> RunResult:
 
 
 def train(cfg: ExperimentConfig, run_dir: str | None = None, dataset: Dataset | None = None) -> RunResult:
-    """Train ``cfg`` into a new run directory (``train.out_dir/train.run_name``)."""
-    run_dir = run_dir or new_run_dir(cfg)
-    trainer = Trainer(cfg, run_dir, dataset)  # validates everything before writing anything
-    os.makedirs(run_dir, exist_ok=True)
-    write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
-    return _run(trainer)
+    """Train ``cfg`` into a new run directory (``train.out_dir/train.run_name``). Under ``torchrun``
+    every process trains its share and rank 0 writes the run (docs/distributed.md)."""
+    world = distributed.start(cfg.train.device)
+    try:
+        run_dir = distributed.broadcast_object(run_dir or (new_run_dir(cfg) if world.writes else None), world)
+        trainer = Trainer(cfg, run_dir, dataset)  # validates everything before writing anything
+        if world.writes:
+            os.makedirs(run_dir, exist_ok=True)
+            write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
+        return _run(trainer)
+    finally:
+        distributed.stop()
 
 
 def resume(run_dir: str, overrides: list[str] | None = None, dataset: Dataset | None = None) -> RunResult:
@@ -87,12 +97,18 @@ def resume(run_dir: str, overrides: list[str] | None = None, dataset: Dataset | 
             f"{run_dir} is already at step {meta['step']}; train.steps={cfg.train.steps} would train nothing "
             f"(give train.steps > {meta['step']})"
         )
-    trainer = Trainer(cfg, run_dir, dataset)  # applies train.threads
-    _warn_thread_change(meta["rng"], path)
-    trainer.load_checkpoint()
-    remove_stale_temp_files(run_dir)
-    write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
-    return _run(trainer)
+    world = distributed.start(cfg.train.device)
+    try:
+        trainer = Trainer(cfg, run_dir, dataset)  # applies train.threads
+        _warn_thread_change(meta["rng"], path)
+        trainer.load_checkpoint()  # every rank reads the checkpoint, at whatever world size it was written
+        distributed.broadcast_object(None, world)  # no rank writes before every rank has read it
+        if world.writes:
+            remove_stale_temp_files(run_dir)
+            write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
+        return _run(trainer)
+    finally:
+        distributed.stop()
 
 
 def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:

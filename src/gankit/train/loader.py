@@ -97,13 +97,23 @@ class EpochLoader:
     ``seed * 1_000_003 + e`` for the primary group (so one-group runs replay older ones bit
     for bit) and with that plus ``group_seed_offset(g)`` (mod 2**63) for the others. Lazy
     fields are rendered per batch, then moved to the device.
+
+    ``shard=(r, W)`` (data-parallel training): ``batch_size`` is the global batch and ``next()``
+    returns rows ``[r·B/W, (r+1)·B/W)`` of the global batch that one process would draw, so the
+    ``W`` shares of a step are exactly the one-process batch and the state does not depend on ``W``.
     """
 
     _EPOCH_STRIDE = 1_000_003  # decorrelates the per-epoch shuffles of nearby seeds
 
-    def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device) -> None:
+    def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device,
+                 shard: tuple[int, int] = (0, 1)) -> None:
         if batch_size < 1:
             raise ConfigError(f"train.batch_size must be >= 1, got {batch_size}")
+        rank, size = shard
+        if batch_size % size:
+            raise ConfigError(f"train.batch_size={batch_size} must be divisible by the number of processes ({size})")
+        self.share = batch_size // size
+        self.share_start = rank * self.share
         for g in dataset.groups:
             n = dataset.group_len(g)
             if n < batch_size:
@@ -143,7 +153,8 @@ class EpochLoader:
                 self.position[g] = 0
                 self._order[g] = self._permutation(g, self.epoch[g])
             start = self.position[g] * self.batch_size
-            idx = self._order[g][start : start + self.batch_size]  # (B,)
+            idx = self._order[g][start : start + self.batch_size]  # (B,) the global batch
+            idx = idx[self.share_start : self.share_start + self.share]  # (B/W,) this process's rows
             self.position[g] += 1
             for name, field in self.fields[g].items():
                 out[name] = take(field, idx).to(self.device)  # (B, ...)

@@ -12,7 +12,7 @@ import math
 import os
 import time
 from collections import defaultdict
-from typing import IO
+from typing import IO, Callable
 
 import torch
 
@@ -73,7 +73,12 @@ def repair_stats_file(path: str, step: int) -> int:
 
 
 class Reporter:
-    def __init__(self, path: str | None = None, tensorboard_dir: str | None = None) -> None:
+    """Accumulates reported values; ``combine`` (if given) maps each flushed record before it is
+    written (a several-process run averages it over ranks)."""
+
+    def __init__(self, path: str | None = None, tensorboard_dir: str | None = None,
+                 combine: Callable[[dict[str, float]], dict[str, float]] | None = None) -> None:
+        self._combine = combine
         self._sums: dict[str, list[torch.Tensor | float]] = defaultdict(list)
         self._fh: IO[str] | None = open(path, "a", encoding="utf-8") if path else None
         self._tb = None
@@ -94,6 +99,8 @@ class Reporter:
             tensors = [torch.as_tensor(v, dtype=torch.float32).cpu() for v in values]
             record[name] = float(torch.stack(tensors).float().mean())
         self._sums.clear()
+        if self._combine is not None:
+            record = self._combine(record)
         self.latest.update(record)
         line = {"step": step, "time": round(time.perf_counter() - self._start, 3)}
         line.update({k: (v if math.isfinite(v) else None) for k, v in sorted(record.items())})

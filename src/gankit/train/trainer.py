@@ -14,8 +14,10 @@ from gankit.atomic import atomic_write
 from gankit.config import ExperimentConfig, to_dict
 from gankit.data.base import Dataset, build_dataset
 from gankit.errors import CheckpointError, ConfigError
+from gankit.nets.sync_bn import convert_batchnorm, local_batch_statistics
 from gankit.recipes import RECIPES, DataInfo, Recipe, StepContext
 from gankit.train import checkpoint as ckpt
+from gankit.train import distributed
 from gankit.train.ema import EMA, recompute_batchnorm_stats
 from gankit.train.loader import EpochLoader
 from gankit.train.optim import build_optimizer, lr_factor
@@ -56,6 +58,7 @@ class Trainer:
         self.run_dir = run_dir
         tc = cfg.train
         self.device = resolve_device(tc.device)
+        self.world = distributed.current_world()  # one process unless torchrun started several
         if tc.tensorboard:
             tensorboard_writer_class()  # fail before anything is written
         seed_everything(tc.seed)
@@ -65,6 +68,10 @@ class Trainer:
             fields=self.dataset.field_specs(), meta=self.dataset.meta,
         )  # fmt: skip
         self.recipe: Recipe = RECIPES.get(cfg.recipe.name)(cfg, info)
+        distributed.check_data_parallel(cfg, self.recipe, self.world)
+        if self.world.parallel and tc.sync_bn:
+            for name in list(self.recipe.modules):
+                self.recipe.modules[name] = convert_batchnorm(self.recipe.modules[name])
         self.recipe.modules.to(self.device).train()
         self.threads = run_threads(tc.threads, self.recipe.modules, tc.batch_size, self.dataset.sample_shape)
         self.phases = self.recipe.phases()
@@ -79,7 +86,8 @@ class Trainer:
             name: EMA(self.recipe.modules[name], decay, tc.ema_start)
             for name, decay in self.recipe.ema_decays().items()
         }
-        self.loader = EpochLoader(self.dataset, tc.batch_size, tc.seed, self.device)
+        self.loader = EpochLoader(self.dataset, tc.batch_size, tc.seed, self.device,
+                                  (self.world.rank, self.world.size))
         self.step = 0
         self.amp_dtype = amp_dtype(self.device)
         self.scaler = torch.amp.GradScaler("cuda") if tc.amp and self.device.type == "cuda" else None
@@ -130,6 +138,8 @@ class Trainer:
                     self.recipe.accumulate_gradients(phase.name, batch, ctx)
                 if self._backward_calls == calls:  # the recipe left this phase idle at this step
                     continue
+                if self.world.parallel:  # each rank's gradient of its share -> the global batch's
+                    distributed.average_gradients((p for g in opt.param_groups for p in g["params"]), self.world)
                 if self.scaler is not None:
                     self.scaler.step(opt)
                     self.scaler.update()
@@ -170,7 +180,8 @@ class Trainer:
         try:
             for m, _ in others:
                 m.eval()
-            with torch.random.fork_rng(devices=[]):
+            # every rank re-estimates from the same whole batches: identical statistics, no collective
+            with torch.random.fork_rng(devices=[]), local_batch_statistics():
                 recompute_batchnorm_stats([nets[name] for name in stale], forward, batches)
         finally:
             for m, training in others:
@@ -212,8 +223,10 @@ class Trainer:
         return tensors, meta
 
     def save_checkpoint(self) -> str:
-        tensors, meta = self.state()
-        ckpt.save_checkpoint(self.checkpoint_path, tensors, meta)
+        """Write the checkpoint (rank 0 only: every rank holds the same state)."""
+        if self.world.writes:
+            tensors, meta = self.state()
+            ckpt.save_checkpoint(self.checkpoint_path, tensors, meta)
         return self.checkpoint_path
 
     def load_checkpoint(self, path: str | None = None) -> None:
@@ -245,15 +258,18 @@ class Trainer:
         (after writing a checkpoint), True when all steps are done. ``on_event`` gets
         "log", "sample" and "checkpoint" events (artifact writers hook in there)."""
         tc = self.cfg.train
-        os.makedirs(self.run_dir, exist_ok=True)
-        tb_dir = os.path.join(self.run_dir, "tensorboard") if tc.tensorboard else None
-        stats_path = os.path.join(self.run_dir, "stats.jsonl")
-        repair_stats_file(stats_path, self.step)  # drop a killed run's partial line and lines past its checkpoint
-        self.reporter = Reporter(stats_path, tb_dir)
-        emit = on_event or (lambda *_: None)
+        writes = self.world.writes  # the other ranks of a several-process run write nothing
+        stats_path = tb_dir = None
+        if writes:
+            os.makedirs(self.run_dir, exist_ok=True)
+            tb_dir = os.path.join(self.run_dir, "tensorboard") if tc.tensorboard else None
+            stats_path = os.path.join(self.run_dir, "stats.jsonl")
+            repair_stats_file(stats_path, self.step)  # drop a killed run's partial line and lines past its checkpoint
+        self.reporter = Reporter(stats_path, tb_dir, combine=lambda r: distributed.average_stats(r, self.world))
+        emit = (on_event or (lambda *_: None)) if writes else (lambda *_: None)
         completed = True
         try:
-            with GracefulStop() as stop, Progress(tc.steps, self.step, tc.progress, self.cfg.name) as bar:
+            with GracefulStop() as stop, Progress(tc.steps, self.step, tc.progress and writes, self.cfg.name) as bar:
                 while self.step < tc.steps:
                     self.train_step()
                     bar.update(self.step)
@@ -262,9 +278,10 @@ class Trainer:
                         emit("log", self)
                     if tc.sample_every and self.step % tc.sample_every == 0:
                         emit("sample", self)
-                    if stop.requested:
+                    if distributed.any_rank(stop.requested, self.world):
                         completed = False
-                        bar.write(f"stopping at step {self.step} (signal {stop.signum}); checkpoint written")
+                        why = f"signal {stop.signum}" if stop.requested else "a signal to another rank"
+                        bar.write(f"stopping at step {self.step} ({why}); checkpoint written")
                         break
                     if tc.checkpoint_every and self.step % tc.checkpoint_every == 0 and self.step < tc.steps:
                         self.save_checkpoint()
