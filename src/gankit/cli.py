@@ -19,10 +19,10 @@ EXAMPLES = """\
 examples:
   gankit train                                   # default preset: DCGAN on sklearn's 8x8 digits
   gankit train --preset ring-gan train.steps=2000 recipe.loss=hinge
-  gankit train --preset mnist-dcgan --data-dir ../shared/data train.device=cuda
+  gankit train --preset mnist-dcgan --data-dir ~/data train.device=cuda
   gankit train --preset mnist-wgan-gp --dry-run  # print the resolved config and exit
   gankit resume runs/ring-gan-20261123-101500 train.steps=4000
-  gankit train --preset mnist-dcgan --data-dir ../shared/data --nproc 2   # 2 processes, same global batch
+  gankit train --preset mnist-dcgan --data-dir ~/data --nproc 2   # 2 processes, same global batch
   torchrun --nproc_per_node=2 -m gankit train --preset mnist-dcgan      # the same, torchrun's own flags
   gankit sample runs/RUN --n 64 --seed 1 --out samples.png   # EMA weights by default
   gankit sample runs/RUN --n 10000 --out samples.npz          # raw arrays for metrics
@@ -31,10 +31,10 @@ examples:
   gankit traverse runs/INFOGAN-RUN --code 1 --range=-2,2,9 --rows 5 --out code1.png
   gankit reconstruct runs/MRGAN-RUN --n 16 --split test --out recon.png    # real row above G(E(x)) row
   gankit interpolate runs/MRGAN-RUN --between-real 3,17 --steps 8 --out ab.png
-  gankit test-error runs/SSGAN-RUN --data-dir ../shared/data   # its classifier on the whole test split
-  gankit classifier train --data mnist --data-dir ../shared/data --seed 0
+  gankit test-error runs/SSGAN-RUN --data-dir ~/data   # its classifier on the whole test split
+  gankit classifier train --data mnist --data-dir ~/data --seed 0
   gankit eval runs/RUN --metrics fid,kid,pr,nn1 --n 10000   # real = the run's test split
-  gankit eval runs/RUN --metrics fid,is --features classifier --real mnist --data-dir ../shared/data
+  gankit eval runs/RUN --metrics fid,is --features classifier --real mnist --data-dir ~/data
   gankit eval runs/ring-gan-RUN --metrics mode_coverage,mmd --n 2500
   gankit eval --real imgs/real --fake imgs/fake --metrics fid,kid --out metrics.json
   gankit eval --real mnist --fake samples.npz --metrics fid --metric-opt fid.allow_singular=true

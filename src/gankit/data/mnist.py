@@ -39,7 +39,7 @@ SPLIT_FILES: dict[str, tuple[str, str]] = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
-# sha256 of the *decompressed* files (../shared/data/SHA256-decompressed.txt).
+# sha256 of the *decompressed* files (checked against the published MNIST / Fashion-MNIST files).
 SHA256: dict[str, dict[str, str]] = {
     "mnist": {
         "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",

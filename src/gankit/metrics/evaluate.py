@@ -127,7 +127,7 @@ def evaluate(
 ) -> EvalResult:
     """Evaluate ``fake`` against ``real`` with ``metrics`` (see the module docstring).
 
-    >>> r = evaluate("mnist", "samples.npz", ["fid", "kid"], data_dir="../shared/data")  # doctest: +SKIP
+    >>> r = evaluate("mnist", "samples.npz", ["fid", "kid"], data_dir="~/data")  # doctest: +SKIP
     >>> r["fid"], r["kid"]["mean"]                                                        # doctest: +SKIP
 
     A trained run: ``gankit.runs.samples.evaluate(fake="runs/ring", ...)`` (same arguments).
