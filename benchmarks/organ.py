@@ -126,7 +126,7 @@ def main() -> None:
     ap.add_argument("--preset", default="chorales-organ")
     ap.add_argument("--n-eval", type=int, default=500, help="samples scored")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "sequences", "organ"))
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "organ"))
     ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
     args = ap.parse_args()
     if args.summarise:
