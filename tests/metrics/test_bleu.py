@@ -2,17 +2,19 @@
 registry's bleu, self_bleu and nll_oracle on a trained sequence run."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
+from gankit.config import DataConfig
 from gankit.data.oracle import OracleLSTM, nll_oracle
 from gankit.errors import MetricError
 from gankit.metrics.statistics.bleu import bleu, self_bleu, token_rows
 from gankit.presets import load_preset
-from gankit.runs import train
-from gankit.runs.samples import evaluate
+from gankit.runs import load_run, train
+from gankit.runs.samples import evaluate, run_reference_config
 
 nltk_bleu = pytest.importorskip("nltk.translate.bleu_score", reason="BLEU needs nltk (the sequences extra)")
 
@@ -53,19 +55,29 @@ def test_self_bleu_scores_each_sample_against_the_others():
         self_bleu(FAKE[:1])
 
 
-def test_registry_metrics_on_an_oracle_run(tmp_path):
-    cfg = load_preset("oracle-mle", ["data.limit=64", "data.seq_len=6", "model.embedding=4", "model.hidden=4",
+def test_registry_bleu_and_self_bleu_on_a_token_run(tmp_path):
+    cfg = load_preset("oracle-mle", ["data.name=sums", "data.n_samples=64", "model.embedding=4", "model.hidden=4",
                                      "train.steps=2", "train.batch_size=8", "train.progress=false",
                                      "train.sample_every=0", "train.checkpoint_every=0", f"train.out_dir={tmp_path}"])
     run_dir = train(cfg).run_dir
-    result = evaluate(fake=run_dir, metrics=["nll_oracle", "bleu", "self_bleu"], n=30, n_real=40, cache=False)
-    from gankit.runs import load_run
+    result = evaluate(fake=run_dir, metrics=["bleu", "self_bleu"], n=30, n_real=40, cache=False)
+    samples = load_run(run_dir).sample(30, 0).long().numpy()
+    assert result["self_bleu"]["bleu3"] == pytest.approx(self_bleu(samples).bleu3, rel=1e-12)
+    assert 0 < result["bleu"]["bleu2"] <= 1 and result["bleu"]["n_references"] == 40  # a fresh draw of sums
 
-    run = load_run(run_dir)
-    samples = run.sample(30, 0).long()
-    assert result["nll_oracle"] == pytest.approx(nll_oracle(OracleLSTM(0), samples), rel=1e-9)
-    assert result["self_bleu"]["bleu3"] == pytest.approx(self_bleu(samples.numpy()).bleu3, rel=1e-9)
-    assert 0 <= result["bleu"]["bleu2"] <= 1 and result["bleu"]["n_references"] == 40
+
+def test_registry_nll_oracle_scores_under_the_oracle_of_the_real_data():
+    tokens = torch.randint(3, 5000, (20, 6), generator=torch.Generator().manual_seed(0))
+    result = evaluate(real="seqgan-oracle", fake=tokens.float(), metrics=["nll_oracle"], cache=False)
+    assert result["nll_oracle"] == pytest.approx(nll_oracle(OracleLSTM(0), tokens), rel=1e-12)
+
+
+def test_a_run_on_the_oracle_keeps_its_oracle_as_reference():
+    def reference(name):
+        return run_reference_config(SimpleNamespace(cfg=SimpleNamespace(data=DataConfig(name=name, seed=5))))
+
+    assert reference("seqgan-oracle").seed == 5 and reference("seqgan-oracle").split == "test"
+    assert reference("sums").seed == 6  # synthetic data: a fresh draw
 
 
 def test_nll_oracle_refuses_samples_of_other_data():
