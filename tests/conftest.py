@@ -56,3 +56,33 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def _chorale_cache_file(tmp_path_factory) -> Path:
+    """A melody cache of the first 40 chorale files of music21's corpus (parsing all takes a minute)."""
+    pytest.importorskip("music21", reason="the chorales need music21 (the sequences extra)")
+    from gankit.data.chorales import chorale_files, parse_melodies, write_melody_cache
+
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("chorale-cache"))
+    try:
+        return write_melody_cache(parse_melodies(chorale_files()[:40]))
+    finally:
+        if previous is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = previous
+
+
+@pytest.fixture
+def chorale_cache(_chorale_cache_file) -> Path:
+    """The test's own cache holds the melodies of 40 real chorales (datasets chorales*)."""
+    import shutil
+
+    from gankit.data.chorales import melody_cache_path
+
+    target = melody_cache_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_chorale_cache_file, target)
+    return target

@@ -85,12 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nproc", type=int, default=None, metavar="N",
                    help="continue on N processes of this machine (any N: checkpoints do not depend on it)")
 
-    p = add("sample", "draw samples from a trained run or an exported model (PNG grid/scatter, or .npz arrays)")
+    p = add("sample", "draw samples from a trained run or an exported model (PNG grid/scatter, .npz arrays, or "
+            ".txt for token sequences)")
     p.add_argument("run_dir")
     p.add_argument("--n", type=int, default=None, help=f"number of samples (default {DEFAULT_N_SAMPLES}; a translation "
                    f"run: {DEFAULT_TRANSLATION_PAIRS} test pairs as input | output | target rows)")
     p.add_argument("--seed", type=int, default=0, help="latent seed")
-    p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/sample-seedS.png)")
+    p.add_argument("--out", default=None, help="output .png or .npz, or .txt for a token-sequence run "
+                   "(default RUN_DIR/sample-seedS.png, token sequences .txt)")
     p.add_argument("--class", dest="class_id", type=int, default=None, help="class label for conditional models")
     p.add_argument("--pairs", action="store_true", help="cogan runs: corresponding domain A/B pairs side by side")
     p.add_argument("--class-grid", action="store_true", help="rows = classes (or an InfoGAN's categorical code), "
@@ -331,7 +333,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         save_samples(run, run.class_grid(seeds, args.seed, use_ema=not args.no_ema), out, nrow=seeds)
     else:
         n = args.n if args.n is not None else DEFAULT_N_SAMPLES
-        out = args.out or os.path.join(args.run_dir, f"sample-seed{args.seed}.png")
+        ext = ".txt" if hasattr(run.recipe, "decode_text") else ".png"  # token sequences: text
+        out = args.out or os.path.join(args.run_dir, f"sample-seed{args.seed}{ext}")
         if args.drs is not None:
             samples, info = run.rejection_sample(n, args.seed, args.drs, args.drs_partners, args.split, args.data_dir,
                                                  use_ema=not args.no_ema)

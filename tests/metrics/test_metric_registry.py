@@ -4,6 +4,7 @@
 import pytest
 
 from gankit.cli import main
+from gankit.data.oracle import nll_oracle
 from gankit.errors import ConfigError
 from gankit.metrics import METRICS, list_metrics, register_metric
 from gankit.metrics import statistics as stats
@@ -30,6 +31,9 @@ EXPECTED = {
     "psnr": (paired.psnr, "fake"),
     "ssim": (paired.ssim, "fake"),
     "l1": (paired.paired_l1, "fake"),
+    "bleu": (stats.bleu, "fake"),
+    "self_bleu": (stats.self_bleu, "fake"),
+    "nll_oracle": (nll_oracle, "fake"),
 }
 
 

@@ -5,6 +5,7 @@ returns an in-memory ``Dataset`` (see ``gankit.data.base``).
 """
 
 from gankit.data import (  # noqa: F401  (registrations)
+    chorales,
     derived,
     digits,
     image_folder,
@@ -19,6 +20,7 @@ from gankit.data import (  # noqa: F401  (registrations)
     tokens,
     toys,
     unpaired,
+    words,
 )
 from gankit.data.base import DATASETS, Dataset, DatasetBuilder, FieldSpec, LazyField, build_dataset
 from gankit.data.digits import load_digits_arrays

@@ -37,6 +37,7 @@ ORACLE_EMBEDDING = 32
 ORACLE_TRAIN = 10_000
 ORACLE_TEST = 10_000
 TEST_STREAM = 1_000_003  # seed offset of the held-out sequences' sampling stream
+ORACLE_DATASET = "seqgan-oracle"  # its data.seed picks the oracle itself, not only a draw
 SAMPLE_CHUNK = 2000  # sequences sampled per LSTM pass (bounds the (chunk, vocab) logits)
 
 
@@ -120,7 +121,7 @@ def oracle_split(seed: int, split: str, length: int = ORACLE_LEN) -> torch.Tenso
     return OracleLSTM(seed).sample(ORACLE_TRAIN if split == "train" else ORACLE_TEST, length, gen)
 
 
-@DATASETS.register("seqgan-oracle", "SeqGAN's synthetic oracle LSTM (vocab 5000, T 20): 10,000 token sequences")
+@DATASETS.register(ORACLE_DATASET, "SeqGAN's synthetic oracle LSTM (vocab 5000, T 20): 10,000 token sequences")
 def build_oracle(cfg: DataConfig) -> Dataset:
     """Sequences of the oracle fixed by ``data.seed`` (``data.split``, ``data.seq_len``, ``data.limit``)."""
     check_data_config(cfg)

@@ -8,6 +8,7 @@ Data flows one way: samples (``gankit.metrics.sources``) -> features -> statisti
 package never imports training runs; ``gankit.runs.samples`` turns a run into samples.
 """
 
+from gankit.metrics import token_metrics  # noqa: F401,E402  (registers bleu, self_bleu, nll_oracle)
 from gankit.metrics.cache import FeatureCache, stats_cache_dir
 from gankit.metrics.evaluate import evaluate
 from gankit.metrics.extractors import EXTRACTORS, ExtractorOptions, build_extractor

@@ -157,7 +157,7 @@ def evaluate(
     real_kwargs: dict[str, Any] = {"split": split, "data_dir": data_dir}
     if generated:
         real_kwargs["resolution"] = fake.resolution  # a dataset named as real: the generator's size
-        if real is None and any(s.needs in ("features", "probs+real") for s in specs):
+        if real is None and any(s.needs in ("features", "probs+real") or s.uses_real for s in specs):
             real = fake.reference(split, data_dir)
 
     ctx = EvalContext(

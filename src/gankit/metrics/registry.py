@@ -56,7 +56,9 @@ class MetricSpec:
     ``EvalContext`` using ``n`` generated samples. ``data_args`` leading positional arguments
     of ``statistic`` are data, the rest are options (``--metric-opt``). ``protocol_n`` is
     the protocol's sample size (used for a generator when ``n`` is not given); ``check``
-    raises ``MetricError`` before any expensive work when the metric does not apply.
+    raises ``MetricError`` before any expensive work when the metric does not apply;
+    ``uses_real`` marks a ``"fake"`` metric that also reads the real samples (a generator's
+    default reference is then set, as for the feature metrics).
     """
 
     name: str
@@ -66,6 +68,7 @@ class MetricSpec:
     data_args: int
     protocol_n: Optional[int] = None
     check: Optional[Callable[[EvalContext], Any]] = None
+    uses_real: bool = False  # a "fake" metric that also compares with the real samples (BLEU)
 
 
 METRICS: Registry[MetricSpec] = Registry("metric")
@@ -80,13 +83,15 @@ def register_metric(
     description: str,
     protocol_n: Optional[int] = None,
     check: Optional[Callable[[EvalContext], Any]] = None,
+    uses_real: bool = False,
 ) -> Callable[[Compute], Compute]:
     """Register ``name``: decorate its ``compute(ctx, n, options)`` (see ``MetricSpec``)."""
     if needs not in NEEDS:
         raise ValueError(f"metric {name!r}: needs must be one of {', '.join(NEEDS)}, got {needs!r}")
 
     def decorator(compute: Compute) -> Compute:
-        METRICS.add(name, MetricSpec(name, needs, statistic, compute, data_args, protocol_n, check), description)
+        spec = MetricSpec(name, needs, statistic, compute, data_args, protocol_n, check, uses_real)
+        METRICS.add(name, spec, description)
         return compute
 
     return decorator

@@ -207,7 +207,8 @@ def samples_from_dataset(
         return samples_from_folder(config.path, n=n, seed=seed, resolution=config.resolution)
     ds = build_dataset(config)
     what = f"{config.name} ({config.split})"
-    x, y, _, taken = _take(ds.x, ds.y, n, seed, f"dataset {what}")
+    data = ds.x if ds.x is not None else ds.field("tokens")  # token datasets: ids (N, T)
+    x, y, _, taken = _take(data, ds.y, n, seed, f"dataset {what}")
     identity = {
         "kind": "dataset",
         "name": config.name,

@@ -13,6 +13,7 @@ from gankit.recipes import (  # noqa: F401  (register themselves)  # noqa: F401 
     magan,
     mle,  # noqa: F401  (registers "mle")
     mrgan,
+    organ,  # noqa: F401  (registers "organ")
     pan,
     pix2pix,
     selfcond,  # noqa: F401  (registers "selfcond")

@@ -66,13 +66,18 @@ class SequenceRecipe(Recipe):
         return nets["G"].sample(z)
 
     def sample_text(self, nets: Mapping[str, nn.Module], z: torch.Tensor) -> list[str]:
-        """Samples of the uniforms ``z`` as text: each row's tokens up to its first pad, joined by
-        nothing when every token of the vocabulary is one character, else by a space."""
+        """Samples of the uniforms ``z`` as text (``decode_text``)."""
+        return self.decode_text(self.sample(nets, z))
+
+    def decode_text(self, tokens: torch.Tensor) -> list[str]:
+        """Token rows ``(n, T)`` as text: each row's tokens up to its first pad, joined by the
+        data's ``meta["token_separator"]`` when it has one (chorales: ``", "``, a note list),
+        else by nothing when every token of the vocabulary is one character, else by a space."""
         vocab = list(self.data.meta["vocab"])
-        tokens = self.sample(nets, z).long().cpu()  # (n, T)
+        tokens = tokens.long().cpu()  # (n, T)
         pad = tokens == PAD_ID  # (n, T)
         lengths = torch.where(pad.any(dim=1), pad.int().argmax(dim=1), tokens.shape[1])  # (n,)
-        sep = "" if all(len(tok) == 1 for tok in vocab[len(SPECIALS):]) else " "
+        sep = self.data.meta.get("token_separator", "" if all(len(t) == 1 for t in vocab[len(SPECIALS):]) else " ")
         return [sep.join(row) for row in decode(tokens, lengths, vocab)]
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -93,6 +94,11 @@ class SeqGANRecipe(SequenceRecipe):
         finally:
             D.train(training)
 
+    def sequence_score(self, batch_size: int) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The reward of complete token rows ``(M, T)`` (scored in batches of ``batch_size``
+        rows) that the roll-outs average: D's probability of real (ORGAN mixes in an objective)."""
+        return self._probability_real
+
     @torch.no_grad()
     def _fake(self, n: int, device: torch.device) -> torch.Tensor:
         return self.modules["G"].sample(torch.rand(n, self.seq_len).to(device))  # (n, T)
@@ -111,7 +117,8 @@ class SeqGANRecipe(SequenceRecipe):
             if pretrain_g or pretrain_d:
                 return
             fake = self._fake(real.shape[0], real.device)  # (B, T)
-            rewards = rollout_rewards(self.modules["R"], self._probability_real, fake, self.rc.rollouts)  # (B, T)
+            score = self.sequence_score(fake.shape[0])
+            rewards = rollout_rewards(self.modules["R"], score, fake, self.rc.rollouts)  # (B, T)
             loss = reinforce_loss(G.log_probs(fake), rewards)
             ctx.report("Loss/G", loss)
             ctx.report("G/reward", rewards.mean())

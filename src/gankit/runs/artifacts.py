@@ -162,9 +162,16 @@ class RunArtifacts:
 
 def save_samples(run: "LoadedRun", samples: torch.Tensor, out: str, nrow: int | None = None, paths: int = 0) -> None:
     """Write samples from ``gankit sample``/``interpolate``: ``.png`` draws them (grid or
-    2-D scatter), ``.npz`` stores the raw array (``samples``) for metrics."""
+    2-D scatter), ``.npz`` stores the raw array (``samples``) for metrics, ``.txt`` writes a
+    token-sequence run's samples as text, one per line (``decode_text``: words, note lists)."""
     centres = run.data.get("mode_centres")
-    if out.endswith(".npz"):
+    if out.endswith(".txt"):
+        if not hasattr(run.recipe, "decode_text"):
+            raise ConfigError(f"--out {out}: only token-sequence runs write text; use .png or .npz")
+        lines = run.recipe.decode_text(samples)
+        with atomic_write(out, "w") as fh:
+            fh.write("".join(line + "\n" for line in lines))
+    elif out.endswith(".npz"):
         arr = samples.cpu().numpy().astype(np.float32)
         with atomic_write(out) as fh:
             np.savez(fh, samples=arr)
@@ -172,7 +179,7 @@ def save_samples(run: "LoadedRun", samples: torch.Tensor, out: str, nrow: int | 
         title = f"{paths} interpolation paths" if paths else f"{samples.shape[0]} samples"
         _write_image_or_scatter(samples.cpu(), out, centres, run.data.get("mode_std"), nrow, title)
     else:
-        raise ConfigError(f"--out must end in .png or .npz, got {out}")
+        raise ConfigError(f"--out must end in .png, .npz or .txt (token sequences), got {out}")
 
 
 MAX_PAIR_COLUMNS = 16  # reconstruction grids: at most this many examples per row pair

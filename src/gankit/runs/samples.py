@@ -26,6 +26,7 @@ from typing import Any, Union
 import torch
 
 from gankit.config import DataConfig
+from gankit.data.oracle import ORACLE_DATASET
 from gankit.errors import ConfigError
 from gankit.metrics.evaluate import evaluate as metrics_evaluate
 from gankit.metrics.results import EvalResult
@@ -75,13 +76,14 @@ def samples_from_run(
 def run_reference_config(run: LoadedRun, split: str | None = None, data_dir: str | None = None) -> DataConfig:
     """The ``DataConfig`` of a run's default real data: its own dataset, ``split`` (default
     test), every example (``limit`` 0), and for synthetic data a fresh draw (``seed + 1``,
-    so the reference is not the training set). Same resolution as the run."""
+    so the reference is not the training set; SeqGAN's oracle keeps its seed, which picks the
+    oracle itself: its test split is held out). Same resolution as the run."""
     cfg = run.cfg.data
     return dataclasses.replace(
         cfg,
         split=split or DEFAULT_SPLIT,
         limit=0,
-        seed=cfg.seed + 1,
+        seed=cfg.seed if cfg.name == ORACLE_DATASET else cfg.seed + 1,
         path=data_dir if data_dir is not None else cfg.path,
     )
 

@@ -5,6 +5,7 @@ names them and says how ``evaluate`` feeds them samples. SciPy and POT are impor
 the functions that use them, so importing this package stays light.
 """
 
+from gankit.metrics.statistics.bleu import BLEUResult, bleu, self_bleu
 from gankit.metrics.statistics.class_accuracy import ClassAccuracy, class_accuracy
 from gankit.metrics.statistics.emc import EMCResult, emc
 from gankit.metrics.statistics.frechet import (
@@ -34,6 +35,7 @@ from gankit.metrics.statistics.stacked_mnist import StackedMNISTModes, stacked_m
 from gankit.metrics.statistics.wasserstein import sliced_wasserstein_distance, wasserstein_distance
 
 __all__ = [
+    "BLEUResult",
     "ClassAccuracy",
     "DensityCoverage",
     "EMCResult",
@@ -46,6 +48,7 @@ __all__ = [
     "ParzenResult",
     "PrecisionRecall",
     "StackedMNISTModes",
+    "bleu",
     "class_accuracy",
     "density_coverage",
     "emc",
@@ -62,6 +65,7 @@ __all__ = [
     "one_nn_two_sample",
     "parzen_log_likelihood",
     "precision_recall",
+    "self_bleu",
     "sliced_wasserstein_distance",
     "stacked_mnist_modes",
     "wasserstein_distance",
