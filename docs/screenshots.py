@@ -2,7 +2,7 @@
 
 Trains three small runs (a DCGAN on the 8x8 digits, two 8-Gaussian ring GANs that differ in
 their loss), evaluates the rings, writes a report and a comparison, and saves each page as
-seen by headless Chromium (``scripts/install-browser.sh``), 1000 px wide, cropped and
+seen by headless Chromium (``scripts/install-debian-packages.sh``), 1000 px wide, cropped and
 reduced to a palette so the PNGs stay small::
 
     python docs/screenshots.py            # a few CPU minutes

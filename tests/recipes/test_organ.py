@@ -149,7 +149,7 @@ def test_words_preset_trains_on_the_system_word_list(tmp_path):
     from gankit.data.words import WORD_LIST
 
     if not WORD_LIST.is_file():
-        pytest.skip(f"needs {WORD_LIST}: install Debian's wamerican (scripts/install-words.sh)")
+        pytest.skip(f"needs {WORD_LIST}: install Debian's wamerican (scripts/install-debian-packages.sh)")
     cfg = load_preset("words-organ", [*TINY, "data.limit=64", "recipe.pretrain_g_steps=2",
                                       "recipe.pretrain_d_steps=1", "train.steps=4", f"train.out_dir={tmp_path}"])
     run = load_run(train(cfg).run_dir)

@@ -1,5 +1,5 @@
 """Headless Chromium through Selenium, offline: Debian's ``chromium`` and ``chromedriver``
-(``scripts/install-browser.sh``), no Selenium Manager lookup, no browser download."""
+(``scripts/install-debian-packages.sh``), no Selenium Manager lookup, no browser download."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def missing_reason() -> str | None:
     """Why the browser cannot run here, or None."""
     for binary in (CHROMIUM, CHROMEDRIVER):
         if not os.access(binary, os.X_OK):
-            return f"{binary} not installed: run scripts/install-browser.sh"
+            return f"{binary} not installed: run scripts/install-debian-packages.sh"
     try:
         import selenium  # noqa: F401
     except ImportError:

@@ -1,7 +1,7 @@
 """The report pages in a real browser (headless Chromium): no console errors, every image
 loaded, the slider changes the shown grid.
 
-Chromium comes from ``scripts/install-browser.sh`` (Debian's ``chromium`` and
+Chromium comes from ``scripts/install-debian-packages.sh`` (Debian's ``chromium`` and
 ``chromium-driver``); the module skips, saying why, only where it cannot be installed.
 """
 
@@ -18,7 +18,7 @@ from tests.helpers import tiny
 from tests.report.chromium import chromium, missing_reason
 from tests.report.page_html import parse_page
 
-INSTALL = Path(__file__).resolve().parents[2] / "scripts" / "install-browser.sh"
+INSTALL = Path(__file__).resolve().parents[2] / "scripts" / "install-debian-packages.sh"
 
 
 @pytest.fixture(scope="module")

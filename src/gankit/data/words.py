@@ -1,7 +1,7 @@
 """English words as character sequences (dataset ``words``).
 
 The word list is ``/usr/share/dict/words`` from Debian's ``wamerican`` package
-(``apt-get install wamerican``; ``scripts/install-words.sh``), or the file ``data.path`` names
+(``apt-get install wamerican``; ``scripts/install-debian-packages.sh``), or the file ``data.path`` names
 (one word per line, UTF-8). Kept: lines of lowercase ASCII letters only (proper nouns,
 possessives and accented words are left out) of at most ``T`` letters (``data.seq_len``,
 default 10), in file order. Every tenth kept word (index 9, 19, ...) is the ``test`` split, the
@@ -25,7 +25,7 @@ from gankit.errors import ConfigError, DataError
 WORD_LIST = Path("/usr/share/dict/words")
 WORD_STEPS = 10
 WORD_VOCAB: tuple[str, ...] = SPECIALS + tuple(string.ascii_lowercase)
-INSTALL_HINT = "install Debian's wamerican (apt-get install wamerican, or scripts/install-words.sh) or set data.path"
+INSTALL_HINT = "install Debian's wamerican (apt-get install wamerican) or set data.path"
 
 
 def load_words(path: str | Path = "", max_len: int = WORD_STEPS) -> list[str]:
