@@ -56,10 +56,12 @@ def _run(trainer: Trainer) -> RunResult:
 
 
 def train(cfg: ExperimentConfig, run_dir: str | None = None, dataset: Dataset | None = None) -> RunResult:
-    """Train ``cfg`` into a new run directory (``train.out_dir/train.run_name``)."""
+    """Train ``cfg`` into a new run directory (``train.out_dir/train.run_name``), or into one whose
+    run was killed before its first checkpoint (its temp files are removed)."""
     run_dir = run_dir or new_run_dir(cfg)
     trainer = Trainer(cfg, run_dir, dataset)  # validates everything before writing anything
     os.makedirs(run_dir, exist_ok=True)
+    remove_stale_temp_files(run_dir)  # a run killed before its first checkpoint, trained again
     write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
     return _run(trainer)
 
