@@ -7,12 +7,14 @@
   comment beside each field. The MkDocs hook (``docs/hooks.py``) makes this page at build
   time, so it is never committed and never stale.
 
-- the tables of the benchmark pages (``docs/benchmarks/*.md``), each between the markers
+- the tables of the benchmark pages (``docs/benchmarks/*.md``, and ``docs/reliability.md``), each
+  between the markers
   ``<!-- generated table: SCRIPT.FUNCTION [rows=FIRST_CELL] -->`` and
   ``<!-- end generated table -->``: ``FUNCTION`` of ``benchmarks/SCRIPT.py`` (its
   ``--summarise`` table) over the committed records ``benchmarks/results/SCRIPT/runs.jsonl``,
   optionally only the rows whose first cell is ``FIRST_CELL``; ``results.FUNCTION`` is a
-  table this module builds from a study's JSON report (overhead, presets). A table there is
+  table this module builds from a study's JSON report (overhead, presets) or from records kept
+  elsewhere (kill_resume's in ``benchmarks/results/faults/``). A table there is
   never edited by hand.
 
 ``python docs/gen_reference.py`` rewrites ``docs/cli.md`` and those tables; ``--check`` exits 1
@@ -299,7 +301,16 @@ def presets_table(results: Path) -> str:
     return "\n".join(lines)
 
 
-RESULT_TABLES = {"overhead_table": overhead_table, "presets_table": presets_table}
+def kill_resume_table(results: Path) -> str:
+    """The counts of ``benchmarks/kill_resume.py`` over its records ``faults/runs.jsonl``."""
+    return _benchmark_module("kill_resume").summarise(str(results / "faults" / "runs.jsonl"))
+
+
+RESULT_TABLES = {
+    "overhead_table": overhead_table,
+    "presets_table": presets_table,
+    "kill_resume_table": kill_resume_table,
+}
 
 
 def records_table(script: str, function: str, rows: str | None = None) -> str:
@@ -327,10 +338,10 @@ def benchmark_page(text: str) -> str:
 
 def _benchmark_pages() -> dict[str, object]:
     pages = {}
-    for path in sorted((DOCS / "benchmarks").glob("*.md")):
+    for path in [*sorted((DOCS / "benchmarks").glob("*.md")), DOCS / "reliability.md"]:
         text = path.read_text(encoding="utf-8")
         if _TABLE.search(text):
-            pages[f"benchmarks/{path.name}"] = lambda text=text: benchmark_page(text)
+            pages[str(path.relative_to(DOCS))] = lambda text=text: benchmark_page(text)
     return pages
 
 

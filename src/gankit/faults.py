@@ -51,10 +51,11 @@ class FaultPlan:
 def parse_fault(text: str) -> FaultPlan:
     """``"<site>@<n>[:<action>]"`` -> a FaultPlan (``ConfigError`` for anything else)."""
     site, at, rest = text.rpartition("@")
-    count, _, action = rest.partition(":")
-    if not at or not site or not count.isdigit() or int(count) < 1 or (action or "kill") not in ACTIONS:
+    count, colon, action = rest.partition(":")
+    action = action if colon else "kill"
+    if not at or not site or not count.isdigit() or int(count) < 1 or action not in ACTIONS:
         raise ConfigError(f"{ENV}={text!r}: expected <site>@<n>[:{'|'.join(ACTIONS)}] with n >= 1")
-    return FaultPlan(site, int(count), action or "kill")
+    return FaultPlan(site, int(count), action)
 
 
 _UNREAD = object()
