@@ -91,6 +91,7 @@ def _fork(argv: list[str], fault: str | None) -> int:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
+            sys.stdout = sys.stderr = open(devnull, "w", closefd=False)  # not the parent's (a test's capture)
             faults.arm(fault)
             rc = cli.main(argv)
         finally:
@@ -254,16 +255,25 @@ def summarise(path: str) -> str:
     if not records:
         raise Refused(f"{path}: no trial records")
     kills = [k for r in records for k in r["kills"]]
-    sites = sorted({k.get("fault", "@").rpartition("@")[0] or "delay" for k in kills})
     lines = ["| trials | processes killed | twice in a row | resumed | trained again | bit-identical | "
-             "stale temp files left | checkpoint unloadable |", "|---|---|---|---|---|---|---|---|"]
+             "kills that left temp files | temp files left at the end | checkpoint unloadable |",
+             "|---|---|---|---|---|---|---|---|---|"]
     lines.append(
         f"| {len(records)} | {sum(r['killed'] for r in records)} of {len(kills)} "
         f"| {sum(r['killed'] == 2 for r in records)} | {sum(r['resumed'] for r in records)} "
         f"| {sum(r['final_command'] == 'train' for r in records)} | {sum(r['identical'] for r in records)} "
-        f"| {sum(len(r['stale_temp_files']) for r in records)} | {sum(r.get('unloadable', 0) for r in records)} |"
+        f"| {sum(k.get('temp_files', 0) > 0 for k in kills)} | {sum(len(r['stale_temp_files']) for r in records)} "
+        f"| {sum(r.get('unloadable', 0) for r in records)} |"
     )
-    lines += ["", "| kill | armed | killed |", "|---|---|---|"]
+    return "\n".join(lines)
+
+
+def by_site(path: str) -> str:
+    """How often each kind of kill was armed and how often it killed (a site a resumed process never
+    reaches, a delay past the process's end: armed, not killed)."""
+    kills = [k for r in read_records(path) if "trial" in r for k in r["kills"]]
+    sites = sorted({k.get("fault", "@").rpartition("@")[0] or "delay" for k in kills})
+    lines = ["| kill | armed | killed |", "|---|---|---|"]
     for site in sites:
         hits = [k for k in kills if (k.get("fault", "@").rpartition("@")[0] or "delay") == site]
         lines.append(f"| `{site}` | {len(hits)} | {sum(k.get('killed', False) for k in hits)} |")
@@ -272,7 +282,8 @@ def summarise(path: str) -> str:
 
 def summary_page(out: str) -> str:
     """``summarise``'s tables under the commands that made the records, their machine and threads."""
-    table = summarise(os.path.join(out, "runs.jsonl"))
+    path = os.path.join(out, "runs.jsonl")
+    table = summarise(path) + "\n\n" + by_site(path)
     commands = [json.loads(line) for line in Path(out, "commands.jsonl").read_text().splitlines() if line.strip()]
     lines = ["# kill -9 and resume: bit-identical runs", ""]
     for c in commands:

@@ -306,10 +306,16 @@ def kill_resume_table(results: Path) -> str:
     return _benchmark_module("kill_resume").summarise(str(results / "faults" / "runs.jsonl"))
 
 
+def kill_sites_table(results: Path) -> str:
+    """How often each kind of kill of ``benchmarks/kill_resume.py`` was armed and killed."""
+    return _benchmark_module("kill_resume").by_site(str(results / "faults" / "runs.jsonl"))
+
+
 RESULT_TABLES = {
     "overhead_table": overhead_table,
     "presets_table": presets_table,
     "kill_resume_table": kill_resume_table,
+    "kill_sites_table": kill_sites_table,
 }
 
 
