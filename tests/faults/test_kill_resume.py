@@ -3,8 +3,7 @@ one does (every checkpoint tensor and header field, stats.jsonl without its time
 and plot), the checkpoint loads after every kill, and no temp file is left.
 
 The trials run ``benchmarks/kill_resume.py``'s harness (the benchmark records 200 and more of them).
-CI runs a trial per window (a kill while the README is written is in ``test_readme_is_never_half_written``)
-plus one seeded random trial; ``GANKIT_KILL_TRIALS=N`` runs N random
+CI runs a few trials that together hit every window, and one seeded random trial; ``GANKIT_KILL_TRIALS=N`` runs N random
 trials instead, as ``benchmarks/kill_resume.py --trials N`` does."""
 
 import importlib.util
@@ -47,34 +46,29 @@ def _assert_bit_identical(record):
     assert record["stale_temp_files"] == [], record
 
 
-WINDOWS = {  # (kills in a row, what the kill must leave behind)
-    "checkpoint-write": [{"fault": "checkpoint.write@3"}],
-    "stats-flush-then-sample-grid": [{"fault": "stats.flush@3"}, {"fault": "write:step_*.png@1"}],
-    "before-the-first-checkpoint": [{"fault": "train.step@2"}],
-}
-
-
-@pytest.mark.parametrize("name", WINDOWS)
-def test_kill_in_a_write_window_then_resume_is_bit_identical(reference, name):
+def test_kill_before_the_first_checkpoint_then_in_a_stats_line_then_in_a_sample_grid(reference):
+    """Three kills in a row: before any checkpoint (trained again, into the same directory), while a
+    stats line is half written (before step 15's checkpoint), and in the resume, while a sample grid
+    is written; then the last resume ends bit for bit as the reference."""
     workdir, ref, _ = reference
-    record = kr.run_trial(workdir, ref, WINDOWS[name])
-    assert record["killed"] == len(WINDOWS[name])  # every armed kill happened
+    kills = [{"fault": "train.step@2"}, {"fault": "stats.flush@3"}, {"fault": "write:step_*.png@1"}]
+    record = kr.run_trial(workdir, ref, kills)
+    assert record["killed"] == 3  # every armed kill happened
     _assert_bit_identical(record)
-    kills = record["kills"]
-    if name == "checkpoint-write":  # the half-written temp file is left, the step-10 checkpoint intact
-        assert kills[0]["temp_files"] == 1 and kills[0]["checkpoint_step"] == 2 * kr.CHECKPOINT_EVERY
-    if name == "stats-flush-then-sample-grid":  # killed before step 15's checkpoint, then in the resume
-        assert kills[0]["checkpoint_step"] == 2 * kr.CHECKPOINT_EVERY and kills[1]["command"] == "resume"
-        assert kills[1]["temp_files"] >= 1 and kills[1]["checkpoint_step"] == kr.SAMPLE_EVERY - kr.CHECKPOINT_EVERY
-    if name == "before-the-first-checkpoint":  # nothing to resume: trained again, into the same directory
-        assert kills[0]["checkpoint_step"] is None and record["final_command"] == "train"
+    first, second, third = record["kills"]
+    assert first["checkpoint_step"] is None and second["command"] == "train"
+    assert second["checkpoint_step"] == 2 * kr.CHECKPOINT_EVERY and third["command"] == "resume"
+    assert third["temp_files"] >= 1 and third["checkpoint_step"] == kr.SAMPLE_EVERY - kr.CHECKPOINT_EVERY
+    assert record["final_command"] == "resume"
 
 
 def test_the_real_cli_killed_mid_checkpoint_then_resumed(reference):
-    """The same with ``python -m gankit`` processes instead of forks of this one."""
+    """``python -m gankit`` processes (not forks of this one), killed while half of the step-15
+    checkpoint is in its temp file: the step-10 checkpoint is intact and the resume exact."""
     workdir, ref, _ = reference
-    record = kr.run_trial(workdir, ref, [{"fault": "checkpoint.write@2"}], launch="exec")
-    assert record["killed"] == 1 and record["kills"][0]["checkpoint_step"] == kr.CHECKPOINT_EVERY
+    record = kr.run_trial(workdir, ref, [{"fault": "checkpoint.write@3"}], launch="exec")
+    assert record["killed"] == 1
+    assert record["kills"][0]["temp_files"] == 1 and record["kills"][0]["checkpoint_step"] == 2 * kr.CHECKPOINT_EVERY
     _assert_bit_identical(record)
 
 
