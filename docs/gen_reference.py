@@ -13,7 +13,8 @@
   ``--summarise`` table) over the committed records ``benchmarks/results/SCRIPT/runs.jsonl``
   (``records=DIR`` after the rows: ``benchmarks/results/DIR/runs.jsonl``), optionally only the rows whose
   first cell is ``FIRST_CELL``; ``results.FUNCTION`` is a
-  table this module builds from a study's JSON report (overhead, presets) or from several
+  table this module builds from a study's JSON report (overhead, presets), from records kept elsewhere
+  (kill_resume's in ``benchmarks/results/faults/``) or from several
   studies' records (the headline tables of the README and the benchmarks index,
   ``benchmarks/headlines.py``). A table there is never edited by hand.
 
@@ -316,6 +317,16 @@ def metrics_sanity_table(results: Path) -> str:
     return "\n".join(lines)
 
 
+def kill_resume_table(results: Path) -> str:
+    """The counts of ``benchmarks/kill_resume.py`` over its records ``faults/runs.jsonl``."""
+    return _benchmark_module("kill_resume").summarise(str(results / "faults" / "runs.jsonl"))
+
+
+def kill_sites_table(results: Path) -> str:
+    """How often each kind of kill of ``benchmarks/kill_resume.py`` was armed and killed."""
+    return _benchmark_module("kill_resume").by_site(str(results / "faults" / "runs.jsonl"))
+
+
 CLASSIFIERS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "8×8 digits"}
 _CLASSIFIER_HEAD = re.compile(r"^# gankit classifier: (?P<data>[\w-]+), seed (?P<seed>\d+), (?P<epochs>\d+) epochs")
 _CLASSIFIER_THREADS = re.compile(r"threads (?P<threads>\d+)")
@@ -348,7 +359,8 @@ def benchmark_index_table(results: Path) -> str:
 RESULT_TABLES = {
     "overhead_table": overhead_table, "presets_table": presets_table, "metrics_sanity_table": metrics_sanity_table,
     "classifier_table": classifier_table, "headline_table": headline_table,
-    "benchmark_index_table": benchmark_index_table,
+    "benchmark_index_table": benchmark_index_table, "kill_resume_table": kill_resume_table,
+    "kill_sites_table": kill_sites_table,
 }
 
 

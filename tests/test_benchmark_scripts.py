@@ -55,3 +55,10 @@ def test_summarise_refuses_missing_or_truncated_records(tmp_path, content, words
     proc = run_script("stacked_mnist.py", "--summarise", "--out", str(tmp_path))
     assert_refused(proc, "stacked_mnist.py", *words)
     assert not (tmp_path / "summary.md").exists()
+
+
+def test_kill_resume_refuses_a_bad_trial_count_before_logging(tmp_path):
+    out = tmp_path / "out"
+    proc = run_script("kill_resume.py", "--trials", "0", "--out", str(out))
+    assert_refused(proc, "kill_resume.py", "--trials")
+    assert not out.exists()

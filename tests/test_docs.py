@@ -150,3 +150,12 @@ def test_tutorial_code_runs(monkeypatch, tmp_path):
 @pytest.mark.parametrize("page", ["tutorial.md", "getting-started.md", "concepts/runs.md"])
 def test_pages_are_in_the_docs(page):
     assert (DOCS / page).is_file()
+
+
+def test_reliability_tables_are_up_to_date_with_the_records():
+    gen = _gen_reference()
+    committed = (DOCS / "reliability.md").read_text(encoding="utf-8")
+    assert "<!-- generated table: results.kill_resume_table -->" in committed
+    assert committed == gen.benchmark_page(committed), (
+        "docs/reliability.md differs from its records: run python docs/gen_reference.py"
+    )

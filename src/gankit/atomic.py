@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
+from gankit.faults import write_fault_point
+
 __all__ = ["atomic_write", "save_atomically"]
 
 _TEMP_SUFFIX = ".tmp"
@@ -49,7 +51,8 @@ def atomic_write(
 
     ``mode`` is ``"wb"`` (default) or ``"w"`` (text; ``encoding`` defaults to UTF-8).
     Parent directories are created. If the body raises, the temp file is deleted, ``path``
-    keeps its previous contents (or stays absent) and the exception propagates.
+    keeps its previous contents (or stays absent) and the exception propagates; an ``OSError``
+    (a full disk, a read-only directory) is raised again naming ``path``, not the temp file.
     An existing target's permission bits are kept; a new file gets 0o666 minus the umask.
 
     >>> with atomic_write("out/grid.png") as fh:   # doctest: +SKIP
@@ -61,7 +64,10 @@ def atomic_write(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666)
+    try:
+        fd = os.open(tmp, flags, 0o666)
+    except OSError as exc:
+        raise _naming(exc, target) from exc
     try:
         try:
             fh = os.fdopen(fd, mode, encoding=(encoding or "utf-8") if mode == "w" else None)
@@ -71,19 +77,27 @@ def atomic_write(
         with fh:
             yield fh
             fh.flush()
+            write_fault_point(target.name, fh)
             os.fsync(fh.fileno())
         try:
             os.chmod(tmp, os.stat(target).st_mode & 0o7777)
         except FileNotFoundError:
             pass
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
+            raise _naming(exc, target) from exc
         raise
     _fsync_directory(target.parent)
+
+
+def _naming(exc: OSError, target: Path) -> OSError:
+    """``exc`` (a write or open error) as the same kind of OSError naming ``target``."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(target))  # OSError picks the subclass by errno
 
 
 def save_atomically(

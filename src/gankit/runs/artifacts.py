@@ -97,6 +97,13 @@ class RunArtifacts:
             _write_image_or_scatter(picture, path, self.centres, self.std, nrow, f"step {trainer.step}")
 
     def finish(self, completed: bool) -> None:
+        """The run's closing files. A finished run gets its final samples, plots and README; a run
+        stopped by a signal only its README, so Ctrl-C exits right after the checkpoint (the plots
+        are drawn when ``gankit resume`` finishes the run)."""
+        self._write_readme(completed, self._draw_final() if completed else [])
+
+    def _draw_final(self) -> list[tuple[str, str]]:
+        """Final samples and plots; returns (file, what) rows for the README."""
         t = self.trainer
         samples = self._samples() if self.is_2d else None
         outputs: list[tuple[str, str]] = []
@@ -119,7 +126,7 @@ class RunArtifacts:
         real = take(self.real, torch.randperm(count, generator=gen)[:n])
         plot_sample_histograms(real, fake[:n], os.path.join(self.run_dir, "histograms.png"))
         outputs.append(("histograms.png", "histograms of per-sample statistics, real vs generated"))
-        self._write_readme(completed, outputs)
+        return outputs
 
     def _write_readme(self, completed: bool, outputs: list[tuple[str, str]]) -> None:
         t = self.trainer
@@ -145,6 +152,8 @@ class RunArtifacts:
         buf.write(f"- networks: `{cfg.model.arch}`, z_dim {cfg.model.z_dim}, seed {cfg.train.seed}, "
                   f"device {cfg.train.device}\n")
         buf.write(f"- torch threads: {t.threads} (train.threads={cfg.train.threads})\n")
+        if not completed:
+            buf.write("- plots: not drawn at the stop; `gankit resume` draws them when the run finishes\n")
         if latest:
             shown = {k: v for k, v in latest.items() if k.startswith(("Loss/", "D/")) and v is not None}
             buf.write("- last logged stats: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(shown.items())) + "\n")

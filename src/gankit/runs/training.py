@@ -60,7 +60,8 @@ def _run(trainer: Trainer) -> RunResult:
 
 
 def train(cfg: ExperimentConfig, run_dir: str | None = None, dataset: Dataset | None = None) -> RunResult:
-    """Train ``cfg`` into a new run directory (``train.out_dir/train.run_name``). Under ``torchrun``
+    """Train ``cfg`` into a new run directory (``train.out_dir/train.run_name``), or into one whose
+    run was killed before its first checkpoint (its temp files are removed). Under ``torchrun``
     every process trains its share and rank 0 writes the run (docs/distributed.md)."""
     world = distributed.start(cfg.train.device)
     try:
@@ -68,6 +69,7 @@ def train(cfg: ExperimentConfig, run_dir: str | None = None, dataset: Dataset | 
         trainer = Trainer(cfg, run_dir, dataset)  # validates everything before writing anything
         if world.writes:
             os.makedirs(run_dir, exist_ok=True)
+            remove_stale_temp_files(run_dir)  # a run killed before its first checkpoint, trained again
             write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
         return _run(trainer)
     finally:

@@ -22,6 +22,7 @@ from torch import nn
 
 from gankit.atomic import atomic_write
 from gankit.errors import CheckpointError
+from gankit.faults import fault_point
 from gankit.train.seeding import check_rng
 
 FORMAT = "gankit-checkpoint/1"
@@ -40,8 +41,12 @@ def save_checkpoint(path: str, tensors: Mapping[str, torch.Tensor], meta: dict[s
         os.remove(stale)  # left by a process killed mid-write
     payload = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     header = {META_KEY: json.dumps({"format": FORMAT, **meta})}
+    data = save(payload, metadata=header)
+    half = len(data) // 2
     with atomic_write(path) as fh:
-        fh.write(save(payload, metadata=header))
+        fh.write(data[:half])
+        fault_point("checkpoint.write", fh)  # a test can kill the process here, mid-file
+        fh.write(data[half:])
 
 
 def _not_safetensors(path: str) -> str | None:

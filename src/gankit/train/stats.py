@@ -12,12 +12,14 @@ import math
 import os
 import time
 from collections import defaultdict
-from typing import IO, Callable
+from contextlib import contextmanager
+from typing import IO, Callable, Iterator
 
 import torch
 
 from gankit.atomic import atomic_write
 from gankit.errors import ConfigError
+from gankit.faults import fault_point
 
 
 def tensorboard_writer_class() -> type:
@@ -80,6 +82,7 @@ class Reporter:
                  combine: Callable[[dict[str, float]], dict[str, float]] | None = None) -> None:
         self._combine = combine
         self._sums: dict[str, list[torch.Tensor | float]] = defaultdict(list)
+        self.path = path
         self._fh: IO[str] | None = open(path, "a", encoding="utf-8") if path else None
         self._tb = None
         if tensorboard_dir:
@@ -105,19 +108,37 @@ class Reporter:
         line = {"step": step, "time": round(time.perf_counter() - self._start, 3)}
         line.update({k: (v if math.isfinite(v) else None) for k, v in sorted(record.items())})
         if self._fh is not None:
-            self._fh.write(json.dumps(line) + "\n")
-            self._fh.flush()
+            text = json.dumps(line) + "\n"
+            half = len(text) // 2
+            with self._naming_the_file():
+                self._fh.write(text[:half])
+                fault_point("stats.flush", self._fh)  # a test can kill the process here, mid-line
+                self._fh.write(text[half:])
+                self._fh.flush()
         if self._tb is not None:
             for k, v in record.items():
                 self._tb.add_scalar(k, v, step)
         return record
 
+    @contextmanager
+    def _naming_the_file(self) -> Iterator[None]:
+        """A write error (a full disk) names the stats file."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), self.path) from exc
+
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            self._fh = None
+            fh, self._fh = self._fh, None
+            with self._naming_the_file():
+                try:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                finally:
+                    fh.close()
         if self._tb is not None:
             self._tb.close()
             self._tb = None

@@ -14,6 +14,7 @@ from gankit.atomic import atomic_write
 from gankit.config import ExperimentConfig, to_dict
 from gankit.data.base import Dataset, build_dataset
 from gankit.errors import CheckpointError, ConfigError
+from gankit.faults import fault_point
 from gankit.nets.sync_bn import convert_batchnorm, local_batch_statistics
 from gankit.recipes import RECIPES, DataInfo, Recipe, StepContext
 from gankit.train import checkpoint as ckpt
@@ -272,6 +273,7 @@ class Trainer:
             with GracefulStop() as stop, Progress(tc.steps, self.step, tc.progress and writes, self.cfg.name) as bar:
                 while self.step < tc.steps:
                     self.train_step()
+                    fault_point("train.step")  # a test can kill the process here
                     bar.update(self.step)
                     if self.step % tc.log_every == 0 or self.step == tc.steps:
                         bar.show(self.reporter.flush(self.step))
