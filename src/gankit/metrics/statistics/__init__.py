@@ -31,11 +31,13 @@ from gankit.metrics.statistics.precision_recall import (
     precision_recall,
 )
 from gankit.metrics.statistics.stacked_mnist import StackedMNISTModes, stacked_mnist_modes
+from gankit.metrics.statistics.timeseries import DiscriminativeScore, discriminative_score, predictive_score
 from gankit.metrics.statistics.wasserstein import sliced_wasserstein_distance, wasserstein_distance
 
 __all__ = [
     "ClassAccuracy",
     "DensityCoverage",
+    "DiscriminativeScore",
     "EMCResult",
     "InceptionScoreResult",
     "KIDResult",
@@ -48,6 +50,7 @@ __all__ = [
     "StackedMNISTModes",
     "class_accuracy",
     "density_coverage",
+    "discriminative_score",
     "emc",
     "feature_statistics",
     "frechet_distance",
@@ -62,6 +65,7 @@ __all__ = [
     "one_nn_two_sample",
     "parzen_log_likelihood",
     "precision_recall",
+    "predictive_score",
     "sliced_wasserstein_distance",
     "stacked_mnist_modes",
     "wasserstein_distance",
