@@ -64,3 +64,14 @@ def test_registered_scores_and_mmd_of_flattened_sequences():
         evaluate(None, _set(fake, "fake"), ["predictive_score"])
     with pytest.raises(MetricError, match="sequences"):
         discriminative_score(real[:, :, 0], fake)
+
+
+def test_predictive_score_reads_the_predicted_features_own_past_only_when_asked():
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(300, 10, 2, generator=g) * 2 - 1  # feature 0: noise unrelated to feature 1
+    signs = torch.tensor([(-1.0) ** t for t in range(10)])
+    x[:, :, 1] = x[:, :1, 1] * signs  # feature 1 flips its sign every step: known from its own past alone
+    timegan = predictive_score(x, x, iterations=400, batch_size=64, hidden=8)
+    own = predictive_score(x, x, iterations=400, batch_size=64, hidden=8, own_past=True)
+    chance = float(x[:, 1:, 1].abs().mean())
+    assert own < 0.2 * chance < 0.8 * chance < timegan
