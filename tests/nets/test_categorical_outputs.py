@@ -94,3 +94,15 @@ def test_gumbel_gan_learns_the_category_frequencies(tmp_path):
     trained = load_run(train(load_preset("categorical-gumbel", [*common, "train.steps=300"])).run_dir).sample(4000, 0)
     assert ((trained == 0) | (trained == 1)).all()  # straight-through: exact one-hot rows
     assert total_variation(trained, p) < min(0.1, total_variation(untrained, p) / 2)
+
+
+def test_resume_with_gumbel_noise_is_exact(tmp_path):
+    from gankit.runs import resume
+    from tests.train.test_resume import _assert_identical
+
+    common = ["train.progress=false", f"train.out_dir={tmp_path}", "data.n_samples=256", "train.batch_size=16",
+              "model.g_width=8", "model.d_width=8", "train.ema_decay=0.9", "train.log_every=2"]
+    full = train(load_preset("categorical-gumbel", [*common, "train.steps=6", "train.run_name=full"]))
+    part = train(load_preset("categorical-gumbel", [*common, "train.steps=3", "train.run_name=part"]))
+    resumed = resume(part.run_dir, ["train.steps=6"])
+    _assert_identical(full.run_dir, resumed.run_dir)
