@@ -179,3 +179,16 @@ def test_training_moves_the_frequency_and_amplitude_to_the_datas(tmp_path):
     assert abs(_mean_frequency(trained) - target) < min(0.25, 0.5 * abs(_mean_frequency(untrained) - target))
     ratio = float(trained.std()) / float(real.std()), float(untrained.std()) / float(real.std())
     assert abs(ratio[0] - 1) < 0.35 < abs(ratio[1] - 1)
+
+
+def test_cli_samples_sequences_as_arrays_and_refuses_a_picture(tmp_path, capsys):
+    from gankit.cli import main
+
+    run = train(_cfg("sines-rnngan", tmp_path, "train.steps=2", "train.run_name=cli")).run_dir
+    out = tmp_path / "s.npz"
+    assert main(["sample", str(run), "--n", "5", "--seed", "1", "--out", str(out)]) == 0
+    arr = np.load(out)["samples"]
+    assert arr.shape == (5, 6, 3)
+    np.testing.assert_array_equal(arr, load_run(run).sample(5, 1).numpy())
+    assert main(["sample", str(run), "--n", "5", "--out", str(tmp_path / "s.png")]) == 2
+    assert ".npz" in capsys.readouterr().err

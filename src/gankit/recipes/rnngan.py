@@ -27,12 +27,13 @@ from gankit.config import ExperimentConfig
 from gankit.errors import ConfigError
 from gankit.losses.adversarial import ns_d_loss, ns_g_loss
 from gankit.losses.stabilizers import feature_matching_loss
+from gankit.nets.base import DOutput
 from gankit.recipes.base import RECIPES, DataInfo, StepContext
 from gankit.recipes.gan import TwoPlayerRecipe
 from gankit.train.loader import Batch
 
 
-def step_logits(out) -> torch.Tensor:
+def step_logits(out: DOutput) -> torch.Tensor:
     """D's per-step logits ``(B, T)`` (``DOutput.extra["step_logits"]``)."""
     return out.extra["step_logits"]
 
