@@ -141,6 +141,10 @@ def test_refusals(tmp_path):
         _cfg("sines-rnngan", tmp_path, "recipe.fm_weight=0")
     with pytest.raises(ConfigError, match="conditional"):
         model_config(arch="crnn", conditional=True)
+    with pytest.raises(ConfigError, match="d_minibatch"):
+        model_config(arch="crnn", d_minibatch="stddev")
+    with pytest.raises(ConfigError, match="d_class_head"):
+        model_config(arch="crnn", d_class_head=3)
     with pytest.raises(ConfigError, match=r"sequences \(T, D\)"):
         build_crnn(model_config(arch="crnn"), NetSpec((2,)))
     with pytest.raises(ConfigError, match=r"sequences \(T, D\)"):

@@ -155,7 +155,10 @@ class CRNNConfig(ModelConfig):
         if self.rnn_layers < 1:
             raise ConfigError(f"model.rnn_layers must be >= 1, got {self.rnn_layers}")
         unsupported = {"conditional": self.conditional, "d_spectral_norm": self.d_spectral_norm,
-                       "d_weight_norm": self.d_weight_norm, "d_arch": self.d_arch != "default"}
+                       "d_weight_norm": self.d_weight_norm, "d_arch": self.d_arch != "default",
+                       "d_minibatch": getattr(self, "d_minibatch", "none") != "none"}
+        unsupported.update({key: bool(getattr(self, key, 0)) for key in
+                            ("d_class_head", "q_categorical", "q_continuous")})
         for key, value in unsupported.items():
             if value:
                 raise ConfigError(f"model.arch=crnn does not support model.{key}={getattr(self, key)!r}")
