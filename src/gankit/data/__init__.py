@@ -5,6 +5,7 @@ returns an in-memory ``Dataset`` (see ``gankit.data.base``).
 """
 
 from gankit.data import (  # noqa: F401  (registrations)
+    categorical_toy,
     chorales,
     derived,
     digits,

@@ -19,6 +19,8 @@ the fake alone     ``mode_coverage`` (2-D samples + the mixture's mode centres),
                    one-to-one matching), ``stacked_mnist`` ((N, 3, 28, 28) samples, each
                    channel -> MNIST classifier),
                    ``psnr ssim l1`` (translated outputs vs their targets, ``extra["targets"]``)
+sequences of both  ``discriminative_score predictive_score`` (TimeGAN's post-hoc GRUs on (N, T, D);
+                   ``mmd`` on identity features compares flattened sequences)
 =================  ===========================================================================
 """
 
@@ -335,3 +337,34 @@ def _ssim(ctx: EvalContext, n: int, opts: dict[str, Any]) -> float:
                  description="mean absolute error of translated outputs vs their targets; lower is better")
 def _l1(ctx: EvalContext, n: int, opts: dict[str, Any]) -> float:
     return PAIRED.paired_l1(*_paired(ctx, n), **opts)
+
+
+# ----------------------------------------------------------------------------- continuous sequences
+
+
+def _sequence_pair(ctx: EvalContext, n: int) -> tuple[Tensor, Tensor]:
+    fake = ctx.fake(n).x
+    real = ctx.real().x
+    return real, fake
+
+
+def _check_sequences(ctx: EvalContext) -> None:
+    x = ctx.fake_all.x
+    if x.ndim != 3:
+        raise MetricError(f"TimeGAN's scores need continuous sequences (N, T, D), got samples {tuple(x.shape)}")
+    if not ctx.has_real:
+        raise MetricError("TimeGAN's scores compare with real sequences: pass --real (e.g. the run's own data)")
+
+
+@register_metric("discriminative_score", "fake", S.discriminative_score, 2, check=_check_sequences,
+                 description="TimeGAN discriminative score |acc - 0.5| of a post-hoc GRU real-vs-fake on (N, T, D)")
+def _discriminative_score(ctx: EvalContext, n: int, opts: dict[str, Any]) -> dict[str, Any]:
+    real, fake = _sequence_pair(ctx, n)
+    return _result_dict(S.discriminative_score(real, fake, **{"seed": ctx.seed, **opts}))
+
+
+@register_metric("predictive_score", "fake", S.predictive_score, 2, check=_check_sequences,
+                 description="TimeGAN predictive score: MAE on real (N, T, D) of a next-step GRU trained on fake")
+def _predictive_score(ctx: EvalContext, n: int, opts: dict[str, Any]) -> float:
+    real, fake = _sequence_pair(ctx, n)
+    return S.predictive_score(real, fake, **{"seed": ctx.seed, **opts})

@@ -12,6 +12,7 @@ from gankit.nets import (  # noqa: F401  (registrations)
     mlp,
     patchgan,
     recurrent,
+    recurrent_gan,
     resnet,
     resnet_translator,
     srresnet,

@@ -18,6 +18,7 @@ from torch import nn
 from gankit.errors import ConfigError
 from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, family_d_output, minibatch_logit
 from gankit.nets.blocks import GaussianNoise
+from gankit.nets.categorical_outputs import CategoricalMode, CategoricalOutputs
 from gankit.nets.conditioning import (
     LabelEmbedding,
     ProjectionHead,
@@ -61,7 +62,8 @@ class MLPGenerator(nn.Module):
     vector shapes ``(D,)`` are a plain linear output (unbounded, for real-valued data).
     With ``num_classes > 0`` a label embedding of width ``label_dim`` (default
     ``num_classes``) is concatenated to ``z``. ``norm``: ``"none"`` or ``"batch"`` (BatchNorm1d,
-    as in Salimans et al.'s semi-supervised MNIST generator).
+    as in Salimans et al.'s semi-supervised MNIST generator). ``categorical``: a
+    ``CategoricalOutputs`` over a vector output (softmax / Gumbel-softmax groups), or None.
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class MLPGenerator(nn.Module):
         label_dim: int | None = None,
         label_unit_norm: bool = False,
         norm: Norm = "none",
+        categorical: CategoricalOutputs | None = None,
     ) -> None:
         super().__init__()
         self.z_dim = int(z_dim)
@@ -98,6 +101,9 @@ class MLPGenerator(nn.Module):
         self.body = nn.Sequential(*blocks)
         self.out = nn.Linear(hidden, math.prod(self.sample_shape))
         self.is_image = len(self.sample_shape) == 3
+        if categorical is not None and self.is_image:
+            raise ConfigError("model.categorical_outputs applies to vector samples (D,), not images")
+        self.categorical = categorical
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         check_latent(z, self.z_dim, type(self).__name__)
@@ -106,6 +112,8 @@ class MLPGenerator(nn.Module):
         x = self.out(self.body(h))  # (N, prod(sample_shape))
         if self.is_image:
             x = torch.tanh(x)
+        elif self.categorical is not None:
+            x = self.categorical(x)
         return x.view(x.shape[0], *self.sample_shape)  # (N, *sample_shape)
 
 
@@ -188,8 +196,17 @@ class MLPConfig(ModelConfig):
     d_norm: Norm = "batch"  # normalisation in D's hidden layers
     mlp_d_activation: Activation = "leaky_relu"  # D: LeakyReLU(0.2) or ReLU (Salimans et al. 2016)
     d_hidden_noise: float = 0.0  # D: std of Gaussian noise on every hidden layer while training (0 = off)
+    categorical_outputs: tuple[int, ...] = ()  # G: sizes of one-hot groups at the start of a vector output
+    categorical_activation: CategoricalMode = "gumbel"  # G's categorical groups: gumbel (-softmax draw) | softmax
+    gumbel_tau: float = 1.0  # temperature tau of the categorical groups
+    gumbel_hard: bool = False  # Gumbel groups: one-hot forward, relaxed gradient (straight-through)
 
     def check(self) -> None:
+        if not self.gumbel_tau > 0:
+            raise ConfigError(f"model.gumbel_tau must be > 0, got {self.gumbel_tau}")
+        if any(k < 2 for k in self.categorical_outputs):
+            raise ConfigError(f"model.categorical_outputs: every group needs >= 2 categories, got "
+                              f"{list(self.categorical_outputs)}")
         if self.mlp_layers < 1:
             raise ConfigError(f"model.mlp_layers must be >= 1, got {self.mlp_layers}")
         if self.d_hidden_noise < 0:
@@ -207,10 +224,17 @@ def build_mlp(cfg: Any, spec: NetSpec) -> tuple[MLPGenerator, MLPDiscriminator]:
     D heads ``cfg.d_class_head``, ``cfg.q_categorical``, ``cfg.q_continuous``, ``cfg.q_hidden``; projection unless
     ``cfg.d_projection=false``; D hidden-layer noise ``cfg.d_hidden_noise``; D options
     (``cfg.d_arch``, ``cfg.d_minibatch``, ``cfg.d_spectral_norm``, ``cfg.d_weight_norm``,
-    ``spec.pack``) via ``build_discriminator``."""
+    ``spec.pack``) via ``build_discriminator``; G's categorical output groups ``cfg.categorical_outputs``
+    (``cfg.categorical_activation``, ``cfg.gumbel_tau``, ``cfg.gumbel_hard``)."""
     num_classes = conditional_classes(cfg, spec)
+    categorical = None
+    if cfg.categorical_outputs:
+        if len(spec.sample_shape) != 1:
+            raise ConfigError("model.categorical_outputs applies to vector samples (D,), not images")
+        categorical = CategoricalOutputs(cfg.categorical_outputs, spec.sample_shape[0], cfg.categorical_activation,
+                                         cfg.gumbel_tau, cfg.gumbel_hard)
     g = MLPGenerator(cfg.z_dim, spec.sample_shape, cfg.g_width, cfg.mlp_layers, num_classes, norm=cfg.mlp_g_norm,
-                     label_unit_norm=cfg.g_label_unit_norm)
+                     label_unit_norm=cfg.g_label_unit_norm, categorical=categorical)
 
     def family_d(d_spec: NetSpec) -> MLPDiscriminator:
         mb = minibatch_logit(cfg, cfg.d_width)

@@ -12,10 +12,12 @@ from gankit.recipes import (  # noqa: F401  (register themselves)  # noqa: F401 
     madgan,  # noqa: F401  (registers "madgan")
     magan,
     mle,  # noqa: F401  (registers "mle")
+    mle_continuous,
     mrgan,
     organ,  # noqa: F401  (registers "organ")
     pan,
     pix2pix,
+    rnngan,
     selfcond,  # noqa: F401  (registers "selfcond")
     seqgan,  # noqa: F401  (registers "seqgan")
     srgan,  # noqa: F401  (registers "srgan" and "srresnet")

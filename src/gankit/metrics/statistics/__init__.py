@@ -32,12 +32,14 @@ from gankit.metrics.statistics.precision_recall import (
     precision_recall,
 )
 from gankit.metrics.statistics.stacked_mnist import StackedMNISTModes, stacked_mnist_modes
+from gankit.metrics.statistics.timeseries import DiscriminativeScore, discriminative_score, predictive_score
 from gankit.metrics.statistics.wasserstein import sliced_wasserstein_distance, wasserstein_distance
 
 __all__ = [
     "BLEUResult",
     "ClassAccuracy",
     "DensityCoverage",
+    "DiscriminativeScore",
     "EMCResult",
     "InceptionScoreResult",
     "KIDResult",
@@ -51,6 +53,7 @@ __all__ = [
     "bleu",
     "class_accuracy",
     "density_coverage",
+    "discriminative_score",
     "emc",
     "feature_statistics",
     "frechet_distance",
@@ -65,6 +68,7 @@ __all__ = [
     "one_nn_two_sample",
     "parzen_log_likelihood",
     "precision_recall",
+    "predictive_score",
     "self_bleu",
     "sliced_wasserstein_distance",
     "stacked_mnist_modes",
