@@ -12,6 +12,7 @@ TASKS = ("edges", "inverted", "superres4", "inpaint", "colour")
 NAMES += [f"{base}-{task}" for base in ("mnist", "fashion") for task in TASKS]
 NAMES += ["seqgan-oracle"]  # SeqGAN's synthetic oracle (token sequences)
 NAMES += ["chorales", "chorales-continuous", "words"]  # Bach chorale melodies (music21), English words
+NAMES += ["categorical"]  # one-hot vectors of a fixed categorical distribution (Gumbel-softmax toy)
 
 
 def test_all_datasets_registered_with_descriptions() -> None:

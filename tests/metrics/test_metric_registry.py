@@ -34,6 +34,8 @@ EXPECTED = {
     "bleu": (stats.bleu, "fake"),
     "self_bleu": (stats.self_bleu, "fake"),
     "nll_oracle": (nll_oracle, "fake"),
+    "discriminative_score": (stats.discriminative_score, "fake"),
+    "predictive_score": (stats.predictive_score, "fake"),
 }
 
 
