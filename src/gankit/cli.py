@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from typing import NoReturn, Sequence
+from typing import Any, NoReturn, Sequence
 
 from gankit.errors import ConfigError, GankitError
 
@@ -82,7 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=None, help=f"number of samples (default {DEFAULT_N_SAMPLES}; a translation "
                    f"run: {DEFAULT_TRANSLATION_PAIRS} test pairs as input | output | target rows)")
     p.add_argument("--seed", type=int, default=0, help="latent seed")
-    p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/sample-seedS.png)")
+    p.add_argument("--out", default=None, help="output .png or .npz (default RUN_DIR/sample-seedS.png); a table run: "
+                   ".csv rows with the original column types")
+    p.add_argument("--condition", default=None, metavar="COLUMN=VALUE", help="table runs: every row has this "
+                   "category (a categorical column of the run's data)")
     p.add_argument("--class", dest="class_id", type=int, default=None, help="class label for conditional models")
     p.add_argument("--pairs", action="store_true", help="cogan runs: corresponding domain A/B pairs side by side")
     p.add_argument("--class-grid", action="store_true", help="rows = classes (or an InfoGAN's categorical code), "
@@ -275,6 +278,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if os.path.isfile(os.path.join(args.run_dir, "model.json")):  # a model written by `gankit export`
         return _sample_exported(args)
     run = load_run(args.run_dir, args.device)
+    if args.condition is not None or (args.out or "").endswith(".csv"):
+        return _sample_table(run, args)
     if args.pairs:
         n = args.n if args.n is not None else DEFAULT_N_SAMPLES // 2
         out = args.out or os.path.join(args.run_dir, f"pairs-seed{args.seed}.png")
@@ -301,6 +306,20 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         else:
             samples = run.sample(n, args.seed, args.class_id, use_ema=not args.no_ema)
         save_samples(run, samples, out, nrow=args.nrow)
+    print(out)
+    return 0
+
+
+def _sample_table(run: Any, args: argparse.Namespace) -> int:
+    from gankit.runs.table_samples import sample_table_of_run, write_table_csv
+
+    if args.pairs or args.class_grid or args.class_id is not None or args.drs is not None:
+        raise ConfigError("table samples take --n, --seed, --condition and --out only")
+    out = args.out or os.path.join(args.run_dir, f"sample-seed{args.seed}.csv")
+    if not out.endswith(".csv"):
+        raise ConfigError(f"table samples are written as CSV: --out must end in .csv, got {out}")
+    n = args.n if args.n is not None else DEFAULT_N_SAMPLES
+    write_table_csv(sample_table_of_run(run, n, args.seed, args.condition, use_ema=not args.no_ema), out)
     print(out)
     return 0
 

@@ -15,6 +15,7 @@ from gankit.data import (  # noqa: F401  (registrations)
     paired_folder,
     sequences,
     stacked_mnist,
+    statsmodels_tables,
     tables,
     tokens,
     toys,
