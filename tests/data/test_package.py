@@ -11,6 +11,7 @@ NAMES += ["paired-images", "unpaired-images", "mnist2digits", "mnist-m"]
 TASKS = ("edges", "inverted", "superres4", "inpaint", "colour")
 NAMES += [f"{base}-{task}" for base in ("mnist", "fashion") for task in TASKS]
 NAMES += ["seqgan-oracle"]  # SeqGAN's synthetic oracle (token sequences)
+NAMES += ["fair", "anes96"]  # statsmodels' mixed-type tables
 
 
 def test_all_datasets_registered_with_descriptions() -> None:

@@ -1,9 +1,9 @@
 """Real mixed-type tables bundled with statsmodels (the ``tables`` extra), with declared column types.
 
-* ``fair``: Fair (1978), "A Theory of Extramarital Affairs" (Redbook survey, 6,366 women).
+* ``fair``: Fair (1978), "A Theory of Extramarital Affairs" (Redbook magazine questionnaire, 6,366 women).
   Continuous ``age``, ``yrs_married``, ``children``; categorical ``rate_marriage``, ``religious``,
-  ``educ``, ``occupation``, ``occupation_husb`` (survey codes) and ``affair`` (``yes`` when the
-  survey's ``affairs`` measure is > 0, the classification target of statsmodels' own example).
+  ``educ``, ``occupation``, ``occupation_husb`` (questionnaire codes) and ``affair`` (``yes`` when the
+  questionnaire's ``affairs`` measure is > 0, the classification target of statsmodels' own example).
 * ``anes96``: the 1996 American National Election Study (944 respondents). Continuous
   ``popul`` (population of the respondent's location, thousands), ``TVnews`` (days a week),
   ``age``, ``income`` (24-level code); categorical ``selfLR``, ``ClinLR``, ``DoleLR`` (7-point
@@ -59,7 +59,7 @@ def anes96_table() -> Table:
     return table_from_dict(data, schema, source="anes96")
 
 
-@DATASETS.register("fair", "statsmodels' affairs survey, 6,366 rows: 3 continuous, 6 categorical (tables extra)")
+@DATASETS.register("fair", "statsmodels' affairs data, 6,366 rows: 3 continuous, 6 categorical (tables extra)")
 def build_fair(cfg: DataConfig) -> Dataset:
     check_data_config(cfg)
     return as_dataset("fair", fair_table(), cfg.limit)

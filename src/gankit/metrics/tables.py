@@ -74,7 +74,7 @@ def correlation_difference(real: Table, fake: Table, columns: Sequence[Mapping[s
 
 
 def features(table: Table, columns: Sequence[Mapping[str, Any]], target: str) -> tuple[np.ndarray, np.ndarray]:
-    """Design matrix (continuous columns, then one-hots over each schema's categories) and
+    """Feature matrix (continuous columns, then one-hots over each schema's categories) and
     the target's category ids."""
     parts = []
     for c in columns:
