@@ -123,7 +123,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--epochs", type=int, default=300, help="training epochs of both models (CTGAN's default 300)")
     ap.add_argument("--split-seed", type=int, default=0)
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "tables", "tabular_ctgan"))
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "tabular_ctgan"))
     ap.add_argument("--summarise", action="store_true", help="print the table of <out>/runs.jsonl and exit")
     args = ap.parse_args()
     if args.summarise:
