@@ -35,7 +35,14 @@ import numpy as np
 import torch
 
 from gankit.data.statsmodels_tables import TARGETS, anes96_table, fair_table
-from gankit.data.tables import CONTINUOUS, as_dataset, decode_table, table_from_dict
+from gankit.data.tables import (
+    CONTINUOUS,
+    as_dataset,
+    decode_table,
+    round_whole_numbers,
+    table_from_dict,
+    whole_number_columns,
+)
 from gankit.metrics.tables import CLASSIFIERS, column_distances, correlation_difference, ml_efficacy
 from gankit.presets import load_preset
 from gankit.train.trainer import Trainer
@@ -53,6 +60,7 @@ def split(name: str, seed: int) -> tuple[dict, dict, list[dict]]:
     """Raw training and held-out rows ``{column: values}`` (80 / 20) and the full table's schema."""
     table = TABLES[name]()
     raw = decode_table(table.continuous, table.categorical, table.columns)
+    round_whole_numbers(raw, whole_number_columns(raw, table.columns))  # the data's own values, not float32 noise
     n = table.continuous.shape[0]
     order = np.random.default_rng(seed).permutation(n)
     cut = int(0.8 * n)

@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="statistic option, e.g. kid.subset_size=100 (repeatable)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the real-feature cache")
     p.add_argument("--out", default=None, help="also write the results to this JSON file (merged like metrics.json)")
+    p.add_argument("--target", default=None, help="table runs: categorical column for ML efficacy (classifiers "
+                   "trained on synthetic rows, tested on the real table)")
     p.add_argument("--device", default="cpu")
 
     p = add("translate", "apply a trained image-to-image run (pix2pix, pan, cyclegan) to a folder or dataset")
@@ -428,6 +430,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     if (args.run_dir is None) == (args.fake is None):
         raise ConfigError("give either RUN_DIR or --fake (a folder, .npz file or dataset), not both")
+    from gankit.runs.table_eval import is_table_run
+
+    if args.run_dir is not None and is_table_run(args.run_dir):
+        return _eval_table(args)
+    if args.target is not None:
+        raise ConfigError("--target goes with a table run (ML efficacy)")
     with one_line_warnings():
         result = evaluate(
             args.real,
@@ -453,6 +461,24 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         )
         for path in targets:
             print(f"wrote {write_metrics_json(path, result)}")
+    return 0
+
+
+def _eval_table(args: argparse.Namespace) -> int:
+    from gankit.runs import load_run
+    from gankit.runs.table_eval import TABLE_METRICS_FILE, evaluate_table_run, write_table_metrics
+
+    if args.real is not None:
+        raise ConfigError("a table run is evaluated against its own dataset; it takes no --real")
+    result = evaluate_table_run(load_run(args.run_dir, args.device), args.n, args.seed, args.target)
+    print(f"{result['n_fake']} synthetic rows vs {result['n_real']} real rows")
+    for key in ("mean_ks", "mean_tv", "corr_diff"):
+        print(f"{key:<10} {result[key]}")
+    for key, value in result.get("ml_efficacy", {}).items():
+        print(f"ml_efficacy/{key} {value}")
+    for path in [os.path.join(args.run_dir, TABLE_METRICS_FILE)] + ([args.out] if args.out else []):
+        write_table_metrics(path, result)
+        print(f"wrote {path}")
     return 0
 
 

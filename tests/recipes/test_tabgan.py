@@ -151,3 +151,26 @@ def test_png_or_condition_on_another_recipe_refused(tmp_path, capsys):
     run = train(_cfg(tmp_path, "train.steps=1", "train.run_name=r"))
     assert main(["sample", run.run_dir, "--out", str(tmp_path / "x.png"), "--condition", "group=a"]) == 2
     assert "must end in .csv" in capsys.readouterr().err
+
+
+def test_eval_on_a_table_run_against_scipy(tmp_path, capsys):
+    import json
+
+    from scipy.stats import ks_2samp
+
+    run = train(_cfg(tmp_path, "train.steps=2", "train.run_name=e"))
+    assert main(["eval", run.run_dir, "--n", "30", "--seed", "1", "--target", "group"]) == 0
+    got = json.load(open(f"{run.run_dir}/table_metrics.json"))
+    loaded = load_run(run.run_dir)
+    fake = loaded.recipe.sample_table(loaded.nets(), 30, 1)
+    real = list(csv.DictReader(open(tmp_path / "t.csv")))
+    ks_age = ks_2samp([int(r["age"]) for r in real], fake["age"]).statistic
+    ks_score = ks_2samp([float(r["score"]) for r in real], fake["score"]).statistic
+    assert got["distances"]["age"] == pytest.approx(ks_age) and got["distances"]["score"] == pytest.approx(ks_score,
+                                                                                                         abs=1e-3)
+    share = {k: sum(r["group"] == k for r in real) / 60 - fake["group"].count(k) / 30 for k in "abc"}
+    assert got["mean_tv"] == pytest.approx(0.5 * sum(abs(v) for v in share.values()))
+    assert got["ml_efficacy"]["target"] == "group" and 0 <= got["ml_efficacy"]["f1"] <= 1
+    capsys.readouterr()
+    assert main(["eval", run.run_dir, "--target", "age"]) == 2
+    assert "not a categorical column" in capsys.readouterr().err

@@ -17,6 +17,7 @@ class Capabilities:
     generator inputs."""
 
     supports_rejection_sampling: ClassVar[bool] = False  # one real/fake D whose logits DRS can calibrate
+    table_samples: ClassVar[bool] = False  # samples are table rows (``sample_table``; CSV, table metrics)
 
     @property
     def categorical_code(self) -> int:

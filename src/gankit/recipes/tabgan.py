@@ -32,7 +32,7 @@ from torch import nn
 
 from gankit.config import ExperimentConfig
 from gankit.data.table_transform import MAX_MODES, TableEncoder
-from gankit.data.tables import CATEGORICAL, CONTINUOUS, decode_table
+from gankit.data.tables import CATEGORICAL, CONTINUOUS, decode_table, round_whole_numbers, whole_number_columns
 from gankit.errors import ConfigError
 from gankit.losses.penalties import gradient_penalty
 from gankit.nets.base import pack_samples
@@ -67,21 +67,15 @@ class TabGANConfig:
 
 def integer_columns(columns: list[dict[str, Any]], continuous: torch.Tensor) -> list[str]:
     """Continuous columns whose raw values (``decode_table``) are all whole numbers."""
-    raw = decode_table(continuous, torch.zeros(continuous.shape[0], 0, dtype=torch.long),
-                       [c for c in columns if c["type"] == CONTINUOUS])
-    out = []
-    for c in columns:
-        if c["type"] == CONTINUOUS:
-            v = np.asarray(raw[c["name"]])
-            if np.all(np.abs(v - np.round(v)) <= 1e-4 * (c["max"] - c["min"]) + 1e-6):
-                out.append(c["name"])
-    return out
+    cont = [c for c in columns if c["type"] == CONTINUOUS]
+    return whole_number_columns(decode_table(continuous, torch.zeros(len(continuous), 0, dtype=torch.long), cont), cont)
 
 
 @RECIPES.register("tabgan", "CTGAN-style tabular GAN (Xu et al. 2019): mode-specific normalisation, conditional "
                   "vector, PacGAN WGAN-GP")
 class TabGANRecipe(Recipe):
     config_class = TabGANConfig
+    table_samples = True
     data_fields = ("continuous", "categorical")
     target_field = "continuous"
 
@@ -298,7 +292,4 @@ class TabGANRecipe(Recipe):
         finally:
             for name, m in nets.items():
                 m.train(modes[name])
-        table = decode_table(continuous, categorical, self.columns)
-        for name in self.integers:
-            table[name] = [int(round(v)) for v in table[name]]
-        return table
+        return round_whole_numbers(decode_table(continuous, categorical, self.columns), self.integers)
