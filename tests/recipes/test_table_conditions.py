@@ -37,12 +37,13 @@ def test_training_by_sampling_frequencies_and_rows():
     assert counts.min() > 0 and counts.std() / counts.mean() < 0.15
 
 
-def test_original_frequency_draw_and_one_hot_layout():
+def test_sampling_draw_is_log_frequency_as_ctgan_and_one_hot_layout():
     sampler = ConditionSampler.from_ids(_toy_ids(), [3, 2])
     cond = sampler.sample_original(100_000, torch.Generator().manual_seed(0))  # (n, 5)
     assert cond.shape == (100_000, 5) and torch.equal(cond.sum(1), torch.ones(100_000))
     first = cond[cond[:, :3].sum(1) == 1, :3].mean(0)
-    np.testing.assert_allclose(first.numpy(), [0.01, 0.09, 0.90], atol=0.005)
+    logs = np.log1p([1, 9, 90])
+    np.testing.assert_allclose(first.numpy(), logs / logs.sum(), atol=0.005)
     assert sampler.fixed(2, 1, 1).tolist() == [[0, 0, 0, 0, 1]] * 2
 
 

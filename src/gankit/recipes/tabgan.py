@@ -14,7 +14,7 @@ Cuesta-Infante & Veeramachaneni, "Modeling Tabular Data using Conditional GAN", 
   −E[D(fake)] + CE``; CTGAN trains with Adam (lr 2e-4, betas (0.5, 0.9), weight decay 1e-6 on G).
 
 Latents are ``z ⊕ cond ⊕ u``: the noise ``(z_dim,)``, a conditional vector drawn as CTGAN's
-``sample`` (a uniform column, a category by its frequency) and uniforms ``(width,)`` whose
+``sample`` (a uniform column, a log-frequency category) and uniforms ``(width,)`` whose
 Gumbel noise ``−log(−log u)`` picks every mode and category (the Gumbel-max trick), so a sample
 is a pure function of its latent. ``generate`` returns the continuous columns (the dataset's
 encoding, ``target_field``); ``sample_table`` the whole table with its original column types.
@@ -212,7 +212,7 @@ class TabGANRecipe(Recipe):
 
     def latent(self, n: int, generator: torch.Generator | None = None,
                device: torch.device | str = "cpu") -> torch.Tensor:
-        """``z ⊕ cond ⊕ u`` ``(n, z_dim + cond + width)``: noise, a frequency-drawn condition, Gumbel uniforms."""
+        """``z ⊕ cond ⊕ u`` ``(n, z_dim + cond + width)``: noise, a drawn condition, Gumbel uniforms."""
         z = torch.randn(n, self.cfg.model.z_dim, generator=generator)
         cond = self.sampler.sample_original(n, generator) if self.sampler.columns else torch.zeros(n, 0)
         u = torch.rand(n, self.encoder.width, generator=generator)

@@ -11,7 +11,9 @@ For training, each row draws
 
 G is told ``cond`` and penalised by the cross-entropy between its logits of column ``j`` and
 ``k`` (``condition_cross_entropy``). Unconditional sampling draws ``j`` uniformly and ``k`` with
-the empirical frequency ``n_jk / N`` (as CTGAN's ``sample``); a given value sets every row's ``cond``.
+the same log-frequency ``p_j(k)``, as CTGAN's code does (its ``sample_original_condvec`` reads
+the log-frequency table, so samples over-represent rare categories as CTGAN's do);
+a given value sets every row's ``cond``.
 Draws use torch's global generator (checkpointed: exact resume) unless a generator is given.
 """
 
@@ -40,10 +42,8 @@ class ConditionSampler:
         self.width = sum(self.sizes)
         k_max = max(self.sizes, default=1)
         self.train_probs = torch.zeros(len(self.sizes), k_max, dtype=torch.float64)  # (Dk, K_max), padded with 0
-        self.freq_probs = torch.zeros(len(self.sizes), k_max, dtype=torch.float64)
         for j, c in enumerate(self.counts):
             self.train_probs[j, : c.numel()] = log_frequency_probabilities(c)
-            self.freq_probs[j, : c.numel()] = c.double() / c.sum()
         self.ids = ids
         if ids is not None:  # rows of each category, grouped: order[j][starts[j][k] : starts[j][k] + n_jk]
             self.order = [torch.argsort(ids[:, j], stable=True) for j in range(ids.shape[1])]
@@ -89,8 +89,8 @@ class ConditionSampler:
         return column, category, rows
 
     def sample_original(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``cond`` ``(n, width)`` for unconditional sampling: a uniform column, a category by its frequency."""
-        return self.one_hot(*self._draw(n, self.freq_probs, generator))
+        """``cond`` ``(n, width)`` for unconditional sampling: a uniform column, a log-frequency category."""
+        return self.one_hot(*self._draw(n, self.train_probs, generator))
 
     def fixed(self, n: int, column: int, category: int) -> torch.Tensor:
         """``cond`` ``(n, width)`` with category ``category`` of column ``column`` in every row."""
