@@ -240,7 +240,7 @@ class TabGANRecipe(Recipe):
 
     def condition_latent(self, z: torch.Tensor, condition: tuple[str, str]) -> torch.Tensor:
         """Latents ``z`` with every row's conditional vector set to ``column = value``."""
-        name, value = condition
+        name, value = condition[0], str(condition[1]).strip()  # categories are kept as strings
         cats = [c for c in self.columns if c["type"] == CATEGORICAL]
         col = next((c for c in cats if c["name"] == name), None)
         if col is None:
@@ -269,7 +269,7 @@ class TabGANRecipe(Recipe):
         if condition is None:
             return self._decode_table(nets, z)
         z = self.condition_latent(z, condition)  # checks the column and value first
-        name, value = condition
+        name, value = condition[0], str(condition[1]).strip()
         kept: dict[str, list[Any]] = {c["name"]: [] for c in self.columns}
         for _ in range(CONDITION_TRIES):
             table = self._decode_table(nets, z)
