@@ -91,8 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=None, help=f"number of samples (default {DEFAULT_N_SAMPLES}; a translation "
                    f"run: {DEFAULT_TRANSLATION_PAIRS} test pairs as input | output | target rows)")
     p.add_argument("--seed", type=int, default=0, help="latent seed")
-    p.add_argument("--out", default=None, help="output .png or .npz, or .txt for a token-sequence run "
-                   "(default RUN_DIR/sample-seedS.png, token sequences .txt)")
+    p.add_argument("--out", default=None, help="output .png or .npz; .txt for a token-sequence run, .csv rows with "
+                   "the original column types for a table run (default RUN_DIR/sample-seedS.png, token sequences .txt)")
+    p.add_argument("--condition", default=None, metavar="COLUMN=VALUE", help="table runs: every row has this "
+                   "category (a categorical column of the run's data)")
     p.add_argument("--class", dest="class_id", type=int, default=None, help="class label for conditional models")
     p.add_argument("--pairs", action="store_true", help="cogan runs: corresponding domain A/B pairs side by side")
     p.add_argument("--class-grid", action="store_true", help="rows = classes (or an InfoGAN's categorical code), "
@@ -192,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="statistic option, e.g. kid.subset_size=100 (repeatable)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the real-feature cache")
     p.add_argument("--out", default=None, help="also write the results to this JSON file (merged like metrics.json)")
+    p.add_argument("--target", default=None, help="table runs: categorical column for ML efficacy (classifiers "
+                   "trained on synthetic rows, tested on the real table)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--nproc", type=int, default=None, metavar="N",
                    help="generate and extract features on N processes of this machine (torchrun)")
@@ -323,6 +327,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if os.path.isfile(os.path.join(args.run_dir, "model.json")):  # a model written by `gankit export`
         return _sample_exported(args)
     run = load_run(args.run_dir, args.device)
+    if args.condition is not None or (args.out or "").endswith(".csv"):
+        return _sample_table(run, args)
     if args.pairs:
         n = args.n if args.n is not None else DEFAULT_N_SAMPLES // 2
         out = args.out or os.path.join(args.run_dir, f"pairs-seed{args.seed}.png")
@@ -350,6 +356,20 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         else:
             samples = run.sample(n, args.seed, args.class_id, use_ema=not args.no_ema)
         save_samples(run, samples, out, nrow=args.nrow)
+    print(out)
+    return 0
+
+
+def _sample_table(run: Any, args: argparse.Namespace) -> int:
+    from gankit.runs.table_samples import sample_table_of_run, write_table_csv
+
+    if args.pairs or args.class_grid or args.class_id is not None or args.drs is not None:
+        raise ConfigError("table samples take --n, --seed, --condition and --out only")
+    out = args.out or os.path.join(args.run_dir, f"sample-seed{args.seed}.csv")
+    if not out.endswith(".csv"):
+        raise ConfigError(f"table samples are written as CSV: --out must end in .csv, got {out}")
+    n = args.n if args.n is not None else DEFAULT_N_SAMPLES
+    write_table_csv(sample_table_of_run(run, n, args.seed, args.condition, use_ema=not args.no_ema), out)
     print(out)
     return 0
 
@@ -456,6 +476,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     if (args.run_dir is None) == (args.fake is None):
         raise ConfigError("give either RUN_DIR or --fake (a folder, .npz file or dataset), not both")
+    from gankit.runs.table_eval import is_table_run
+
+    if args.run_dir is not None and is_table_run(args.run_dir):
+        return _eval_table(args)
+    if args.target is not None:
+        raise ConfigError("--target goes with a table run (ML efficacy)")
     if args.nproc is not None:
         return _on_processes(args, None)
     from gankit.train import distributed
@@ -499,6 +525,24 @@ def _evaluate_and_report(args: argparse.Namespace, evaluate: Callable[..., Any],
         )
         for path in targets:
             print(f"wrote {write_metrics_json(path, result)}")
+    return 0
+
+
+def _eval_table(args: argparse.Namespace) -> int:
+    from gankit.runs import load_run
+    from gankit.runs.table_eval import TABLE_METRICS_FILE, evaluate_table_run, write_table_metrics
+
+    if args.real is not None:
+        raise ConfigError("a table run is evaluated against its own dataset; it takes no --real")
+    result = evaluate_table_run(load_run(args.run_dir, args.device), args.n, args.seed, args.target)
+    print(f"{result['n_fake']} synthetic rows vs {result['n_real']} real rows")
+    for key in ("mean_ks", "mean_tv", "corr_diff"):
+        print(f"{key:<10} {result[key]}")
+    for key, value in result.get("ml_efficacy", {}).items():
+        print(f"ml_efficacy/{key} {value}")
+    for path in [os.path.join(args.run_dir, TABLE_METRICS_FILE)] + ([args.out] if args.out else []):
+        write_table_metrics(path, result)
+        print(f"wrote {path}")
     return 0
 
 

@@ -13,6 +13,7 @@ NAMES += [f"{base}-{task}" for base in ("mnist", "fashion") for task in TASKS]
 NAMES += ["seqgan-oracle"]  # SeqGAN's synthetic oracle (token sequences)
 NAMES += ["chorales", "chorales-continuous", "words"]  # Bach chorale melodies (music21), English words
 NAMES += ["categorical"]  # one-hot vectors of a fixed categorical distribution (Gumbel-softmax toy)
+NAMES += ["fair", "anes96"]  # statsmodels' mixed-type tables
 
 
 def test_all_datasets_registered_with_descriptions() -> None:

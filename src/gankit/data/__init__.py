@@ -17,6 +17,7 @@ from gankit.data import (  # noqa: F401  (registrations)
     paired_folder,
     sequences,
     stacked_mnist,
+    statsmodels_tables,
     tables,
     tokens,
     toys,

@@ -232,6 +232,25 @@ def decode_table(
     return out
 
 
+def whole_number_columns(raw: Mapping[str, Sequence[float]], columns: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The continuous columns of decoded values ``raw`` (``decode_table``) that are whole numbers
+    up to the float32 encoding's error (1e-4 of the column's range)."""
+    out = []
+    for c in columns:
+        if c["type"] == CONTINUOUS:
+            v = np.asarray(raw[c["name"]], dtype=np.float64)
+            if np.all(np.abs(v - np.round(v)) <= 1e-4 * (c["max"] - c["min"]) + 1e-6):
+                out.append(c["name"])
+    return out
+
+
+def round_whole_numbers(raw: dict[str, list[Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+    """``raw`` with the columns ``names`` rounded to ints (in place; returned)."""
+    for name in names:
+        raw[name] = [int(round(v)) for v in raw[name]]
+    return raw
+
+
 def diabetes_table() -> Table:
     """scikit-learn's bundled diabetes data (Efron et al. 2004, "Least Angle Regression"; 442
     patients), unscaled: ``sex`` (coded 1, 2) categorical; ``age``, ``bmi``, ``bp``, the six serum

@@ -16,6 +16,7 @@ from gankit.nets import (  # noqa: F401  (registrations)
     resnet,
     resnet_translator,
     srresnet,
+    tabular,
     unet,
 )
 from gankit.nets.base import DOutput, MinibatchLogit, NetSpec, minibatch_logit

@@ -23,6 +23,7 @@ from gankit.recipes import (  # noqa: F401  (register themselves)  # noqa: F401 
     srgan,  # noqa: F401  (registers "srgan" and "srresnet")
     ss_infogan,  # noqa: F401  (registers "ss-infogan")
     ssgan,
+    tabgan,  # noqa: F401  (registers "tabgan")
     triplegan,
     unrolled,
     vae,

@@ -17,6 +17,7 @@ class Capabilities:
     generator inputs."""
 
     supports_rejection_sampling: ClassVar[bool] = False  # one real/fake D whose logits DRS can calibrate
+    table_samples: ClassVar[bool] = False  # samples are table rows (``sample_table``; CSV, table metrics)
     # trains on several processes exactly as on one (every random draw over a batch made at the global size)
     data_parallel: ClassVar[bool] = False
 
@@ -65,3 +66,10 @@ class Capabilities:
         """Source images ``x`` ``(n, C, H, W)`` translated by ``nets`` in ``direction`` (one of
         ``translation_directions``); image-to-image recipes only (pix2pix, pan, cyclegan)."""
         raise ConfigError(f"translation needs a run of an image-to-image recipe, got recipe {self.cfg.recipe.name!r}")
+
+    def sample_table(self, nets: Mapping[str, nn.Module], n: int, seed: int,
+                     condition: tuple[str, str] | None = None) -> dict[str, list]:
+        """``n`` rows ``{column: values}`` of a table recipe, optionally conditioned on
+        ``(column, value)`` of a categorical column (tabgan)."""
+        raise ConfigError(f"table samples (.csv) need a run of a table recipe (tabgan), got recipe "
+                          f"{self.cfg.recipe.name!r}")
