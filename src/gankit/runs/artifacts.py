@@ -14,7 +14,7 @@ import torch
 
 from gankit.atomic import atomic_write
 from gankit.data.base import example_shape, field_len, take
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, NonFiniteError
 from gankit.viz.curves import plot_curves
 from gankit.viz.grid import save_image_grid
 from gankit.viz.histograms import plot_sample_histograms
@@ -35,6 +35,8 @@ def upscale_for(side: int) -> int:
 
 
 def _write_image_or_scatter(samples: torch.Tensor, path: str, centres, std, nrow: int | None, title: str) -> None:
+    if not bool(torch.isfinite(samples).all()):  # a picture of NaNs would hide the divergence as a black grid
+        raise NonFiniteError(f"{path}: the samples hold NaN or Inf values; not written")
     if samples.ndim == 4:
         save_image_grid(samples, path, nrow=nrow, upscale=upscale_for(samples.shape[-1]))
     elif samples.ndim == 2 and samples.shape[1] == 2:

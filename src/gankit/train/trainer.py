@@ -13,11 +13,12 @@ import torch
 from gankit.atomic import atomic_write
 from gankit.config import ExperimentConfig, to_dict
 from gankit.data.base import Dataset, build_dataset
-from gankit.errors import CheckpointError, ConfigError
+from gankit.errors import CheckpointError, ConfigError, NonFiniteError
 from gankit.recipes import RECIPES, DataInfo, Recipe, StepContext
 from gankit.train import checkpoint as ckpt
 from gankit.train.ema import EMA, recompute_batchnorm_stats
 from gankit.train.loader import EpochLoader
+from gankit.train.nonfinite import NonFiniteGuard, check_finite_state, stop_message
 from gankit.train.optim import build_optimizer, lr_factor
 from gankit.train.progress import Progress
 from gankit.train.seeding import capture_rng, restore_rng, seed_everything
@@ -83,6 +84,8 @@ class Trainer:
         self.step = 0
         self.amp_dtype = amp_dtype(self.device)
         self.scaler = torch.amp.GradScaler("cuda") if tc.amp and self.device.type == "cuda" else None
+        self.guard = NonFiniteGuard(tc.on_nonfinite, tc.max_rollbacks, check_grads=self.scaler is None)
+        self.nonfinite: str | None = None  # what the last step found non-finite (stop/rollback)
         grid_gen = torch.Generator().manual_seed(tc.seed + GRID_SEED_OFFSET)
         self.grid_z = self.recipe.latent(tc.n_grid, grid_gen, self.device)  # (n_grid, z_dim)
         k = self.recipe.num_classes
@@ -101,6 +104,7 @@ class Trainer:
         self._grad_owner = names
 
     def _backward(self, loss: torch.Tensor) -> None:
+        self.guard.on_loss(loss)
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
         self._backward_calls += 1
 
@@ -116,7 +120,7 @@ class Trainer:
         factor = lr_factor(self.step, self.cfg.train.steps, self.cfg.optim)
         for name, opt in self.optimizers.items():
             for group in opt.param_groups:
-                group["lr"] = self.base_lrs[name] * factor
+                group["lr"] = self.base_lrs[name] * factor * self.guard.lr_scale
         for phase in self.phases:
             if not phase.runs_at(self.step):
                 continue
@@ -126,9 +130,15 @@ class Trainer:
                 batch = self.loader.next()
                 opt.zero_grad(set_to_none=True)
                 calls = self._backward_calls
+                self.guard.begin_update()
                 with autocast:
                     self.recipe.accumulate_gradients(phase.name, batch, ctx)
                 if self._backward_calls == calls:  # the recipe left this phase idle at this step
+                    continue
+                finite = self.guard.end_update(phase.name, (p for g in opt.param_groups for p in g["params"]))
+                if self.guard.policy == "skip":
+                    ctx.report("NonFinite/skipped", 0.0 if finite else 1.0)  # fraction of updates dropped
+                if not finite:  # train.on_nonfinite=skip: this update is dropped
                     continue
                 if self.scaler is not None:
                     self.scaler.step(opt)
@@ -139,6 +149,7 @@ class Trainer:
         for ema in self.ema.values():
             ema.update(self.step)
         self.step += 1
+        self.nonfinite = self.guard.end_step()
 
     # ------------------------------------------------------------------ sampling
 
@@ -208,11 +219,13 @@ class Trainer:
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "data": data_summary(self.dataset),
             "torch_version": torch.__version__,
+            "nonfinite": self.guard.state_dict(),
         }
         return tensors, meta
 
     def save_checkpoint(self) -> str:
         tensors, meta = self.state()
+        check_finite_state(tensors, f"checkpoint at step {self.step}")
         ckpt.save_checkpoint(self.checkpoint_path, tensors, meta)
         return self.checkpoint_path
 
@@ -237,6 +250,10 @@ class Trainer:
         if self.scaler is not None and meta.get("scaler"):
             self.scaler.load_state_dict(meta["scaler"])
         restore_rng(meta["rng"], {k: v for k, v in tensors.items() if k.startswith("rng/")})
+        try:
+            self.guard.load_state_dict(meta.get("nonfinite"))
+        except ValueError as exc:
+            raise CheckpointError(f"{path}: {exc}") from None
 
     # ------------------------------------------------------------------ the loop
 
@@ -254,8 +271,14 @@ class Trainer:
         completed = True
         try:
             with GracefulStop() as stop, Progress(tc.steps, self.step, tc.progress, self.cfg.name) as bar:
+                if tc.on_nonfinite == "rollback" and not os.path.exists(self.checkpoint_path):
+                    self.save_checkpoint()  # the state a rollback before the first checkpoint returns to
                 while self.step < tc.steps:
                     self.train_step()
+                    if self.nonfinite is not None:  # stop raises; rollback returns to the last checkpoint
+                        bar.write(self._roll_back(self.nonfinite, tb_dir))
+                        bar.update(self.step)
+                        continue
                     bar.update(self.step)
                     if self.step % tc.log_every == 0 or self.step == tc.steps:
                         bar.show(self.reporter.flush(self.step))
@@ -275,6 +298,25 @@ class Trainer:
             self.reporter.close()
             self.reporter = None
         return completed
+
+    def _roll_back(self, what: str, tb_dir: str | None) -> str:
+        """Handle a step whose ``what`` was non-finite: raise ``NonFiniteError`` (``stop``, or no
+        rollback left), else reload the last checkpoint, halve the learning rates, write that state
+        back (so a resume continues from it exactly), trim ``stats.jsonl`` to it; returns a message."""
+        step, path = self.step, self.checkpoint_path
+        kept = path if os.path.exists(path) else None
+        if not (kept and self.guard.can_roll_back()):
+            raise NonFiniteError(stop_message(step, what, self.guard.policy, kept, self.guard.rollbacks))
+        assert self.reporter is not None
+        self.reporter.close()
+        self.load_checkpoint()
+        self.guard.rolled_back()
+        self.save_checkpoint()
+        stats_path = os.path.join(self.run_dir, "stats.jsonl")
+        repair_stats_file(stats_path, self.step)
+        self.reporter = Reporter(stats_path, tb_dir)
+        return (f"non-finite {what} at step {step}: rolled back to step {self.step} with the learning rates "
+                f"x{self.guard.lr_scale:g} (rollback {self.guard.rollbacks} of {self.guard.max_rollbacks})")
 
 
 def data_summary(dataset: Dataset) -> dict[str, Any]:
