@@ -504,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except GankitError as exc:
-        print(f"gankit: error: {exc}", file=sys.stderr)
+        print(f"gankit: error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever it quotes
         return 2
     except BrokenPipeError:  # e.g. `gankit train --dry-run | head`
         return 0

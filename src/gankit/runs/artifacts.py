@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -132,7 +133,8 @@ class RunArtifacts:
             with open(stats, encoding="utf-8") as fh:
                 lines = [ln for ln in fh.read().splitlines() if ln.strip()]
             if lines:
-                latest = json.loads(lines[-1])
+                with contextlib.suppress(ValueError):  # a hand-edited or damaged last line: no stats shown
+                    latest = json.loads(lines[-1])
         elapsed = time.perf_counter() - self.started
         ran = t.step - self.start_step
         buf = io.StringIO()
@@ -147,8 +149,9 @@ class RunArtifacts:
         buf.write(f"- networks: `{cfg.model.arch}`, z_dim {cfg.model.z_dim}, seed {cfg.train.seed}, "
                   f"device {cfg.train.device}\n")
         buf.write(f"- torch threads: {t.threads} (train.threads={cfg.train.threads})\n")
-        if latest:
-            shown = {k: v for k, v in latest.items() if k.startswith(("Loss/", "D/")) and v is not None}
+        if isinstance(latest, dict) and latest:
+            shown = {k: v for k, v in latest.items() if k.startswith(("Loss/", "D/")) and isinstance(v, (int, float))
+                     and not isinstance(v, bool)}
             buf.write("- last logged stats: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(shown.items())) + "\n")
         buf.write("\n| file | what |\n|---|---|\n")
         buf.write("| config.json | the resolved config |\n| stats.jsonl | logged statistics |\n")
@@ -166,6 +169,8 @@ def save_samples(run: "LoadedRun", samples: torch.Tensor, out: str, nrow: int | 
     """Write samples from ``gankit sample``/``interpolate``: ``.png`` draws them (grid or
     2-D scatter), ``.npz`` stores the raw array (``samples``) for metrics."""
     centres = run.data.get("mode_centres")
+    if not bool(torch.isfinite(samples).all()):
+        raise NonFiniteError(f"{out}: the samples hold NaN or Inf values; not written")
     if out.endswith(".npz"):
         arr = samples.cpu().numpy().astype(np.float32)
         with atomic_write(out) as fh:

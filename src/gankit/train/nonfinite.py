@@ -1,10 +1,12 @@
 """Non-finite losses and gradients, caught at the step they happen (``train.on_nonfinite``).
 
 Every phase update records two booleans on the device: *every loss handed to backward is
-finite* and *every gradient is finite* (the infinity norm ``max |g|`` of a tensor is finite
-exactly when all its elements are; ``torch._foreach_norm(grads, inf)`` takes them all in one
-fused call). Nothing is read back inside the update for ``stop`` and ``rollback``: the flags of
-a whole step are read with one host transfer at its end. ``skip`` must know before
+finite* and *every gradient is finite*. The gradients are checked by the fused kernel AMP's grad
+scaler uses to find overflows (``torch._amp_foreach_non_finite_check_and_unscale_`` with a scale
+of exactly 1, so the gradients are unchanged): one pass over all of them, exact (a large finite
+gradient is not flagged, as a norm that overflows would be); the losses, stacked, go through the
+same kernel. Nothing is read back inside the update for ``stop`` and ``rollback``: the flags of a
+whole step are read with one host transfer at its end. ``skip`` must know before
 ``optimizer.step``, so it reads one flag per phase update (free on the CPU, one device sync per
 update on a GPU). Under AMP with a grad scaler, gradients are not checked: the scaler already
 skips the steps whose scaled gradients overflow, and only the losses are.
@@ -34,8 +36,32 @@ POLICIES = ("stop", "skip", "rollback")
 ROLLBACK_LR_FACTOR = 0.5  # every learning rate is multiplied by this at each rollback
 
 
+_ONES: dict[torch.device, torch.Tensor] = {}
+
+
+def _one(device: torch.device) -> torch.Tensor:
+    if device not in _ONES:
+        _ONES[device] = torch.ones(1, device=device)
+    return _ONES[device]
+
+
+def flag_non_finite(tensors: list[torch.Tensor], found: torch.Tensor) -> None:
+    """Set ``found`` (a one-element float tensor) to 1 when an element of ``tensors`` is NaN or Inf,
+    without a host sync. The tensors are multiplied in place by exactly 1 (the AMP kernel's unscale),
+    which leaves every value as it was."""
+    by_device: dict[torch.device, list[torch.Tensor]] = {}
+    for t in tensors:
+        by_device.setdefault(t.device, []).append(t)
+    for device, group in by_device.items():
+        flag = found if found.device == device else torch.zeros(1, device=device)
+        torch._amp_foreach_non_finite_check_and_unscale_(group, flag, _one(device))
+        if flag is not found:  # pragma: no cover - a trainer keeps its networks on one device
+            found.copy_(torch.maximum(found, flag.to(found.device)))
+
+
 def all_finite(tensors: list[torch.Tensor]) -> torch.Tensor:
     """A 0-d bool tensor on the tensors' device: True when every element of every tensor is finite."""
+    tensors = [t for t in tensors if t.numel()]  # an empty tensor has no infinity norm (and nothing to check)
     if not tensors:
         return torch.ones((), dtype=torch.bool)
     norms = torch._foreach_norm(tensors, math.inf)  # max |x| per tensor: NaN/Inf exactly when one element is
@@ -44,7 +70,7 @@ def all_finite(tensors: list[torch.Tensor]) -> torch.Tensor:
 
 def first_non_finite(tensors: Mapping[str, torch.Tensor]) -> str | None:
     """The name of the first floating tensor holding a NaN or Inf, or None (one host read when all are finite)."""
-    floating = {k: v for k, v in tensors.items() if v.is_floating_point()}
+    floating = {k: v for k, v in tensors.items() if v.is_floating_point() and v.numel()}
     if not floating or bool(all_finite(list(floating.values()))):
         return None
     return next(k for k, v in floating.items() if not bool(torch.isfinite(v).all()))
@@ -69,29 +95,33 @@ class NonFiniteGuard:
         self.check_grads = check_grads
         self.lr_scale = 1.0
         self.rollbacks = 0
-        self._loss_ok: torch.Tensor | None = None
+        self._losses: list[torch.Tensor] = []  # the detached losses of the current update
         self._pending: list[tuple[str, torch.Tensor]] = []  # (phase, [loss finite, grads finite]) of this step
 
     # ------------------------------------------------------------------ one update
 
     def begin_update(self) -> None:
-        self._loss_ok = None
+        self._losses = []
 
     def on_loss(self, loss: torch.Tensor) -> None:
-        """Called with every loss the recipe backpropagates (no host sync)."""
-        ok = torch.isfinite(loss.detach()).all()
-        self._loss_ok = ok if self._loss_ok is None else self._loss_ok & ok
+        """Called with every (scalar) loss the recipe backpropagates; checked in ``end_update``."""
+        self._losses.append(loss.detach())
 
     def end_update(self, phase: str, params: Iterable[torch.nn.Parameter]) -> bool:
         """Record the update's flags before ``optimizer.step``. Returns False when the update must
         be dropped (``skip`` and something non-finite); always True for the other policies."""
         grads = [p.grad for p in params if p.grad is not None] if self.check_grads else []
-        loss_ok = self._loss_ok if self._loss_ok is not None else torch.ones((), dtype=torch.bool)
-        grads_ok = all_finite(grads) if grads else torch.ones((), dtype=torch.bool)
-        flags = torch.stack([loss_ok, grads_ok.to(loss_ok.device)])
+        losses, self._losses = self._losses, []
+        device = grads[0].device if grads else losses[0].device if losses else None
+        found = torch.zeros(2, device=device)  # [a loss is non-finite, a gradient is]: 0 or 1
+        if losses:  # stacked into a new tensor: the kernel's in-place x1 never touches a graph's output
+            stacked = torch.stack(losses)
+            flag_non_finite([stacked if stacked.dtype == torch.float32 else stacked.float()], found[0:1])
+        if grads:
+            flag_non_finite(grads, found[1:2])
         if self.policy == "skip":
-            return bool(flags.all())  # the one host read of this update
-        self._pending.append((phase, flags))
+            return not bool(found.any())  # the one host read of this update
+        self._pending.append((phase, found))
         return True
 
     def end_step(self) -> str | None:
@@ -100,15 +130,15 @@ class NonFiniteGuard:
         pending, self._pending = self._pending, []
         if not pending:
             return None
-        flags = torch.stack([f for _, f in pending])
-        if bool(flags.all()):
+        found = torch.stack([f for _, f in pending])
+        if not bool(found.any()):
             return None
-        for (phase, _), (loss_ok, grads_ok) in zip(pending, flags.cpu().tolist()):
-            if not loss_ok:
+        for (phase, _), (loss_bad, grads_bad) in zip(pending, found.cpu().tolist()):
+            if loss_bad:
                 return f"loss of phase {phase}"
-            if not grads_ok:
+            if grads_bad:
                 return f"gradient of phase {phase}"
-        return None  # pragma: no cover - flags.all() was False
+        return None  # pragma: no cover - found.any() was True
 
     # ------------------------------------------------------------------ rollbacks
 

@@ -238,6 +238,13 @@ class Trainer:
             raise CheckpointError(
                 f"{path} was written by recipe {saved_recipe!r}, not {self.cfg.recipe.name!r}"
             )
+        try:
+            self._load_state(tensors, meta, path)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RuntimeError) as exc:
+            # a damaged table of the JSON metadata (a list where a table was, a seed past 64 bits, ...)
+            raise CheckpointError(f"{path}: unreadable training state ({type(exc).__name__}: {exc})") from None
+
+    def _load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any], path: str) -> None:
         ckpt.load_module_tensors("modules", self.recipe.modules, tensors, path)
         ckpt.load_module_tensors("ema", {n: e.module for n, e in self.ema.items()}, tensors, path)
         self.step = int(meta["step"])
@@ -250,10 +257,7 @@ class Trainer:
         if self.scaler is not None and meta.get("scaler"):
             self.scaler.load_state_dict(meta["scaler"])
         restore_rng(meta["rng"], {k: v for k, v in tensors.items() if k.startswith("rng/")})
-        try:
-            self.guard.load_state_dict(meta.get("nonfinite"))
-        except ValueError as exc:
-            raise CheckpointError(f"{path}: {exc}") from None
+        self.guard.load_state_dict(meta.get("nonfinite"))
 
     # ------------------------------------------------------------------ the loop
 
