@@ -427,6 +427,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             inception_weights=args.inception_weights,
             options=parse_metric_options(args.metric_opt),
             cache=not args.no_cache,
+            partial=True,
         )
         print(format_table(result))
         targets = ([os.path.join(args.run_dir, METRICS_FILE)] if args.run_dir else []) + (
@@ -434,7 +435,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         )
         for path in targets:
             print(f"wrote {write_metrics_json(path, result)}")
-    return 0
+    for why in result.refused.values():  # the others are reported and written; the status says one is missing
+        print(f"gankit: error: {why}", file=sys.stderr)
+    return 2 if result.refused else 0
 
 
 def _cmd_translate(args: argparse.Namespace) -> int:
