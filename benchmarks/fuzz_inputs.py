@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import sys
 import tempfile
@@ -73,9 +74,18 @@ def run_target(name: str, fn, fixtures: dict[str, object]) -> dict:
     return {"target": name, **counts, "seconds": round(time.perf_counter() - start, 1)}
 
 
-def summary(records: list[dict]) -> str:
+def summary(records: list[dict], out: str) -> str:
     latest = {r["target"]: r for r in records}
-    lines = ["| target | examples | tracebacks | seconds |", "|---|---|---|---|"]
+    lines = ["# Fuzzed CLI input: examples and tracebacks per target", ""]
+    commands = read_records(os.path.join(out, "commands.jsonl"))
+    if commands:
+        last = commands[-1]
+        lines += [f"- command: `{last['command']}`",
+                  f"- Hypothesis: derandomized (examples fixed by each test's source), "
+                  f"{last.get('examples')} generated examples per target plus its explicit ones",
+                  f"- machine: {json.dumps(last['machine'])}",
+                  f"- torch threads: {', '.join(sorted({str(r.get('threads')) for r in latest.values()}))}", ""]
+    lines += ["| target | examples | tracebacks | seconds |", "|---|---|---|---|"]
     for name, r in latest.items():
         lines.append(f"| `{name}` | {r['examples']:,} | {r['tracebacks']} | {r['seconds']:.0f} |")
     total = sum(r["tracebacks"] for r in latest.values())
@@ -92,7 +102,7 @@ def main() -> None:
     ap.add_argument("--table", action="store_true", help="only rebuild summary.md from runs.jsonl")
     args = ap.parse_args()
     if args.table:
-        write_summary(args.out, summary(read_records(os.path.join(args.out, "runs.jsonl"))))
+        write_summary(args.out, summary(read_records(os.path.join(args.out, "runs.jsonl")), args.out))
         return
     import torch
 
@@ -114,7 +124,7 @@ def main() -> None:
         for name in chosen:
             rec = run_target(name, found[name], fixtures)
             append_record(runs, {**rec, "threads": torch.get_num_threads()})
-    write_summary(args.out, summary(read_records(runs)))
+    write_summary(args.out, summary(read_records(runs), args.out))
 
 
 if __name__ == "__main__":
