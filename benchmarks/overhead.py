@@ -15,8 +15,13 @@ per round and the ratio arm/plain with min/median/max over rounds.
                    with the maths laid out exactly as the plain loop does it
   gankit+compile   (only with --with-compile) the `gankit` arm with G and D compiled in
                    place by torch.compile (Module.compile); compile time is excluded
+  gankit-unguarded (only with --nonfinite) the `gankit` arm without the non-finite checks
+                   (train.on_nonfinite=stop, the default, checks every loss and gradient)
+  gankit+skip      (only with --nonfinite) the `gankit` arm with train.on_nonfinite=skip
+                   (one host read per phase update instead of one per step)
 
 usage: python benchmarks/overhead.py [--rounds 7] [--data-dir ../shared/data] [--out benchmarks/results/overhead]
+       python benchmarks/overhead.py --nonfinite --out benchmarks/results/overhead_nonfinite
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import torch.nn.functional as F
 from gankit.atomic import atomic_write
 from gankit.data.base import build_dataset
 from gankit.presets import load_preset
+from gankit.train.nonfinite import NonFiniteGuard
 from gankit.train.stats import Reporter
 from gankit.train.trainer import Trainer
 
@@ -91,9 +97,24 @@ class PlainLoop:
         self.opt_g.step()
 
 
+class UncheckedGuard(NonFiniteGuard):
+    """The non-finite guard with every check removed: the trainer's cost without them."""
+
+    def on_loss(self, loss) -> None:
+        pass
+
+    def end_update(self, phase, params) -> bool:
+        return True
+
+    def end_step(self) -> None:
+        return None
+
+
 class GankitArm:
-    def __init__(self, cfg, dataset, compile_modules: bool = False) -> None:
+    def __init__(self, cfg, dataset, compile_modules: bool = False, unguarded: bool = False) -> None:
         self.trainer = Trainer(cfg, "/nonexistent-unused", dataset)
+        if unguarded:
+            self.trainer.guard = UncheckedGuard("stop", 1)
         if compile_modules:
             for module in self.trainer.recipe.modules.values():
                 module.compile()
@@ -148,27 +169,35 @@ def alternating_step_ms(
     return ms
 
 
-def run_workload(name: str, rounds: int, data_dir: str, seed: int, with_compile: bool = False) -> dict:
+def run_workload(name: str, rounds: int, data_dir: str, seed: int, with_compile: bool = False,
+                 nonfinite: bool = False) -> dict:
     preset, extra, steps = WORKLOADS[name]
     base = [*extra, *COMMON, f"train.seed={seed}", f"data.path={data_dir}"]
     dataset = build_dataset(load_preset(preset, base).data)
     arms = {"plain": PlainLoop(load_preset(preset, base), dataset)}
     for arm, overrides in ARMS.items():
         arms[arm] = GankitArm(load_preset(preset, [*base, *overrides]), dataset)
+    if nonfinite:
+        gankit = [*base, *ARMS["gankit"]]
+        arms["gankit-unguarded"] = GankitArm(load_preset(preset, gankit), dataset, unguarded=True)
+        arms["gankit+skip"] = GankitArm(load_preset(preset, [*gankit, "train.on_nonfinite=skip"]), dataset)
     if with_compile:
         arms["gankit+compile"] = GankitArm(load_preset(preset, [*base, *ARMS["gankit"]]), dataset, compile_modules=True)
     for arm in arms.values():  # warm-up (allocator, kernels)
         for _ in range(max(3, steps // 5)):
             arm.step()
     rates: dict[str, list[float]] = {a: [] for a in arms}
+    cpu_rates: dict[str, list[float]] = {a: [] for a in arms}  # steps per CPU second of this process
     for r in range(rounds):
         order = list(arms) if r % 2 == 0 else list(reversed(arms))  # alternate the order too
         for a in order:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for _ in range(steps):
                 arms[a].step()
             rates[a].append(steps / (time.perf_counter() - start))
-    result = {"workload": name, "preset": preset, "steps_per_round": steps, "rounds": rounds, "rates": rates}
+            cpu_rates[a].append(steps / (time.process_time() - cpu))
+    result = {"workload": name, "preset": preset, "steps_per_round": steps, "rounds": rounds, "rates": rates,
+              "cpu_rates": cpu_rates}
     result["ratios"] = {}
     for a in arms:
         if a == "plain":
@@ -186,12 +215,20 @@ def main() -> None:
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--out", default=None, help="write OUT.json and OUT.txt")
     ap.add_argument("--with-compile", action="store_true", help="add the torch.compile arm")
+    ap.add_argument("--nonfinite", action="store_true", help="add the arms without non-finite checks and with skip")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     report = {"command": "python " + " ".join(sys.argv), "machine": machine(), "seed": args.seed, "results": []}
     lines = [f"command: {report['command']}", f"machine: {json.dumps(report['machine'])}", ""]
     for name in args.workloads.split(","):
-        res = run_workload(name, args.rounds, args.data_dir, args.seed, args.with_compile)
+        res = run_workload(name, args.rounds, args.data_dir, args.seed, args.with_compile, args.nonfinite)
+        if args.nonfinite:  # the checks' own cost: the guarded arms against the unguarded one, in CPU time
+            base = res["cpu_rates"]["gankit-unguarded"]
+            res["guard_ratios"] = {}
+            for arm in ("gankit", "gankit+skip"):
+                ratio = [x / b for x, b in zip(res["cpu_rates"][arm], base)]
+                res["guard_ratios"][arm] = {"min": min(ratio), "median": statistics.median(ratio), "max": max(ratio),
+                                            "all": ratio}
         report["results"].append(res)
         lines.append(f"{name} ({res['steps_per_round']} steps x {res['rounds']} rounds per arm)")
         for arm, rates in res["rates"].items():
@@ -199,8 +236,12 @@ def main() -> None:
                          f"per round {[round(x, 1) for x in rates]}")
         for arm, r in res["ratios"].items():
             lines.append(f"  ratio {arm:16s}/plain  min {r['min']:.3f}  median {r['median']:.3f}  max {r['max']:.3f}")
+        for arm, r in res.get("guard_ratios", {}).items():
+            lines.append(f"  CPU-time ratio {arm:16s}/gankit-unguarded  min {r['min']:.3f}  median {r['median']:.3f}  "
+                         f"max {r['max']:.3f}")
         lines.append("")
-        print("\n".join(lines[-(len(res['rates']) + len(res['ratios']) + 2):]), flush=True)
+        print("\n".join(lines[-(len(res['rates']) + len(res['ratios']) + len(res.get('guard_ratios', {})) + 2):]),
+              flush=True)
     if args.out:
         write_report(args.out, report, lines)
 

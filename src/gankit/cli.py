@@ -516,6 +516,7 @@ def _evaluate_and_report(args: argparse.Namespace, evaluate: Callable[..., Any],
             inception_weights=args.inception_weights,
             options=parse_metric_options(args.metric_opt),
             cache=not args.no_cache,
+            partial=True,
         )
         if not writes:  # another rank of several processes: rank 0 reports
             return 0
@@ -525,7 +526,9 @@ def _evaluate_and_report(args: argparse.Namespace, evaluate: Callable[..., Any],
         )
         for path in targets:
             print(f"wrote {write_metrics_json(path, result)}")
-    return 0
+    for why in result.refused.values():  # the others are reported and written; the status says one is missing
+        print(f"gankit: error: {why}", file=sys.stderr)
+    return 2 if result.refused else 0
 
 
 def _eval_table(args: argparse.Namespace) -> int:
@@ -630,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except GankitError as exc:
-        print(f"gankit: error: {exc}", file=sys.stderr)
+        print(f"gankit: error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever it quotes
         return 2
     except BrokenPipeError:  # e.g. `gankit train --dry-run | head`
         return 0

@@ -98,9 +98,11 @@ class TrainConfig:
     tensorboard: bool = False  # also write every logged stat to RUN_DIR/tensorboard (needs tensorboard)
     threads: Literal["auto"] | int = "auto"  # torch intra-op threads: auto = 1 for small models, else allowed cores
     sync_bn: bool = True  # on several processes: BatchNorm statistics over the global batch (false: each rank's share)
+    on_nonfinite: Literal["stop", "skip", "rollback"] = "stop"  # on a NaN/Inf loss or gradient
+    max_rollbacks: int = 3  # on_nonfinite=rollback: reloads of the last checkpoint (lr x0.5 each) before stopping
 
     def __post_init__(self) -> None:
-        for key in ("steps", "batch_size", "log_every", "n_grid"):
+        for key in ("steps", "batch_size", "log_every", "n_grid", "max_rollbacks"):
             _check(self, "train", key, lambda v: v >= 1, "an integer >= 1")
         for key in ("ema_start", "ema_bn_batches", "sample_every", "checkpoint_every"):
             _check(self, "train", key, lambda v: v >= 0, "an integer >= 0")

@@ -23,3 +23,7 @@ class ShapeError(GankitError):
 
 class MetricError(GankitError):
     """A metric cannot be computed from what it was given (e.g. too few samples)."""
+
+
+class NonFiniteError(GankitError):
+    """A loss, gradient or parameter became NaN or Inf in training (``train.on_nonfinite``)."""

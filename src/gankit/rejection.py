@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from gankit.errors import ConfigError, ShapeError
 from gankit.nets.base import pack_samples
+from gankit.progress import progress_bar
 
 if TYPE_CHECKING:
     from gankit.recipes.base import Recipe
@@ -140,6 +141,7 @@ class RejectionSampler:
         gamma = 0.0 if self.percentile is None else float(
             np.percentile(drs_score(burn, log_max).numpy(), self.percentile))
         kept, accepted, proposed = [], 0, 0
+        bar = progress_bar(n, "DRS accepted", "sample")
         while accepted < n:
             if proposed >= self.max_proposals:
                 raise ConfigError(
@@ -152,6 +154,8 @@ class RejectionSampler:
                 drs_score(r, log_max, gamma))
             kept.append(x[keep])
             accepted, proposed = accepted + int(keep.sum()), proposed + len(r)
+            bar.update(min(accepted, n) - bar.n)
+        bar.close()
         info = {"acceptance": accepted / proposed, "log_ratio_max": log_max, "gamma": gamma,
                 "platt_slope": self.platt_slope}
         return torch.cat(kept)[:n], info

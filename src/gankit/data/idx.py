@@ -9,6 +9,7 @@ truncated data, trailing bytes, a broken gzip stream) raises ``DataError`` namin
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -71,7 +72,7 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         raise DataError(f"{name}: truncated IDX header ({len(data)} bytes, need {header})")
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # Python ints: no overflow for huge dimensions
     if len(data) < expected:
         raise DataError(
             f"{name}: truncated IDX data ({len(data)} bytes, shape {shape} needs {expected})"
@@ -81,7 +82,10 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
             f"{name}: {len(data) - expected} unexpected trailing bytes after IDX data "
             f"of shape {shape}"
         )
-    values = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    try:
+        values = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    except ValueError as exc:  # e.g. an empty array with dimensions beyond what numpy can index
+        raise DataError(f"{name}: IDX shape {shape} cannot be read ({exc})") from None
     return values.astype(dtype.newbyteorder("="), copy=True)
 
 

@@ -18,7 +18,9 @@ a dataset / folder / file gives all it holds. ``n_real`` real samples: by defaul
 ``min(n, available)`` (documented fallback: a 297-image test split is used whole rather than
 refused), a random subset drawn with ``seed`` when smaller; an explicit ``n_real`` above
 what exists is a ``DataError``. Too few samples *for a statistic* (FID with N <= D, a KID
-subset larger than N, ...) is that statistic's ``MetricError``.
+subset larger than N, PR with N <= k) is a ``MetricError`` raised before any feature is
+extracted (``gankit.metrics.preflight``); KID's ``subset_size`` defaults to
+``min(1000, N_real, N_fake)``.
 
 **Held-out data.** ``emc`` uses every real sample as held-out data (the default real set is
 the test split / a fresh draw, never trained on). ``parzen`` fits the KDE on the generated
@@ -49,6 +51,7 @@ from gankit.errors import ConfigError, MetricError
 from gankit.metrics.cache import FeatureCache
 from gankit.metrics.context import EvalContext
 from gankit.metrics.extractors import ExtractorOptions
+from gankit.metrics.preflight import feature_dim, kid_subset_size, refusal
 from gankit.metrics.registry import METRICS, list_metrics
 from gankit.metrics.results import EvalResult, MetricValue
 from gankit.metrics.sources import SampleGenerator, load_samples
@@ -124,6 +127,7 @@ def evaluate(
     num_threads: Optional[int] = None,
     options: Optional[dict[str, dict[str, Any]]] = None,
     cache: FeatureCache | bool = True,
+    partial: bool = False,
 ) -> EvalResult:
     """Evaluate ``fake`` against ``real`` with ``metrics`` (see the module docstring).
 
@@ -131,6 +135,11 @@ def evaluate(
     >>> r["fid"], r["kid"]["mean"]                                                        # doctest: +SKIP
 
     A trained run: ``gankit.runs.samples.evaluate(fake="runs/ring", ...)`` (same arguments).
+
+    Too few samples for a feature metric (``gankit.metrics.preflight``) is found before any
+    feature is extracted: a ``MetricError`` naming the option to change; with ``partial=True``
+    (the CLI) the other metrics are computed and the refused ones are named in
+    ``EvalResult.refused`` (a ``MetricError`` still when every metric is refused).
     """
     if fake is None:
         raise ConfigError("nothing to evaluate: pass fake=DATASET|FOLDER|NPZ|array|SampleGenerator")
@@ -181,7 +190,8 @@ def evaluate(
     )
     ctx.timings["load_fake"] = load_fake_s
 
-    # ---- preflight: refuse inapplicable metrics before any expensive work
+    # ---- preflight: refuse inapplicable metrics and too few samples before any expensive work
+    refused: dict[str, str] = {}
     for spec in specs:
         if spec.check is not None:
             spec.check(ctx)
@@ -198,6 +208,15 @@ def evaluate(
                     f"{ext.name} features need real and generated samples of one shape, got "
                     f"{real_set.sample_shape} (real) and {fake_set.sample_shape} (generated)"
                 )
+            dim = feature_dim(ext, fake_set.sample_shape)
+            for spec in specs:
+                if spec.needs == "features":
+                    why = refusal(spec.name, len(real_set), n_feat, dim, options.get(spec.name, {}))
+                    if why:
+                        refused[spec.name] = why
+    if refused and (not partial or len(refused) == len(specs)):
+        raise MetricError("; ".join(refused.values()))
+    specs = [s for s in specs if s.name not in refused]
 
     # ---- features first (timed as stages), so each metric's time is its statistic's
     if any(s.needs in ("features", "probs+real") for s in specs):
@@ -210,6 +229,8 @@ def evaluate(
     for spec in specs:
         m = min(per_metric[spec.name], len(fake_set)) if spec.needs == "fake" else n_feat
         opts = dict(options.get(spec.name, {}))
+        if spec.name == "kid":
+            kid_subset_size(opts, len(ctx.real()), n_feat)
         start = time.perf_counter()
         value = spec.compute(ctx, m, opts)
         seconds = time.perf_counter() - start
@@ -239,7 +260,7 @@ def evaluate(
         shared["extractor"] = ctx.loaded_extractor.describe()
     if ctx.real_cache:
         shared["real_cache"] = ctx.real_cache
-    return EvalResult(results, shared, ctx.timings)
+    return EvalResult(results, shared, ctx.timings, refused)
 
 
 def _plain(value: Any) -> Any:

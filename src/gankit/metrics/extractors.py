@@ -22,6 +22,7 @@ An extractor without class probabilities raises ``MetricError`` from ``probabili
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -118,6 +119,9 @@ class IdentityExtractor:
     def describe(self) -> dict[str, Any]:
         return {"name": self.name}
 
+    def feature_dim(self, sample_shape: tuple[int, ...]) -> int:
+        return math.prod(sample_shape)
+
     def check_input(self, x: Tensor, what: str) -> None:
         return None
 
@@ -163,6 +167,9 @@ class ClassifierExtractor:
         self.model = load_classifier(classifier).to(device)
         self.card = classifier_card(classifier)
         self.batch_size = batch_size or CLASSIFIER_BATCH
+
+    def feature_dim(self, sample_shape: tuple[int, ...]) -> int:
+        return self.model.arch.feature_dim
 
     def describe(self) -> dict[str, Any]:
         res = self.model.resolution
@@ -210,6 +217,10 @@ class InceptionFeatureExtractor:
     """
 
     name = "inception"
+    dim = 2048  # pool features
+
+    def feature_dim(self, sample_shape: tuple[int, ...]) -> int:
+        return self.dim
 
     def __init__(
         self,

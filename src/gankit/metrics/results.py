@@ -23,6 +23,7 @@ class EvalResult:
     metrics: dict[str, MetricValue]
     settings: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # metric -> why it was not computed (partial=True)
 
     def __getitem__(self, name: str) -> Any:
         return self.metrics[name].value
@@ -35,4 +36,5 @@ class EvalResult:
             },
             "settings": self.settings,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            **({"refused": dict(self.refused)} if self.refused else {}),
         }

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -14,7 +15,7 @@ import torch
 
 from gankit.atomic import atomic_write
 from gankit.data.base import example_shape, field_len, take
-from gankit.errors import ConfigError
+from gankit.errors import ConfigError, NonFiniteError
 from gankit.viz.curves import plot_curves
 from gankit.viz.grid import save_image_grid
 from gankit.viz.histograms import plot_sample_histograms
@@ -35,6 +36,8 @@ def upscale_for(side: int) -> int:
 
 
 def _write_image_or_scatter(samples: torch.Tensor, path: str, centres, std, nrow: int | None, title: str) -> None:
+    if not bool(torch.isfinite(samples).all()):  # a picture of NaNs would hide the divergence as a black grid
+        raise NonFiniteError(f"{path}: the samples hold NaN or Inf values; not written")
     if samples.ndim == 4:
         save_image_grid(samples, path, nrow=nrow, upscale=upscale_for(samples.shape[-1]))
     elif samples.ndim == 2 and samples.shape[1] == 2:
@@ -137,7 +140,8 @@ class RunArtifacts:
             with open(stats, encoding="utf-8") as fh:
                 lines = [ln for ln in fh.read().splitlines() if ln.strip()]
             if lines:
-                latest = json.loads(lines[-1])
+                with contextlib.suppress(ValueError):  # a hand-edited or damaged last line: no stats shown
+                    latest = json.loads(lines[-1])
         elapsed = time.perf_counter() - self.started
         ran = t.step - self.start_step
         buf = io.StringIO()
@@ -154,8 +158,9 @@ class RunArtifacts:
         buf.write(f"- torch threads: {t.threads} (train.threads={cfg.train.threads})\n")
         if not completed:
             buf.write("- plots: not drawn at the stop; `gankit resume` draws them when the run finishes\n")
-        if latest:
-            shown = {k: v for k, v in latest.items() if k.startswith(("Loss/", "D/")) and v is not None}
+        if isinstance(latest, dict) and latest:
+            shown = {k: v for k, v in latest.items() if k.startswith(("Loss/", "D/")) and isinstance(v, (int, float))
+                     and not isinstance(v, bool)}
             buf.write("- last logged stats: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(shown.items())) + "\n")
         buf.write("\n| file | what |\n|---|---|\n")
         buf.write("| config.json | the resolved config |\n| stats.jsonl | logged statistics |\n")
@@ -174,6 +179,8 @@ def save_samples(run: "LoadedRun", samples: torch.Tensor, out: str, nrow: int | 
     2-D scatter), ``.npz`` stores the raw array (``samples``) for metrics, ``.txt`` writes a
     token-sequence run's samples as text, one per line (``decode_text``: words, note lists)."""
     centres = run.data.get("mode_centres")
+    if not bool(torch.isfinite(samples).all()):
+        raise NonFiniteError(f"{out}: the samples hold NaN or Inf values; not written")
     if out.endswith(".txt"):
         if not hasattr(run.recipe, "decode_text"):
             raise ConfigError(f"--out {out}: only token-sequence runs write text; use .png or .npz")

@@ -19,6 +19,7 @@ from torch import nn
 
 from gankit.errors import CheckpointError, ConfigError
 from gankit.nets import NetSpec, build_networks, model_config
+from gankit.train.nonfinite import first_non_finite
 
 MODEL_NAME = "model.json"
 WEIGHTS_NAME = "generator.safetensors"
@@ -115,8 +116,11 @@ def read_model_json(export_dir: str) -> dict[str, Any]:
     try:
         z_dim, k = info["latent"]["z_dim"], info["classes"]["num_classes"]
         net = info["net_spec"]
-        if not isinstance(info["model"], dict):
-            raise TypeError("model is not a table")
+        for table in ("model", "net_spec", "latent", "classes"):
+            if not isinstance(info[table], dict):
+                raise TypeError(f"{table} is not a table")
+        if not isinstance(info.get("modes") or {}, dict) or not isinstance(info["classes"].get("names", []), list):
+            raise TypeError("modes is not a table or classes.names not a list")
     except (KeyError, TypeError) as exc:
         raise CheckpointError(f"{path}: incomplete model description (missing {exc})") from None
     _positive_ints(info.get("sample_shape"), "sample_shape", path)
@@ -166,6 +170,9 @@ def load_generator(export_dir: str, device: str = "cpu") -> ExportedGenerator:
         if tensors[key].shape != value.shape:
             raise CheckpointError(f"{weights} does not fit the {cfg.arch} generator of {MODEL_NAME}: {key} has shape "
                                   f"{tuple(tensors[key].shape)}, the network {tuple(value.shape)}")
+    bad = first_non_finite(tensors)
+    if bad is not None:
+        raise CheckpointError(f"{weights}: {bad} holds NaN or Inf values")
     G.load_state_dict(tensors)
     model = ExportedGenerator(G, info).eval()
     probe = model.sample(1, 0, 0 if model.num_classes else None)  # (1, *shape)

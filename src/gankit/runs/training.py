@@ -22,8 +22,10 @@ from gankit.train import checkpoint as ckpt
 from gankit.train import distributed
 from gankit.train.trainer import Trainer, write_json_atomic
 
-# what may change when a run is resumed: nothing that alters the maths of the run
-RESUMABLE = ("steps", "progress", "log_every", "sample_every", "checkpoint_every", "device")
+# what may change when a run is resumed: nothing that alters the maths of the run (the non-finite policy only
+# acts once a run has met a NaN or Inf)
+RESUMABLE = ("steps", "progress", "log_every", "sample_every", "checkpoint_every", "device", "on_nonfinite",
+             "max_rollbacks")
 
 
 @dataclass

@@ -23,6 +23,7 @@ from torch import nn
 from gankit.atomic import atomic_write
 from gankit.errors import CheckpointError
 from gankit.faults import fault_point
+from gankit.train.nonfinite import first_non_finite
 from gankit.train.seeding import check_rng
 
 FORMAT = "gankit-checkpoint/1"
@@ -110,6 +111,9 @@ def check_resumable(tensors: Mapping[str, torch.Tensor], meta: Mapping[str, Any]
     if "recipe_state" not in meta:
         raise CheckpointError(f"{path} has no recipe_state: it cannot be resumed")
     check_rng(meta["rng"], {k: v for k, v in tensors.items() if k.startswith("rng/")}, path)
+    bad = first_non_finite(tensors)  # gankit never writes one (train.on_nonfinite): the file was damaged
+    if bad is not None:
+        raise CheckpointError(f"{path}: {bad} holds NaN or Inf values; it cannot be resumed")
 
 
 # --------------------------------------------------------------------------- modules
@@ -201,5 +205,33 @@ def load_optimizer_state(
     ]
     try:
         opt.load_state_dict({"state": per_param, "param_groups": groups})
-    except (ValueError, KeyError, RuntimeError) as exc:
+    except (ValueError, KeyError, RuntimeError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"{path}: optimizer {name} does not match this model ({exc})") from None
+    _check_optimizer_state(name, opt, path)
+
+
+def _check_optimizer_state(name: str, opt: torch.optim.Optimizer, path: str) -> None:
+    """Refuse a loaded optimizer state that would fail at its first step: every parameter with
+    state has the same keys, each tensor (``step`` aside) the parameter's shape and dtype."""
+    keys: set[str] | None = None
+    for group in opt.param_groups:
+        for param in group["params"]:
+            state = opt.state.get(param)
+            if not state:
+                continue
+            if keys is not None and set(state) != keys:
+                odd = sorted(keys ^ set(state))[0]
+                raise CheckpointError(f"{path}: optimizer {name} state is incomplete ({odd} not in every parameter's)")
+            keys = set(state)
+            for key, value in state.items():
+                if not isinstance(value, torch.Tensor):
+                    continue
+                if key == "step":
+                    if value.numel() != 1 or not value.is_floating_point():
+                        raise CheckpointError(f"{path}: optimizer {name} step must be one float, got {value.dtype} "
+                                              f"{tuple(value.shape)}")
+                elif value.shape != param.shape or value.dtype != param.dtype:
+                    raise CheckpointError(
+                        f"{path}: optimizer {name} {key} has {value.dtype} {tuple(value.shape)}, "
+                        f"the parameter {param.dtype} {tuple(param.shape)}"
+                    )

@@ -175,5 +175,8 @@ def check_data_parallel(cfg: Any, recipe: Any, world: World) -> None:
         )
     if not getattr(recipe, "data_parallel", False):
         raise ConfigError(f"recipe {cfg.recipe.name} does not train on several processes yet (recipe gan does)")
+    if cfg.train.on_nonfinite == "rollback":
+        raise ConfigError("train.on_nonfinite=rollback reloads the checkpoint rank 0 writes; it cannot train on "
+                          f"{size} processes (stop or skip can)")
     for why in recipe.data_parallel_refusals(cfg, batch // size):
         raise ConfigError(f"{why}; it cannot train on {size} processes")

@@ -1,13 +1,14 @@
-"""Progress bar: step, it/s, ETA (tqdm) and the latest losses, refreshed at log intervals."""
+"""Progress bar: step, it/s, ETA (tqdm) and the latest losses, refreshed at log intervals;
+shown only when stderr is a terminal (``gankit.progress``)."""
 
 from __future__ import annotations
 
-from tqdm.auto import tqdm
+from gankit.progress import progress_bar
 
 
 class Progress:
     def __init__(self, total: int, initial: int, enabled: bool, desc: str) -> None:
-        self._bar = tqdm(total=total, initial=initial, disable=not enabled, desc=desc, dynamic_ncols=True, unit="step")
+        self._bar = progress_bar(total, desc, "step", enabled, initial=initial, leave=True)
         self._last = initial
 
     def update(self, step: int) -> None:

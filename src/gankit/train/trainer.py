@@ -13,7 +13,7 @@ import torch
 from gankit.atomic import atomic_write
 from gankit.config import ExperimentConfig, to_dict
 from gankit.data.base import Dataset, build_dataset
-from gankit.errors import CheckpointError, ConfigError
+from gankit.errors import CheckpointError, ConfigError, NonFiniteError
 from gankit.faults import fault_point
 from gankit.nets.sync_bn import convert_batchnorm, local_batch_statistics
 from gankit.recipes import RECIPES, DataInfo, Recipe, StepContext
@@ -21,6 +21,7 @@ from gankit.train import checkpoint as ckpt
 from gankit.train import distributed
 from gankit.train.ema import EMA, recompute_batchnorm_stats
 from gankit.train.loader import EpochLoader
+from gankit.train.nonfinite import NonFiniteGuard, check_finite_state, stop_message
 from gankit.train.optim import build_optimizer, lr_factor
 from gankit.train.progress import Progress
 from gankit.train.seeding import capture_rng, restore_rng, seed_everything
@@ -92,6 +93,8 @@ class Trainer:
         self.step = 0
         self.amp_dtype = amp_dtype(self.device)
         self.scaler = torch.amp.GradScaler("cuda") if tc.amp and self.device.type == "cuda" else None
+        self.guard = NonFiniteGuard(tc.on_nonfinite, tc.max_rollbacks, check_grads=self.scaler is None)
+        self.nonfinite: str | None = None  # what the last step found non-finite (stop/rollback)
         grid_gen = torch.Generator().manual_seed(tc.seed + GRID_SEED_OFFSET)
         self.grid_z = self.recipe.latent(tc.n_grid, grid_gen, self.device)  # (n_grid, z_dim)
         k = self.recipe.num_classes
@@ -110,6 +113,7 @@ class Trainer:
         self._grad_owner = names
 
     def _backward(self, loss: torch.Tensor) -> None:
+        self.guard.on_loss(loss)
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
         self._backward_calls += 1
 
@@ -125,7 +129,7 @@ class Trainer:
         factor = lr_factor(self.step, self.cfg.train.steps, self.cfg.optim)
         for name, opt in self.optimizers.items():
             for group in opt.param_groups:
-                group["lr"] = self.base_lrs[name] * factor
+                group["lr"] = self.base_lrs[name] * factor * self.guard.lr_scale
         for phase in self.phases:
             if not phase.runs_at(self.step):
                 continue
@@ -135,12 +139,18 @@ class Trainer:
                 batch = self.loader.next()
                 opt.zero_grad(set_to_none=True)
                 calls = self._backward_calls
+                self.guard.begin_update()
                 with autocast:
                     self.recipe.accumulate_gradients(phase.name, batch, ctx)
                 if self._backward_calls == calls:  # the recipe left this phase idle at this step
                     continue
                 if self.world.parallel:  # each rank's gradient of its share -> the global batch's
                     distributed.average_gradients((p for g in opt.param_groups for p in g["params"]), self.world)
+                finite = self.guard.end_update(phase.name, (p for g in opt.param_groups for p in g["params"]))
+                if self.guard.policy == "skip":
+                    ctx.report("NonFinite/skipped", 0.0 if finite else 1.0)  # fraction of updates dropped
+                if not finite:  # train.on_nonfinite=skip: this update is dropped
+                    continue
                 if self.scaler is not None:
                     self.scaler.step(opt)
                     self.scaler.update()
@@ -150,6 +160,7 @@ class Trainer:
         for ema in self.ema.values():
             ema.update(self.step)
         self.step += 1
+        self.nonfinite = self.guard.end_step()
 
     # ------------------------------------------------------------------ sampling
 
@@ -220,13 +231,15 @@ class Trainer:
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "data": data_summary(self.dataset),
             "torch_version": torch.__version__,
+            "nonfinite": self.guard.state_dict(),
         }
         return tensors, meta
 
     def save_checkpoint(self) -> str:
-        """Write the checkpoint (rank 0 only: every rank holds the same state)."""
+        """Write the checkpoint (rank 0 only: every rank holds the same state); never one holding NaN/Inf."""
         if self.world.writes:
             tensors, meta = self.state()
+            check_finite_state(tensors, f"checkpoint at step {self.step}")
             ckpt.save_checkpoint(self.checkpoint_path, tensors, meta)
         return self.checkpoint_path
 
@@ -239,6 +252,13 @@ class Trainer:
             raise CheckpointError(
                 f"{path} was written by recipe {saved_recipe!r}, not {self.cfg.recipe.name!r}"
             )
+        try:
+            self._load_state(tensors, meta, path)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RuntimeError) as exc:
+            # a damaged table of the JSON metadata (a list where a table was, a seed past 64 bits, ...)
+            raise CheckpointError(f"{path}: unreadable training state ({type(exc).__name__}: {exc})") from None
+
+    def _load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any], path: str) -> None:
         ckpt.load_module_tensors("modules", self.recipe.modules, tensors, path)
         ckpt.load_module_tensors("ema", {n: e.module for n, e in self.ema.items()}, tensors, path)
         self.step = int(meta["step"])
@@ -251,6 +271,7 @@ class Trainer:
         if self.scaler is not None and meta.get("scaler"):
             self.scaler.load_state_dict(meta["scaler"])
         restore_rng(meta["rng"], {k: v for k, v in tensors.items() if k.startswith("rng/")})
+        self.guard.load_state_dict(meta.get("nonfinite"))
 
     # ------------------------------------------------------------------ the loop
 
@@ -271,9 +292,15 @@ class Trainer:
         completed = True
         try:
             with GracefulStop() as stop, Progress(tc.steps, self.step, tc.progress and writes, self.cfg.name) as bar:
+                if tc.on_nonfinite == "rollback" and not os.path.exists(self.checkpoint_path):
+                    self.save_checkpoint()  # the state a rollback before the first checkpoint returns to
                 while self.step < tc.steps:
                     self.train_step()
                     fault_point("train.step")  # a test can kill the process here
+                    if self.nonfinite is not None:  # stop raises; rollback returns to the last checkpoint
+                        bar.write(self._roll_back(self.nonfinite, tb_dir))
+                        bar.update(self.step)
+                        continue
                     bar.update(self.step)
                     if self.step % tc.log_every == 0 or self.step == tc.steps:
                         bar.show(self.reporter.flush(self.step))
@@ -294,6 +321,25 @@ class Trainer:
             self.reporter.close()
             self.reporter = None
         return completed
+
+    def _roll_back(self, what: str, tb_dir: str | None) -> str:
+        """Handle a step whose ``what`` was non-finite: raise ``NonFiniteError`` (``stop``, or no
+        rollback left), else reload the last checkpoint, halve the learning rates, write that state
+        back (so a resume continues from it exactly), trim ``stats.jsonl`` to it; returns a message."""
+        step, path = self.step, self.checkpoint_path
+        kept = path if os.path.exists(path) else None
+        if not (kept and self.guard.can_roll_back()):
+            raise NonFiniteError(stop_message(step, what, self.guard.policy, kept, self.guard.rollbacks))
+        assert self.reporter is not None
+        self.reporter.close()
+        self.load_checkpoint()
+        self.guard.rolled_back()
+        self.save_checkpoint()
+        stats_path = os.path.join(self.run_dir, "stats.jsonl")
+        repair_stats_file(stats_path, self.step)
+        self.reporter = Reporter(stats_path, tb_dir)
+        return (f"non-finite {what} at step {step}: rolled back to step {self.step} with the learning rates "
+                f"x{self.guard.lr_scale:g} (rollback {self.guard.rollbacks} of {self.guard.max_rollbacks})")
 
 
 def data_summary(dataset: Dataset) -> dict[str, Any]:

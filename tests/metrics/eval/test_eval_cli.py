@@ -61,7 +61,7 @@ def test_eval_real_fake_files_writes_only_out(tmp_path, capsys):
     "args, message",
     [
         (["--metrics", "fid,bogus"], "unknown metric 'bogus'"),
-        (["--metrics", "kid"], "subset_size=1000 is larger"),
+        (["--metrics", "kid", "--metric-opt", "kid.subset_size=1000"], "subset_size=1000 is larger"),
         (["--metrics", "is", "--features", "identity"], "no class probabilities"),
         (["--metrics", "mmd", "--fake", "{bad}"], "expected images"),
         (["--metrics", "mmd", "--metric-opt", "mmd.kernel"], "METRIC.OPTION=VALUE"),

@@ -164,7 +164,8 @@ def test_stacked_mnist_counts_modes_per_channel(tmp_path, real_data):
     [
         (["fid", "nope"], {}, ConfigError, "unknown metric 'nope'.*fid.*kid"),
         (["is"], {"features": "identity"}, MetricError, "no class probabilities"),
-        (["kid"], {"features": "identity"}, MetricError, "subset_size=1000 is larger"),
+        (["kid"], {"features": "identity", "options": {"kid": {"subset_size": 1000}}}, MetricError,
+         "subset_size=1000 is larger"),
         (["fid"], {"features": "identity"}, MetricError, "more samples than feature dimensions"),
         (["mode_coverage"], {}, MetricError, "mode centres"),
         (["kid"], {"options": {"kid": {"subset": 3}}}, ConfigError, "unknown option 'subset'"),

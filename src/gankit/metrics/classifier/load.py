@@ -26,6 +26,7 @@ from safetensors import SafetensorError, safe_open
 from gankit.errors import CheckpointError, ShapeError
 from gankit.hashing import sha256_file
 from gankit.metrics.classifier.net import ClassifierArch, DomainClassifier
+from gankit.progress import progress_bar
 
 SHIPPED: tuple[str, ...] = ("mnist", "fashion-mnist", "digits")
 FORMAT = "gankit-classifier/1"  # in the card and the weights' header metadata
@@ -147,8 +148,13 @@ def _batched(model: DomainClassifier, images: Any, batch_size: int, fn) -> list[
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
+    out = []
     try:
-        return [fn(x[i : i + batch_size].to(device)).cpu() for i in range(0, x.shape[0], batch_size)]
+        with progress_bar(x.shape[0], "classifier features", "image") as bar:
+            for i in range(0, x.shape[0], batch_size):
+                out.append(fn(x[i : i + batch_size].to(device)).cpu())
+                bar.update(min(batch_size, x.shape[0] - i))
+        return out
     finally:
         model.train(was_training)
 

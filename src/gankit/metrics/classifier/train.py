@@ -46,6 +46,7 @@ from gankit.metrics.classifier.load import (
     default_cache_dir,
 )
 from gankit.metrics.classifier.net import DomainClassifier
+from gankit.progress import progress_bar
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ def train_classifier(
             emit(f"# params: {sum(p.numel() for p in model.parameters())}, steps/epoch {steps}")
             history: list[dict[str, float]] = []
             t_train = time.perf_counter()
-            for epoch in range(1, epochs + 1):
+            for epoch in progress_bar(epochs, f"{dataset} classifier", "epoch", iterable=range(1, epochs + 1)):
                 t_epoch = time.perf_counter()
                 model.train()
                 perm = torch.randperm(n, generator=gen)

@@ -34,6 +34,7 @@ from gankit.metrics.features.inception import (
 )
 from gankit.metrics.features.inception_weights import InceptionWeights, load_inception_weights
 from gankit.metrics.features.preprocess import MODES, Mode, preprocess
+from gankit.progress import progress_bar
 
 DEFAULT_BATCH_SIZE = 64
 
@@ -175,7 +176,8 @@ class InceptionExtractor:
         feats_buf = np.empty((known_n, FEATURE_DIM), np.float64) if known_n is not None else None
         logits_buf = np.empty((known_n, NUM_CLASSES), np.float64) if known_n is not None and want_logits else None
         filled = 0
-        with _torch_threads(self.num_threads), torch.inference_mode():
+        with _torch_threads(self.num_threads), torch.inference_mode(), \
+                progress_bar(known_n, "Inception features", "image") as bar:
             for chunk in self._chunks(images):
                 x = preprocess(chunk, self.mode, channels_last=self.channels_last)  # (B, 3, 299, 299)
                 x = x.to(self.device, non_blocking=True)
@@ -192,6 +194,7 @@ class InceptionExtractor:
                     if lg is not None:
                         logits_out.append(lg.cpu().double().numpy())
                 filled += b
+                bar.update(b)
         if feats_buf is not None:
             return feats_buf, logits_buf
         feats = np.concatenate(feats_out) if feats_out else np.empty((0, FEATURE_DIM), np.float64)
