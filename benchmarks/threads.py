@@ -81,6 +81,11 @@ def bench_preset(preset: str, steps: int, args: argparse.Namespace, runs: str) -
                 append_record(runs, rec)
 
 
+def summary_table(path: str) -> str:
+    """``summary`` of the records file ``path`` (the docs' generated tables)."""
+    return summary(read_records(path))
+
+
 def summary(records: list[dict]) -> str:
     """Per preset: medians over rounds of steps/s (wall) and CPU ms/step per policy, auto / best of 1 and all."""
     lines = ["| preset | params | batch elements | auto threads | steps/s 1 | steps/s all | steps/s auto "
