@@ -78,6 +78,8 @@ class Recipe(Capabilities):
     # real: an autoencoder D), or None when it uses no discriminator of model.d_arch
     d_scores: ClassVar[str | None] = "logits"
     d_arch: ClassVar[str | None] = None  # the discriminator architecture the recipe needs (None: any)
+    # the one network family the recipe builds and what it trains, e.g. ("lstm", "token sequences"); None: any
+    model_arch: ClassVar[tuple[str, str] | None] = None
     data_fields: ClassVar[tuple[str, ...]] = ("x",)  # the batch fields its phases read
     target_field: ClassVar[str] = "x"  # the field whose distribution G learns (real side of grids and plots)
 
@@ -100,6 +102,9 @@ class Recipe(Capabilities):
         architecture other than the one it needs (its heads live on the family's own D), or
         one whose output means something else than the recipe reads (an energy D under a
         loss over logits would silently train G towards the worst samples)."""
+        if cls.model_arch is not None and cfg.model.arch != cls.model_arch[0]:
+            arch, what = cls.model_arch
+            raise ConfigError(f"recipe {cfg.recipe.name} trains {what}: set model.arch={arch} (got {cfg.model.arch!r})")
         if cls.d_arch is not None and cfg.model.d_arch != cls.d_arch:
             raise ConfigError(
                 f"recipe {cfg.recipe.name} needs model.d_arch={cls.d_arch} (got {cfg.model.d_arch!r}); "

@@ -31,15 +31,9 @@ class SequenceRecipe(Recipe):
     vocabulary (``meta["vocab"]``) and length ``T``."""
 
     d_scores = None
+    model_arch = ("lstm", "token sequences")
     data_fields = ("tokens", "lengths")
     target_field = "tokens"
-
-    @classmethod
-    def check_config(cls, cfg: ExperimentConfig) -> None:
-        if cfg.model.arch != "lstm":
-            raise ConfigError(f"recipe {cfg.recipe.name} trains token sequences: set model.arch=lstm "
-                              f"(got {cfg.model.arch!r})")
-        super().check_config(cfg)
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)

@@ -17,7 +17,6 @@ import torch
 from torch import nn
 
 from gankit.config import ExperimentConfig
-from gankit.errors import ConfigError
 from gankit.nets import NetSpec
 from gankit.nets.recurrent_gan import build_gaussian_lstm
 from gankit.recipes.base import RECIPES, DataInfo, OptimizerSpec, Recipe, StepContext
@@ -39,13 +38,7 @@ class MLEContinuousRecipe(Recipe):
 
     config_class = MLEContinuousConfig
     d_scores = None
-
-    @classmethod
-    def check_config(cls, cfg: ExperimentConfig) -> None:
-        if cfg.model.arch != "crnn":
-            raise ConfigError(f"recipe {cfg.recipe.name} trains continuous sequences: set model.arch=crnn "
-                              f"(got {cfg.model.arch!r})")
-        super().check_config(cfg)
+    model_arch = ("crnn", "continuous sequences")
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)

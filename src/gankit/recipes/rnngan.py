@@ -59,13 +59,7 @@ class RNNGANConfig:
 @RECIPES.register("rnngan", "C-RNN-GAN (Mogren 2016): LSTM G, bidirectional-LSTM D, feature matching, sequences (T, D)")
 class RNNGANRecipe(TwoPlayerRecipe):
     config_class = RNNGANConfig
-
-    @classmethod
-    def check_config(cls, cfg: ExperimentConfig) -> None:
-        if cfg.model.arch != "crnn":
-            raise ConfigError(f"recipe {cfg.recipe.name} trains continuous sequences: set model.arch=crnn "
-                              f"(got {cfg.model.arch!r})")
-        super().check_config(cfg)
+    model_arch = ("crnn", "continuous sequences")
 
     def __init__(self, cfg: ExperimentConfig, data: DataInfo) -> None:
         super().__init__(cfg, data)

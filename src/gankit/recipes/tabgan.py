@@ -76,13 +76,12 @@ def integer_columns(columns: list[dict[str, Any]], continuous: torch.Tensor) -> 
 class TabGANRecipe(Recipe):
     config_class = TabGANConfig
     table_samples = True
+    model_arch = ("tabular", "table rows")
     data_fields = ("continuous", "categorical")
     target_field = "continuous"
 
     @classmethod
     def check_config(cls, cfg: ExperimentConfig) -> None:
-        if cfg.model.arch != "tabular":
-            raise ConfigError(f"recipe tabgan trains table rows: set model.arch=tabular (got {cfg.model.arch!r})")
         if cfg.train.batch_size % cfg.recipe.pack:
             raise ConfigError(f"train.batch_size={cfg.train.batch_size} is not a multiple of recipe.pack="
                               f"{cfg.recipe.pack}")
