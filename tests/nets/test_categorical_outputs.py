@@ -90,8 +90,11 @@ def test_toy_draws_its_distribution():
 def test_gumbel_gan_learns_the_category_frequencies(tmp_path):
     common = ["train.progress=false", f"train.out_dir={tmp_path}", "data.n_samples=4000"]
     p = categorical_probabilities()
-    untrained = load_run(train(load_preset("categorical-gumbel", [*common, "train.steps=1"])).run_dir).sample(4000, 0)
-    trained = load_run(train(load_preset("categorical-gumbel", [*common, "train.steps=300"])).run_dir).sample(4000, 0)
+    def run(steps: int):  # each run its own name: two runs in one second would share the timestamped one
+        cfg = load_preset("categorical-gumbel", [*common, f"train.steps={steps}", f"train.run_name=steps{steps}"])
+        return load_run(train(cfg).run_dir).sample(4000, 0)
+
+    untrained, trained = run(1), run(300)
     assert ((trained == 0) | (trained == 1)).all()  # straight-through: exact one-hot rows
     assert total_variation(trained, p) < min(0.1, total_variation(untrained, p) / 2)
 

@@ -178,8 +178,11 @@ def test_training_moves_the_frequency_and_amplitude_to_the_datas(tmp_path):
     real, freq, _ = sample_sines(512, 24, 5, torch.Generator().manual_seed(0))
     target = _mean_frequency(real)
     assert abs(target - float(freq.mean())) < 0.2  # the statistic reads the sines' frequency
-    untrained = load_run(train(load_preset("sines-rnngan", [*common, "train.steps=1"])).run_dir).sample(512, 0)
-    trained = load_run(train(load_preset("sines-rnngan", [*common, "train.steps=300"])).run_dir).sample(512, 0)
+    def run(steps: int):  # each run its own name: two runs in one second would share the timestamped one
+        cfg = load_preset("sines-rnngan", [*common, f"train.steps={steps}", f"train.run_name=steps{steps}"])
+        return load_run(train(cfg).run_dir).sample(512, 0)
+
+    untrained, trained = run(1), run(300)
     assert abs(_mean_frequency(trained) - target) < min(0.25, 0.5 * abs(_mean_frequency(untrained) - target))
     ratio = float(trained.std()) / float(real.std()), float(untrained.std()) / float(real.std())
     assert abs(ratio[0] - 1) < 0.35 < abs(ratio[1] - 1)
