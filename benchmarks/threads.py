@@ -9,19 +9,31 @@ after); ``<out>/summary.md`` has the median steps/s per policy and auto's ratio 
 1 and all (target: >= 0.9), and the median process CPU ms/step (less sensitive to other processes).
 ``--table`` only rebuilds the summary from the records.
 
+``--background-load N`` starts N busy-looping processes for the whole measurement (a reproducible
+"shared machine"; 0 = whatever else runs). gankit is imported before torch, as in the ``gankit``
+command, so OpenMP's spin-wait is bounded (gankit.openmp_wait); each record names the
+GOMP_SPINCOUNT / OMP_WAIT_POLICY in effect.
+
 usage: python benchmarks/threads.py [--presets ring-sharp,mnist-dcgan,stacked-mnist-dcgan] \
-           [--steps 200,50,50] [--rounds 3] [--warmup 10] [--data-dir ../shared/data] [--out benchmarks/results/threads]
+           [--steps 200,50,50] [--rounds 3] [--warmup 10] [--background-load 0] \
+           [--data-dir ../shared/data] [--out benchmarks/results/threads]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+
+from gankit import openmp_wait  # noqa: I001  first, as in the gankit command: bounds the spin before torch loads
+
+# isort: split
 
 import torch
 
@@ -76,9 +88,24 @@ def bench_preset(preset: str, steps: int, args: argparse.Namespace, runs: str) -
                        "steps": steps, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
                        "steps_per_s": round(steps / wall, 3), "params": n_params, "batch_elements": elements,
                        "work": n_params * elements, "auto_threshold": AUTO_WORK_THRESHOLD,
-                       "allowed_cores": allowed_cores(), "loadavg_before": [round(x, 2) for x in load0],
+                       "allowed_cores": allowed_cores(), "background_load": args.background_load,
+                       "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
+                       "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+                       "spin_bounded": openmp_wait.SPIN_BOUNDED, "loadavg_before": [round(x, 2) for x in load0],
                        "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
                 append_record(runs, rec)
+
+
+@contextlib.contextmanager
+def background_load(n: int):
+    """``n`` busy-looping Python processes for the duration of the block."""
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for p in burners:
+            p.kill()
+            p.wait()
 
 
 def summary_table(path: str) -> str:
@@ -87,17 +114,19 @@ def summary_table(path: str) -> str:
 
 
 def summary(records: list[dict]) -> str:
-    """Per preset: medians over rounds of steps/s (wall) and CPU ms/step per policy, auto / best of 1 and all."""
-    lines = ["| preset | params | batch elements | auto threads | steps/s 1 | steps/s all | steps/s auto "
-             "| auto / best | CPU ms/step 1 / all / auto | load (1 min) |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for preset in dict.fromkeys(r["preset"] for r in records):
-        rs = [r for r in records if r["preset"] == preset]
+    """Per background load and preset: medians over rounds of steps/s (wall) and CPU ms/step per
+    policy, auto / best of 1 and all."""
+    lines = ["| background load | preset | params | batch elements | auto threads | steps/s 1 | steps/s all "
+             "| steps/s auto | auto / best | CPU ms/step 1 / all / auto | load (1 min) |", "|---" * 11 + "|"]
+    for extra, preset in dict.fromkeys((r.get("background_load", 0), r["preset"]) for r in records):
+        rs = [r for r in records if r["preset"] == preset and r.get("background_load", 0) == extra]
         rate = {p: statistics.median(r["steps_per_s"] for r in rs if r["policy"] == p) for p in POLICIES}
         cpu = {p: statistics.median(1000 * r["cpu_s"] / r["steps"] for r in rs if r["policy"] == p) for p in POLICIES}
         auto = next(r["threads"] for r in rs if r["policy"] == "auto")
         load = statistics.mean(r["loadavg_before"][0] for r in rs)
-        lines.append(f"| {preset} | {rs[0]['params']:,} | {rs[0]['batch_elements']:,} | {auto} | {rate['1']:.1f} "
-                     f"| {rate['all']:.1f} | {rate['auto']:.1f} | {rate['auto'] / max(rate['1'], rate['all']):.2f} "
+        lines.append(f"| {extra} | {preset} | {rs[0]['params']:,} | {rs[0]['batch_elements']:,} | {auto} "
+                     f"| {rate['1']:.1f} | {rate['all']:.1f} | {rate['auto']:.1f} "
+                     f"| {rate['auto'] / max(rate['1'], rate['all']):.2f} "
                      f"| {cpu['1']:.0f} / {cpu['all']:.0f} / {cpu['auto']:.0f} | {load:.2f} |")
     return "\n".join(lines) + "\n"
 
@@ -108,6 +137,7 @@ def main() -> None:
     ap.add_argument("--steps", default="200", help="timed steps per block: one value, or one per preset (200,50,50)")
     ap.add_argument("--rounds", type=int, default=3, help="alternations of the three policies")
     ap.add_argument("--warmup", type=int, default=10, help="untimed steps per trainer first")
+    ap.add_argument("--background-load", type=int, default=0, help="busy-looping processes during the run")
     ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "threads"))
     ap.add_argument("--table", action="store_true", help="only rebuild <out>/summary.md from <out>/runs.jsonl")
@@ -122,9 +152,13 @@ def main() -> None:
         raise Refused(f"--steps {args.steps}: give one count >= 1 or one per preset ({len(presets)})")
     for preset in presets:  # unknown presets and keys are refused before anything is logged
         load_preset(preset, [f"data.path={args.data_dir}", *args.overrides])
-    runs = log_invocation(args.out, allowed_cores=allowed_cores(), omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
-    for preset, n in zip(presets, steps * len(presets) if len(steps) == 1 else steps):
-        bench_preset(preset, n, args, runs)
+    if args.background_load < 0:
+        raise Refused(f"--background-load {args.background_load}: give a count >= 0")
+    runs = log_invocation(args.out, allowed_cores=allowed_cores(), omp_num_threads=os.environ.get("OMP_NUM_THREADS"),
+                          background_load=args.background_load, gomp_spincount=os.environ.get("GOMP_SPINCOUNT"))
+    with background_load(args.background_load):
+        for preset, n in zip(presets, steps * len(presets) if len(steps) == 1 else steps):
+            bench_preset(preset, n, args, runs)
     write_summary(args.out, summary(read_records(runs)))
 
 

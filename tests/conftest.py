@@ -7,6 +7,9 @@ import pytest
 # set, so a test never depends on the model size or on how many cores the machine lends
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+# gankit before torch, as in `gankit` itself: OpenMP's spin-wait is bounded (gankit.openmp_wait)
+import gankit  # noqa: E402, F401, I001
+
 # Real MNIST-format files (mnist/, fashion-mnist/) come only from GANKIT_DATA as it is when the suite
 # starts (CI sets it; the autouse fixture below hides it from the library under test). Without it the
 # tests that need the files skip, and `-rs` prints why in the summary.

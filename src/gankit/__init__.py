@@ -5,6 +5,10 @@
 >>> result = train(cfg)                                    # doctest: +SKIP
 """
 
+from gankit import openmp_wait  # noqa: F401  first: bounds OpenMP spinning before torch loads
+
+# isort: split
+
 from gankit.config import DataConfig, ExperimentConfig, OptimConfig, TrainConfig
 from gankit.data import DATASETS, Dataset, build_dataset
 from gankit.errors import CheckpointError, ConfigError, DataError, GankitError, MetricError, ShapeError

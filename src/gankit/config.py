@@ -55,6 +55,7 @@ class DataConfig:
     tokenize: Literal["char", "word"] = "char"  # text file: one token per character or per whitespace-separated word
     columns: str = ""  # CSV table: "name:continuous,name:categorical,..." (kept, in order); "" = all, types inferred
     clip_digits: int = 2  # moving digits: digits bouncing in each clip
+    digit_box: int = 0  # mnist2digits: side of the centred box the 8x8 digits fill (MNIST's: 20); 0 = whole frame
 
 
 @dataclass(frozen=True)

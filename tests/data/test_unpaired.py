@@ -12,6 +12,7 @@ from PIL import Image
 
 from gankit.config import DataConfig
 from gankit.data import Dataset, build_dataset
+from gankit.data.transforms import box_crop, frame_images
 from gankit.data.unpaired import domain_of
 from gankit.errors import ConfigError, DataError
 from gankit.train.loader import EpochLoader
@@ -100,3 +101,32 @@ def test_mnist2digits(real_data):
     torch.testing.assert_close(ds.field("b"), want)
     torch.testing.assert_close(ds.field("y_b"), torch.from_numpy(bunch.target[-297:][:20]).long())
     assert ds.field("b").dtype == torch.float32 and float(ds.field("b").min()) >= -1.0
+
+
+def test_mnist2digits_digit_box_frames_digits_as_mnist(real_data):
+    from sklearn.datasets import load_digits
+
+    ds = build_dataset(DataConfig(name="mnist2digits", path=str(real_data), download=False, limit=5, split="test",
+                                  digit_box=20))
+    images = torch.from_numpy(load_digits().images[-297:][:5]).to(torch.float32)[:, None] / 8.0 - 1.0
+    inner = F.interpolate(images, size=(20, 20), mode="bilinear", align_corners=False).clamp(-1, 1)
+    want = torch.full((5, 1, 28, 28), -1.0)
+    want[:, :, 4:24, 4:24] = inner  # MNIST's framing: a 20x20 box centred in 28x28
+    torch.testing.assert_close(ds.field("b"), want)
+    torch.testing.assert_close(box_crop(ds.field("b"), 20), inner)  # box_crop undoes the frame
+
+
+def test_frame_images_and_box_crop_by_hand():
+    x = torch.arange(6.0).reshape(1, 1, 2, 3)
+    framed = frame_images(x, 5)  # rows: 1 above, 2 below; columns: 1 left, 1 right
+    assert framed.shape == (1, 1, 5, 5)
+    torch.testing.assert_close(framed[0, 0, 1:3, 1:4], x[0, 0])
+    assert float(framed.sum()) == float(x.sum()) - (25 - 6)
+    torch.testing.assert_close(box_crop(torch.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0],
+                               torch.tensor([[5.0, 6.0], [9.0, 10.0]]))
+
+
+@pytest.mark.parametrize("box", [7, 29, -1])
+def test_mnist2digits_refuses_a_box_outside_the_frame(box):
+    with pytest.raises(ConfigError, match=f"data.digit_box={box}: the box must lie in 8..28"):
+        build_dataset(DataConfig(name="mnist2digits", digit_box=box, download=False, path="/nonexistent"))

@@ -40,6 +40,8 @@ def test_auto_rule_by_hand(six_cores):
     assert th.allowed_cores() == 6  # the affinity mask, not os.cpu_count() (2 here)
     # a 3x64 MLP pair (17,219 parameters) on batches of 256 2-D points: 17,219 * 512 = 8.8e6 < threshold
     assert th.resolve_threads("auto", 17_219, 256 * 2) == 1
+    # DCGAN-28 on MNIST: 270,754 parameters x 64 * 28 * 28 = 1.4e10 >= threshold -> every allowed core
+    assert th.resolve_threads("auto", 270_754, 64 * 28 * 28) == 6
     # 10^6 parameters on 64 RGB 64x64 images: 1e6 * 786,432 = 7.9e11 >= threshold -> every allowed core
     assert th.resolve_threads("auto", 10**6, 64 * 3 * 64 * 64) == 6
     t = th.AUTO_WORK_THRESHOLD

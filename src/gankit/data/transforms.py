@@ -79,3 +79,32 @@ def convert_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
         weights = torch.tensor(LUMA_601, dtype=x.dtype, device=x.device)
         return (x * weights[:, None, None]).sum(dim=1, keepdim=True)  # (N, 1, H, W)
     raise ConfigError(f"data.channels={channels} cannot convert images with {x.shape[1]} channels")
+
+
+def frame_images(x: torch.Tensor, side: int) -> torch.Tensor:
+    """Centre images ``(N, C, h, w)`` in a ``side x side`` frame of background (-1)."""
+    top, left = (side - x.shape[-2]) // 2, (side - x.shape[-1]) // 2
+    pad = (left, side - x.shape[-1] - left, top, side - x.shape[-2] - top)
+    return F.pad(x, pad, value=-1.0)
+
+
+def box_crop(x: torch.Tensor, box: int) -> torch.Tensor:
+    """The centred ``box x box`` window of images ``(N, C, S, S)``: the inverse of :func:`frame_images`."""
+    top, left = (x.shape[-2] - box) // 2, (x.shape[-1] - box) // 2
+    return x[..., top : top + box, left : left + box]
+
+
+def bilinear_upscale_matrix(n: int, size: int) -> torch.Tensor:
+    """``(size, n)``: the linear map of :func:`resize_images`' bilinear upscaling of a length-``n``
+    signal to ``size`` (``align_corners=False``; applied to rows and columns of an image)."""
+    basis = torch.eye(n, dtype=torch.float64)[:, None, None, :]  # (n, 1, 1, n): one unit signal per row
+    return F.interpolate(basis, size=(1, size), mode="bilinear", align_corners=False)[:, 0, 0, :].T
+
+
+def invert_upscale(x: torch.Tensor, native: int) -> torch.Tensor:
+    """Least-squares inverse of upscaling ``native x native`` images bilinearly to ``x``'s side:
+    ``P X Pᵀ`` with ``P`` the pseudo-inverse of :func:`bilinear_upscale_matrix`, clamped to [-1, 1].
+    Exact (to float error) on images that are such an upscaling; for any other image, the
+    ``native``-side image whose upscaling is nearest in L2. Images ``(N, C, S, S)`` -> ``(N, C, native, native)``."""
+    p = torch.linalg.pinv(bilinear_upscale_matrix(native, x.shape[-1])).to(x.dtype)  # (native, S)
+    return (p @ x @ p.T).clamp(-1.0, 1.0)

@@ -11,7 +11,8 @@ Kinds:
   like ``image-folder`` (class subfolders give labels; ``data.channels`` and
   ``data.resolution`` as for ``paired-images``), or two registered datasets
   ``data.domains=A,B`` built with the rest of ``data`` (e.g. ``mnist,fashion-mnist``);
-* ``mnist2digits``: MNIST and scikit-learn's 8x8 digits upscaled (bilinear) to MNIST's side.
+* ``mnist2digits``: MNIST and scikit-learn's 8x8 digits upscaled (bilinear) to MNIST's side,
+  or (``data.digit_box=20``) into a centred 20x20 box as MNIST frames its own digits.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from gankit.config import DataConfig
 from gankit.data.base import DATASETS, Dataset, build_dataset
 from gankit.data.image_arrays import ImageSet
 from gankit.data.image_folder import list_images, open_image
-from gankit.data.transforms import check_data_config, convert_channels, labels_to_tensor, scale_to_unit
+from gankit.data.transforms import check_data_config, convert_channels, frame_images, labels_to_tensor, scale_to_unit
 from gankit.errors import ConfigError, DataError
 
 MNIST_SIDE = 28
+DIGITS_SIDE = 8  # scikit-learn's digits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Domain:
     y: torch.Tensor | None = None
     num_classes: int = 0
     class_names: tuple[str, ...] = ()
+    box: int = 0  # the examples fill the centred box x box window (0: the whole image)
+    native: int = 0  # the examples are images of this side upscaled bilinearly (0: not upscaled)
 
 
 def unpaired_dataset(name: str, a: Domain, b: Domain, meta: dict[str, Any] | None = None) -> Dataset:
@@ -49,7 +53,8 @@ def unpaired_dataset(name: str, a: Domain, b: Domain, meta: dict[str, Any] | Non
     for g, dom in (("a", a), ("b", b)):
         groups[g] = {g: dom.x} if dom.y is None else {g: dom.x, f"y_{g}": dom.y}
     info = {
-        g: {"name": d.name, "size": int(d.x.shape[0]), "num_classes": d.num_classes, "class_names": list(d.class_names)}
+        g: {"name": d.name, "size": int(d.x.shape[0]), "num_classes": d.num_classes, "class_names": list(d.class_names),
+            **({"box": d.box} if d.box else {}), **({"native": d.native} if d.native else {})}
         for g, d in (("a", a), ("b", b))
     }
     return Dataset(
@@ -110,11 +115,19 @@ def build_unpaired_images(cfg: DataConfig) -> Dataset:
 @DATASETS.register("mnist2digits", "unpaired MNIST (a) and sklearn 8x8 digits upscaled to 28x28 (b), labels y_a, y_b")
 def build_mnist2digits(cfg: DataConfig) -> Dataset:
     """MNIST ``(N_a, 1, S, S)`` and scikit-learn's digits ``(N_b, 1, S, S)``, both in [-1, 1],
-    ``S = data.resolution`` or 28; the 8x8 digits are upscaled bilinearly. ``data.split``
-    and ``data.limit`` apply to both (digits: the first 1500 images are "train")."""
+    ``S = data.resolution`` or 28; the 8x8 digits are upscaled bilinearly to the whole frame, or
+    with ``data.digit_box = B`` to ``B x B`` centred in it (MNIST's own framing: its digits were
+    size-normalised into a 20x20 box centred in 28x28, LeCun et al. 1998). ``data.split`` and
+    ``data.limit`` apply to both (digits: the first 1500 images are "train")."""
     check_data_config(cfg)
     side = cfg.resolution or MNIST_SIDE
-    parts = {name: dataclasses.replace(cfg, name=name, resolution=side, channels=0) for name in ("mnist", "digits")}
+    box = cfg.digit_box or side
+    if not 8 <= box <= side:
+        raise ConfigError(f"data.digit_box={cfg.digit_box}: the box must lie in 8..{side} (the frame), or 0")
+    parts = {name: dataclasses.replace(cfg, name=name, resolution=res, channels=0)
+             for name, res in (("mnist", side), ("digits", box))}
     a = domain_of(build_dataset(parts["mnist"]), cfg.channels)
-    b = domain_of(build_dataset(parts["digits"]), cfg.channels)
+    b = dataclasses.replace(domain_of(build_dataset(parts["digits"]), cfg.channels), native=DIGITS_SIDE)
+    if box < side:
+        b = dataclasses.replace(b, x=frame_images(b.x, side), box=box)
     return unpaired_dataset("mnist2digits", a, b)

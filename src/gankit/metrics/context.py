@@ -161,6 +161,8 @@ class EvalContext:
         ext = self.extractor()
         ext.check_input(samples.x, what)
         x = samples.x[share_of(len(samples.x))]  # all rows in one process
+        if isinstance(ext, ClassifierExtractor):
+            x = samples.classifier_view(x)
         if with_probs and ext.has_probabilities():
             f, p = ext.features_and_probabilities(x)  # (N, F), (N, K)
             return {FEATURES: _gathered(f), PROBS: _gathered(p)}

@@ -255,7 +255,7 @@ def _class_acc_classifier(ctx: EvalContext) -> ClassifierExtractor:
 def _class_acc(ctx: EvalContext, n: int, opts: dict[str, Any]) -> dict[str, Any]:
     fake = ctx.fake(n)
     clf = _class_acc_classifier(ctx)
-    predicted = clf.predict(fake.x)  # (n,)
+    predicted = clf.predict(fake.classifier_view())  # (n,)
     k = max(fake.num_classes, clf.model.num_classes)
     out = _result_dict(S.class_accuracy(predicted, fake.labels.numpy(), **{"n_classes": k, **opts}))
     return {**out, "classifier": clf.classifier_name}
@@ -276,7 +276,7 @@ def _matched_acc_classifier(ctx: EvalContext) -> ClassifierExtractor:
 def _matched_acc(ctx: EvalContext, n: int, opts: dict[str, Any]) -> dict[str, Any]:
     fake = ctx.fake(n)
     clf = _matched_acc_classifier(ctx)
-    predicted = clf.predict(fake.x)  # (n,)
+    predicted = clf.predict(fake.classifier_view())  # (n,)
     out = _result_dict(S.matched_accuracy(fake.codes.numpy(), predicted, **opts))
     return {**out, "classifier": clf.classifier_name}
 

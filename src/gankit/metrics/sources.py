@@ -45,6 +45,7 @@ from torch import Tensor
 from gankit.config import DataConfig
 from gankit.data import DATASETS, build_dataset
 from gankit.data.image_folder import list_images
+from gankit.data.transforms import box_crop, invert_upscale
 from gankit.errors import ConfigError, DataError
 from gankit.hashing import sha256_file
 
@@ -82,6 +83,19 @@ class SampleSet:
     mode_centres: Optional[Tensor] = None  # (K, D)
     mode_std: Optional[float] = None
     extra: dict[str, Any] = field(default_factory=dict)
+    view_box: int = 0  # the domain fills the centred view_box square (mnist2digits' framed digits)
+    view_native: int = 0  # ... upscaled bilinearly from view_native x view_native images (the digits' 8)
+
+    def classifier_view(self, x: Optional[Tensor] = None) -> Tensor:
+        """``x`` (default: all samples) as the domain's classifier reads it: the centred
+        ``view_box`` square of a domain framed into part of the image, brought back to its
+        ``view_native`` side by the least-squares inverse of the upscaling (exact on the domain's
+        own images, where a resize back would blur); unchanged for other samples."""
+        x = self.x if x is None else x
+        if not self.is_image:
+            return x
+        x = box_crop(x, self.view_box) if self.view_box else x
+        return invert_upscale(x, self.view_native) if self.view_native else x
 
     def __len__(self) -> int:
         return int(self.x.shape[0])

@@ -180,8 +180,16 @@ def translation_samples(run: LoadedRun, n: int, seed: int, split: str = DEFAULT_
         identity={"kind": "run", "translation": True, "split": split, "seed": int(seed), "n": int(n),
                   "step": int(run.step), "ema": bool(use_ema and run.ema)},
         labels=labels, labels_are_intended=labels is not None, dataset=base, num_classes=ds.num_classes,
-        extra=extra,
+        extra=extra, **target_view(ds),
     )  # fmt: skip
+
+
+def target_view(ds: Dataset) -> dict[str, int]:
+    """How the target domain's classifier reads domain ``b`` of an unpaired dataset (SampleSet's
+    ``view_box``/``view_native``: ``mnist2digits``' digits are 8x8 images upscaled, into a box
+    with ``data.digit_box``); empty for other data."""
+    b = (ds.meta or {}).get("domains", {}).get("b", {})
+    return {k: int(b[m]) for k, m in (("view_box", "box"), ("view_native", "native")) if b.get(m)}
 
 
 def target_domain_name(ds: Dataset, default: str) -> str:
@@ -203,11 +211,13 @@ def translation_reference(run: LoadedRun, split: str | None = None,
     if "domains" in (run.data.get("meta") or {}):
         ds = run.dataset(split or DEFAULT_SPLIT, data_dir)
         label = "y_b" if ds.field("y_b") is not None else None
+        view = target_view(ds)
         return SampleSet(
             x=ds.field("b").float(), name=f"{run.cfg.data.name} domain b ({split or DEFAULT_SPLIT})", kind="dataset",
-            identity={"kind": "dataset", "name": run.cfg.data.name, "field": "b", "split": split or DEFAULT_SPLIT},
+            identity={"kind": "dataset", "name": run.cfg.data.name, "field": "b", "split": split or DEFAULT_SPLIT,
+                      **view},
             labels=ds.field(label) if label else None, dataset=target_domain_name(ds, run.cfg.data.name),
-            num_classes=ds.num_classes,
+            num_classes=ds.num_classes, **view,
         )  # fmt: skip
     base = (run.data.get("meta") or {}).get("base")
     if not base:

@@ -10,6 +10,9 @@ a busy two-core machine made ``ring-sharp`` 8x slower than with one thread. The 
     threads = 1                      if work < AUTO_WORK_THRESHOLD
             = cores this process may use (os.sched_getaffinity) otherwise
 
+Several threads pay off only while OpenMP's idle workers spin briefly: gankit bounds that spin
+(``GOMP_SPINCOUNT``, :mod:`gankit.openmp_wait`) when it is imported before torch.
+
 Precedence: an integer ``train.threads`` is used as given; with ``auto`` a valid
 ``OMP_NUM_THREADS`` the user set wins over the rule (it is what torch itself reads at start-up,
 and what a resume warning asks for); otherwise the rule. So the count is a pure function of the
@@ -20,14 +23,18 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from typing import Iterable, Mapping
 
 import torch
 
+import gankit.openmp_wait as openmp_wait
+
 # parameters x batch elements below which one thread is used. ring-sharp (MLP 3x64, batch 256 of 2-D
-# points) is ~9e6, DCGAN-28 on MNIST ~1.4e10, on Stacked MNIST ~4.1e10: all three ran fastest with one
-# thread on a busy two-core machine (benchmarks/results/threads/), so the threshold sits above them.
-AUTO_WORK_THRESHOLD = 10**11
+# points, ~9e6) ran fastest on one thread idle and loaded; DCGAN-28 on MNIST (~1.4e10) and on Stacked
+# MNIST (~4.1e10) ran fastest on both cores of an idle two-core machine and no slower on a loaded one,
+# once OpenMP's spin-wait is bounded (gankit.openmp_wait; benchmarks/results/threads/bounded/).
+AUTO_WORK_THRESHOLD = 10**9
 
 
 def allowed_cores() -> int:
@@ -76,6 +83,21 @@ def run_threads(setting: int | str, modules: Mapping[str, torch.nn.Module], batc
     parallel work). Returns the count used."""
     batch_elements = batch_size * math.prod(sample_shape)
     n = resolve_threads(setting, count_parameters(modules.values()), batch_elements, env=env_threads())
+    if n > 1 and not openmp_wait.SPIN_BOUNDED:
+        warn_unbounded_spin(n)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+_warned: set[int] = set()
+
+
+def warn_unbounded_spin(n: int) -> None:
+    """Say once that ``n`` threads run with libgomp's default (long) spin-wait because torch was
+    imported before gankit with neither ``GOMP_SPINCOUNT`` nor ``OMP_WAIT_POLICY`` set."""
+    if n not in _warned:
+        _warned.add(n)
+        warnings.warn(f"{n} torch threads with OpenMP's default spin-wait (torch was imported before gankit): "
+                      f"on a busy machine set GOMP_SPINCOUNT={openmp_wait.SPIN_COUNT} before starting Python, "
+                      "or import gankit first", RuntimeWarning, stacklevel=3)
