@@ -119,15 +119,17 @@ def save_rows(out_dir: str, rec: dict, test: dict[str, torch.Tensor], outputs: d
 
 
 def summarise(path: str) -> str:
+    """Mean ± s.e. over seeds per (digits framing, how the digits classifier read, method, steps, ...);
+    records before the least-squares reader resized outputs to 8x8 ("resize")."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in read_records(path):
-        groups[r.get("digit_box", MNIST_SIDE), list(METHODS).index(r["method"]), r["method"], r["steps"],
-               r["n_eval"], " ".join(r["overrides"])].append(r)
-    lines = ["| digits box | method | steps | test images (MNIST/digits) | overrides | seeds "
-             "| MNIST -> digits: label kept % | digits -> MNIST: label kept % | CPU s |", "|---" * 9 + "|"]
-    for (box, _, method, steps, n_eval, extra), rs in sorted(groups.items()):
+        groups[r.get("digit_box", MNIST_SIDE), r.get("digits_reader", "resize"), list(METHODS).index(r["method"]),
+               r["method"], r["steps"], r["n_eval"], " ".join(r["overrides"])].append(r)
+    lines = ["| digits box | digits read by | method | steps | test images (MNIST/digits) | overrides | seeds "
+             "| MNIST -> digits: label kept % | digits -> MNIST: label kept % | CPU s |", "|---" * 10 + "|"]
+    for (box, reader, _, method, steps, n_eval, extra), rs in sorted(groups.items()):
         ab, ba = (mean_se(100 * r[f"preserved_{d}"] for r in rs) for d in ("ab", "ba"))
-        lines.append(f"| {box} | {method} | {steps} | {n_eval} | {extra or '-'} | {len(rs)} | {ab} | {ba} "
+        lines.append(f"| {box} | {reader} | {method} | {steps} | {n_eval} | {extra or '-'} | {len(rs)} | {ab} | {ba} "
                      f"| {mean_se((r['cpu_s'] for r in rs), '.0f')} |")
     return "\n".join(lines)
 
