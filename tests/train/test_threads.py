@@ -23,8 +23,9 @@ def _restore_threads(monkeypatch):
 
 
 @pytest.fixture
-def six_cores(monkeypatch):
+def six_cores(monkeypatch, tmp_path):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5})
+    monkeypatch.setattr(th, "CPU_TOPOLOGY", str(tmp_path / "no-topology"))  # each CPU its own core
 
 
 @pytest.fixture
@@ -34,6 +35,22 @@ def calls(monkeypatch):
     monkeypatch.setattr(torch, "set_num_threads", seen.append)
     monkeypatch.setattr(torch, "get_num_threads", lambda: 99)  # never the count asked for
     return seen
+
+
+def test_allowed_cores_counts_smt_siblings_once(tmp_path, monkeypatch):
+    # 4 logical CPUs: 0 and 2 are the two threads of core 0, 1 and 3 of core 1; cpu5 has no topology
+    for cpu, core in ((0, 0), (1, 1), (2, 0), (3, 1)):
+        folder = tmp_path / f"cpu{cpu}" / "topology"
+        folder.mkdir(parents=True)
+        (folder / "physical_package_id").write_text("0\n")
+        (folder / "core_id").write_text(f"{core}\n")
+    monkeypatch.setattr(th, "CPU_TOPOLOGY", str(tmp_path))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert th.allowed_cores() == 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2})  # pinned to one core's two threads
+    assert th.allowed_cores() == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5})  # unreadable topology: its own core
+    assert th.allowed_cores() == 3
 
 
 def test_auto_rule_by_hand(six_cores):

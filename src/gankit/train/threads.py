@@ -37,12 +37,28 @@ import gankit.openmp_wait as openmp_wait
 AUTO_WORK_THRESHOLD = 10**9
 
 
+CPU_TOPOLOGY = "/sys/devices/system/cpu"  # Linux: cpuN/topology/{physical_package_id,core_id}
+
+
+def physical_core(cpu: int) -> tuple:
+    """``(package, core)`` of logical CPU ``cpu`` from Linux's sysfs topology, so that the SMT
+    siblings of one core compare equal; ``("cpu", cpu)`` where the topology cannot be read."""
+    folder = os.path.join(CPU_TOPOLOGY, f"cpu{cpu}", "topology")
+    try:
+        with open(os.path.join(folder, "physical_package_id")) as pkg, open(os.path.join(folder, "core_id")) as core:
+            return int(pkg.read()), int(core.read())
+    except (OSError, ValueError):
+        return ("cpu", cpu)
+
+
 def allowed_cores() -> int:
-    """The CPU cores this process may run on (its affinity mask; ``os.cpu_count()`` where the
-    platform has no ``sched_getaffinity``), at least 1."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+    """The physical cores this process may run on, at least 1: the logical CPUs of its affinity
+    mask (``os.sched_getaffinity``: what ``taskset``, a container or a batch scheduler allows;
+    ``os.cpu_count()`` CPUs where the platform has none), SMT siblings counted once. Intra-op
+    threads on two hyperthreads of one core share its arithmetic units, which is why torch's own
+    default is one thread per physical core."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    return max(1, len({physical_core(c) for c in cpus}))
 
 
 def env_threads() -> int | None:
