@@ -19,7 +19,7 @@ label a classifier of the other domain reads without any translation. Target of 
 
 Each scored run appends one JSON line to ``<out>/runs.jsonl`` and draws the first ``GRID_N``
 test images of each domain above their translations (rows MNIST | -> digits | digits | -> MNIST)
-in ``<out>/grids/<method>-seed<S>-steps<N>.png``; ``--summarise`` writes the markdown table
+in ``<out>/grids/<method>[-box<B>]-seed<S>-steps<N>.png``; ``--summarise`` writes the markdown table
 (mean ± s.e. over seeds) to ``<out>/summary.md``.
 
 usage: python benchmarks/cyclegan_digits.py --methods identity,cyclegan,no-cycle --seeds 0,1,2 \
@@ -114,7 +114,8 @@ def save_rows(out_dir: str, rec: dict, test: dict[str, torch.Tensor], outputs: d
     """Rows MNIST | MNIST -> digits | digits | digits -> MNIST of the first ``GRID_N`` test images."""
     k = min(GRID_N, len(test["a"]), len(test["b"]))
     rows = torch.cat([test["a"][:k].float(), outputs["ab"][:k], test["b"][:k].float(), outputs["ba"][:k]])
-    name = f"{rec['method']}-seed{rec['seed']}-steps{rec['steps']}.png"
+    framing = f"-box{rec['digit_box']}" if rec.get("digit_box", MNIST_SIDE) != MNIST_SIDE else ""
+    name = f"{rec['method']}{framing}-seed{rec['seed']}-steps{rec['steps']}.png"
     return str(save_image_grid(rows, os.path.join(out_dir, "grids", name), nrow=k, upscale=2))
 
 

@@ -15,6 +15,7 @@ from gankit.data import Dataset, build_dataset
 from gankit.data.transforms import box_crop, frame_images
 from gankit.data.unpaired import domain_of
 from gankit.errors import ConfigError, DataError
+from gankit.runs.translation import target_view
 from gankit.train.loader import EpochLoader
 
 
@@ -114,6 +115,9 @@ def test_mnist2digits_digit_box_frames_digits_as_mnist(real_data):
     want[:, :, 4:24, 4:24] = inner  # MNIST's framing: a 20x20 box centred in 28x28
     torch.testing.assert_close(ds.field("b"), want)
     torch.testing.assert_close(box_crop(ds.field("b"), 20), inner)  # box_crop undoes the frame
+    # translations into domain b are read by the digits classifier through that box, at 8x8
+    assert ds.meta["domains"]["b"]["box"] == 20 and ds.meta["domains"]["b"]["native"] == 8
+    assert target_view(ds) == {"view_box": 20, "view_native": 8}
 
 
 def test_frame_images_and_box_crop_by_hand():
