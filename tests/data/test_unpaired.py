@@ -132,5 +132,5 @@ def test_frame_images_and_box_crop_by_hand():
 
 @pytest.mark.parametrize("box", [7, 29, -1])
 def test_mnist2digits_refuses_a_box_outside_the_frame(box):
-    with pytest.raises(ConfigError, match=f"data.digit_box={box}: the box must lie in 8..28"):
+    with pytest.raises(ConfigError, match=f"data.digit_box={box}: the box must lie in 8..28, or 0"):
         build_dataset(DataConfig(name="mnist2digits", digit_box=box, download=False, path="/nonexistent"))

@@ -122,8 +122,8 @@ def build_mnist2digits(cfg: DataConfig) -> Dataset:
     check_data_config(cfg)
     side = cfg.resolution or MNIST_SIDE
     box = cfg.digit_box or side
-    if not 8 <= box <= side:
-        raise ConfigError(f"data.digit_box={cfg.digit_box}: the box must lie in 8..{side} (the frame), or 0")
+    if not DIGITS_SIDE <= box <= side:
+        raise ConfigError(f"data.digit_box={cfg.digit_box}: the box must lie in {DIGITS_SIDE}..{side}, or 0")
     parts = {name: dataclasses.replace(cfg, name=name, resolution=res, channels=0)
              for name, res in (("mnist", side), ("digits", box))}
     a = domain_of(build_dataset(parts["mnist"]), cfg.channels)

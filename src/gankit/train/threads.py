@@ -8,7 +8,7 @@ a busy two-core machine made ``ring-sharp`` 8x slower than with one thread. The 
     work = parameters of all the recipe's networks x elements of one batch
            (batch_size x prod(sample_shape))
     threads = 1                      if work < AUTO_WORK_THRESHOLD
-            = cores this process may use (os.sched_getaffinity) otherwise
+            = physical cores this process may use (affinity mask) otherwise
 
 Several threads pay off only while OpenMP's idle workers spin briefly: gankit bounds that spin
 (``GOMP_SPINCOUNT``, :mod:`gankit.openmp_wait`) when it is imported before torch.
