@@ -156,6 +156,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                     help="config override for every run (repeatable)")
     ap.add_argument("--keep", metavar="DIR", help="keep each run in DIR/<table>-<variant>-seed<S>")
+    ap.add_argument("--variants", default="", help="only these variants of the table (comma-separated names)")
     ap.add_argument("--summarise", action="store_true")
     args = ap.parse_args()
     out = os.path.join(args.out, args.table)
@@ -171,6 +172,11 @@ def main() -> None:
             ap.error(f"unknown datasets {unknown}; known: {', '.join(FID_PRESETS)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = variants(args)
+    if args.variants:
+        wanted = args.variants.split(",")
+        if unknown := sorted(set(wanted) - {name for name, _, _ in runs}):
+            ap.error(f"unknown variants {unknown}; {args.table} has {', '.join(name for name, _, _ in runs)}")
+        runs = [r for r in runs if r[0] in wanted]
     for name, preset, extra in runs:  # a bad --set (or limit, augment) is refused before anything is logged
         run_config(preset, extra, 0, args, os.path.join(out, "run"))
     log_invocation(out)
