@@ -488,7 +488,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     world = distributed.start(args.device)  # under torchrun: each rank generates and extracts its share
     try:
-        return _evaluate_and_report(args, evaluate, world.writes)
+        code = _evaluate_and_report(args, evaluate, world.writes)
+        distributed.finish_together(world)  # rank 0 writes the reports while the others are done
+        return code
     finally:
         distributed.stop()
 

@@ -73,7 +73,9 @@ def train(cfg: ExperimentConfig, run_dir: str | None = None, dataset: Dataset | 
             os.makedirs(run_dir, exist_ok=True)
             remove_stale_temp_files(run_dir)  # a run killed before its first checkpoint, trained again
             write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
-        return _run(trainer)
+        result = _run(trainer)
+        distributed.finish_together(world)
+        return result
     finally:
         distributed.stop()
 
@@ -110,7 +112,9 @@ def resume(run_dir: str, overrides: list[str] | None = None, dataset: Dataset | 
         if world.writes:
             remove_stale_temp_files(run_dir)
             write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
-        return _run(trainer)
+        result = _run(trainer)
+        distributed.finish_together(world)
+        return result
     finally:
         distributed.stop()
 

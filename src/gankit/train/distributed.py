@@ -151,6 +151,15 @@ def any_rank(flag: bool, world: World) -> bool:
     return bool(t.item())
 
 
+def finish_together(world: World) -> None:
+    """Wait until every rank has finished its work (rank 0 writes the run's last files while the
+    others are done), so the group is torn down by all ranks at once: a gloo process that leaves
+    while a peer is still connected can abort in teardown ("terminate called without an active
+    exception"). Only on the success path: a rank that failed must not wait for the others."""
+    if world.parallel:
+        dist.barrier()
+
+
 def broadcast_object(obj: Any, world: World) -> Any:
     """Rank 0's ``obj`` on every rank."""
     if not world.parallel:
