@@ -11,8 +11,8 @@ against the MNIST labels, digits -> MNIST by the MNIST classifier against the di
 The digits domain's framing is the preset's ``data.digit_box`` (20: the 8x8 digits fill a centred
 20x20 box, as MNIST's digits do; 0: the whole frame). The 8x8 digits classifier reads an output
 as the digits domain holds its digits: the box, brought back to 8x8 by the least-squares inverse
-of the domain's bilinear upscaling (exact on the domain's own images; resizing back would blur
-them, and the classifier then reads only 80 % of the untranslated test digits right).
+of the domain's bilinear upscaling (exact on the domain's own images, where resizing back would
+blur them and the classifier would misread many).
 ``identity`` (no training) scores the untranslated test images the same way: how much of the
 label a classifier of the other domain reads without any translation. Target of the issue:
 >= 90 % preserved both ways, the ablation clearly lower.
@@ -41,7 +41,7 @@ import torch
 
 from gankit.config import DataConfig
 from gankit.data.base import build_dataset
-from gankit.data.transforms import box_crop, invert_upscale
+from gankit.data.transforms import domain_view
 from gankit.data.unpaired import DIGITS_SIDE, MNIST_SIDE
 from gankit.metrics.classifier import load_classifier, predict
 from gankit.presets import load_preset
@@ -104,7 +104,7 @@ def preserved(outputs: dict[str, torch.Tensor], test: dict[str, torch.Tensor], b
     for direction, (_, labels, classifier) in DIRECTIONS.items():
         x = outputs[direction]
         if classifier == "digits":  # as SampleSet.classifier_view reads mnist2digits' domain b
-            x = invert_upscale(box_crop(x, box), DIGITS_SIDE)
+            x = domain_view(x, box, DIGITS_SIDE)
         predicted, _ = predict(load_classifier(classifier), x)
         scores[f"preserved_{direction}"] = float((torch.as_tensor(predicted) == test[labels]).double().mean())
     return scores

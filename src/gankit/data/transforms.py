@@ -108,3 +108,11 @@ def invert_upscale(x: torch.Tensor, native: int) -> torch.Tensor:
     ``native``-side image whose upscaling is nearest in L2. Images ``(N, C, S, S)`` -> ``(N, C, native, native)``."""
     p = torch.linalg.pinv(bilinear_upscale_matrix(native, x.shape[-1])).to(x.dtype)  # (native, S)
     return (p @ x @ p.T).clamp(-1.0, 1.0)
+
+
+def domain_view(x: torch.Tensor, box: int = 0, native: int = 0) -> torch.Tensor:
+    """Images ``(N, C, S, S)`` of a domain framed into a centred ``box`` square (0: the whole
+    image) and upscaled bilinearly from ``native`` (0: not upscaled), as the domain's own
+    classifier reads them: the box, brought back to ``native`` by :func:`invert_upscale`."""
+    x = box_crop(x, box) if box else x
+    return invert_upscale(x, native) if native else x

@@ -45,7 +45,7 @@ from torch import Tensor
 from gankit.config import DataConfig
 from gankit.data import DATASETS, build_dataset
 from gankit.data.image_folder import list_images
-from gankit.data.transforms import box_crop, invert_upscale
+from gankit.data.transforms import domain_view
 from gankit.errors import ConfigError, DataError
 from gankit.hashing import sha256_file
 
@@ -92,10 +92,7 @@ class SampleSet:
         ``view_native`` side by the least-squares inverse of the upscaling (exact on the domain's
         own images, where a resize back would blur); unchanged for other samples."""
         x = self.x if x is None else x
-        if not self.is_image:
-            return x
-        x = box_crop(x, self.view_box) if self.view_box else x
-        return invert_upscale(x, self.view_native) if self.view_native else x
+        return domain_view(x, self.view_box, self.view_native) if self.is_image else x
 
     def __len__(self) -> int:
         return int(self.x.shape[0])

@@ -52,12 +52,14 @@ def new_run_dir(cfg: ExperimentConfig) -> str:
 
 
 def _run(trainer: Trainer) -> RunResult:
+    """Train; rank 0 (or the only process) writes the run's files, then every rank waits for the others."""
     if not trainer.world.writes:  # another rank of a several-process run: train, write nothing
         completed = trainer.fit()
-        return RunResult(trainer.run_dir, trainer.step, completed)
-    artifacts = RunArtifacts(trainer)
-    completed = trainer.fit(on_event=artifacts.on_event)
-    artifacts.finish(completed)
+    else:
+        artifacts = RunArtifacts(trainer)
+        completed = trainer.fit(on_event=artifacts.on_event)
+        artifacts.finish(completed)
+    distributed.finish_together(trainer.world)
     return RunResult(trainer.run_dir, trainer.step, completed)
 
 
@@ -73,9 +75,7 @@ def train(cfg: ExperimentConfig, run_dir: str | None = None, dataset: Dataset | 
             os.makedirs(run_dir, exist_ok=True)
             remove_stale_temp_files(run_dir)  # a run killed before its first checkpoint, trained again
             write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
-        result = _run(trainer)
-        distributed.finish_together(world)
-        return result
+        return _run(trainer)
     finally:
         distributed.stop()
 
@@ -112,9 +112,7 @@ def resume(run_dir: str, overrides: list[str] | None = None, dataset: Dataset | 
         if world.writes:
             remove_stale_temp_files(run_dir)
             write_json_atomic(os.path.join(run_dir, CONFIG_NAME), to_dict(cfg))
-        result = _run(trainer)
-        distributed.finish_together(world)
-        return result
+        return _run(trainer)
     finally:
         distributed.stop()
 
