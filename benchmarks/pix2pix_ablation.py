@@ -20,8 +20,9 @@ SSIM, PSNR and L1 against the targets, and the mean per-pixel standard deviation
 0 for a deterministic G, the spread of a G whose noise matters.
 
 Each scored run appends one JSON line to ``<out>/runs.jsonl``; ``--summarise`` writes the
-markdown table (mean ± s.e. over seeds) to ``<out>/summary.md``. Every run also saves input |
-output | target rows of the first 8 test pairs as ``<out>/grids/<task>-<variant>-seed<seed>.png``.
+markdown table (mean ± s.e. over seeds) to ``<out>/summary.md``. Every run also saves rows of the
+first 8 test pairs as ``<out>/grids/<task>-<variant>-seed<seed>.png``: input | output (dropout off)
+| ``GRID_DRAWS`` outputs with dropout on | target.
 
 usage: python benchmarks/pix2pix_ablation.py --tasks fashion,mnist --seeds 0,1,2 --data-dir ../shared/data
            # full table: 7 variants x 3 seeds x ~13 CPU-min per task
@@ -48,7 +49,6 @@ from gankit.metrics.classifier import features, load_classifier, predict
 from gankit.metrics.statistics import frechet_distance
 from gankit.metrics.statistics.paired import paired_l1, psnr, ssim
 from gankit.presets import load_preset
-from gankit.recipes.pix2pix import translation_rows
 from gankit.train.trainer import Trainer
 from gankit.viz.grid import save_image_grid
 
@@ -72,6 +72,7 @@ VARIANTS = {  # variant -> (preset kind, overrides)
 PAN_PRESET = "edges2fashion-pan"
 BATCH = 500
 GRID_N = 8  # test pairs drawn in each run's grid
+GRID_DRAWS = 2  # dropout-on outputs drawn under the deterministic one
 
 
 def config(task: str, variant: str, seed: int, steps: int | None, data_dir: str, extra: list[str]):
@@ -177,6 +178,11 @@ def main() -> None:
         if v not in VARIANTS:
             raise Refused(f"--variants: unknown {v!r} (known: {', '.join(VARIANTS)})")
     seeds = [int(s) for s in args.seeds.split(",")]
+    for t in tasks:
+        dim = load_classifier(TASKS[t][2]).arch.feature_dim
+        if args.n_eval <= dim:  # FID's covariance of the targets' features would be singular
+            raise Refused(f"--n-eval must exceed the {TASKS[t][2]} classifier's {dim} feature dimensions for FID, "
+                          f"got {args.n_eval}")
     for t in tasks:  # every config parses before anything is logged or trained
         for v in variants:
             config(t, v, 0, args.steps or None, args.data_dir, args.set)
@@ -190,7 +196,8 @@ def main() -> None:
                 rec = {"task": t, "variant": v, "seed": seed, "n_eval": len(a), "overrides": args.set, **facts,
                        **score(out, spread, b, y, TASKS[t][2]), "torch_threads": torch.get_num_threads()}
                 append_record(path, rec)
-                rows = translation_rows(a[:GRID_N], out[:GRID_N], b[:GRID_N])  # (3·8, C, H, W)
+                draws = [] if spread is None else list(spread[:GRID_DRAWS, :GRID_N])
+                rows = torch.cat([a[:GRID_N], out[:GRID_N], *draws, b[:GRID_N]])  # ((3 + draws)·8, C, H, W)
                 save_image_grid(rows, os.path.join(args.out, "grids", f"{t}-{v}-seed{seed}.png"), nrow=GRID_N,
                                 upscale=2)
 

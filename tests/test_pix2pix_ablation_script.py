@@ -13,6 +13,7 @@ SCRIPT = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "pix2pix_ab
     (["--variants", "l1,nope"], "'nope'"),
     (["--tasks", "cats"], "'cats'"),
     (["--variants", "l1", "--set", "model.no_such_key=1"], "model.no_such_key"),
+    (["--tasks", "inpaint", "--n-eval", "50"], "--n-eval"),
 ])
 def test_refused_before_logging(tmp_path, args, word):
     out = tmp_path / "out"
