@@ -3,8 +3,9 @@
 
 Variants (each trains its task's preset with a few overrides):
 
-* objective: ``l1`` (``recipe.adv_weight=0``, the pixel-loss-only baseline), ``cgan``
-  (``recipe.l1_weight=0``), ``l1+cgan`` (the preset: λ = 100, 16x16 PatchGAN, U-Net);
+* objective: ``l1`` (``recipe.adv_weight=0``, the pixel-loss-only baseline), ``mse`` (the same with the
+  squared error, ``recipe.pixel_loss=mse``), ``cgan`` (``recipe.l1_weight=0``), ``l1+cgan`` (the preset:
+  λ = 100, 16x16 PatchGAN, U-Net);
 * generator: ``encdec`` (L1 + cGAN, ``model.unet_skips=false``) against the U-Net of ``l1+cgan``;
 * receptive field of D: ``pixelgan`` (1x1), ``l1+cgan`` (16x16 patches), ``imagegan`` (the whole image);
 * ``pan``: the ``edges2fashion-pan`` networks and losses on the task's data.
@@ -25,8 +26,8 @@ first 8 test pairs as ``<out>/grids/<task>-<variant>-seed<seed>.png``: input | o
 | ``GRID_DRAWS`` outputs with dropout on | target.
 
 usage: python benchmarks/pix2pix_ablation.py --tasks fashion,mnist --seeds 0,1,2 --data-dir ../shared/data
-           # full table: 7 variants x 3 seeds x ~13 CPU-min per task
-       python benchmarks/pix2pix_ablation.py --tasks inpaint --variants l1,l1+cgan --data-dir ../shared/data
+           # full table: 8 variants x 3 seeds x ~13 CPU-min per task
+       python benchmarks/pix2pix_ablation.py --tasks inpaint --variants l1,mse,l1+cgan --data-dir ../shared/data
        python benchmarks/pix2pix_ablation.py --tasks fashion --variants l1,l1+cgan --seeds 0 --steps 5 \\
            --n-eval 100 --out /tmp/p2p --data-dir ../shared/data     # smoke
        python benchmarks/pix2pix_ablation.py --summarise
@@ -62,6 +63,7 @@ TASKS = {  # task -> (dataset, pix2pix preset, domain classifier)
 }
 VARIANTS = {  # variant -> (preset kind, overrides)
     "l1": ("pix2pix", ["recipe.adv_weight=0"]),
+    "mse": ("pix2pix", ["recipe.adv_weight=0", "recipe.pixel_loss=mse"]),
     "cgan": ("pix2pix", ["recipe.l1_weight=0"]),
     "l1+cgan": ("pix2pix", []),
     "encdec": ("pix2pix", ["model.unet_skips=false"]),

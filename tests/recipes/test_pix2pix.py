@@ -76,12 +76,14 @@ def _bce_fake(logits: torch.Tensor) -> torch.Tensor:
     return -torch.log(1 - torch.sigmoid(logits)).mean()
 
 
-@pytest.mark.parametrize("adv_weight, l1_weight", [(1.0, 100.0), (0.5, 0.0), (0.0, 7.0)])
-def test_pix2pix_losses_by_hand(tmp_path, adv_weight, l1_weight):
-    """L_G = w·(−log D(a, G(a))) + λ·mean|b − G(a)| and L_D = ½(−log D(a, b) − log(1 − D(a, G(a))))
-    recomputed by hand (catches a D that does not see a, a missing λ or ½, flipped signs)."""
+@pytest.mark.parametrize("adv_weight, l1_weight, pixel_loss", [(1.0, 100.0, "l1"), (0.5, 0.0, "l1"), (0.0, 7.0, "l1"),
+                                                            (0.0, 7.0, "mse"), (1.0, 3.0, "mse")])
+def test_pix2pix_losses_by_hand(tmp_path, adv_weight, l1_weight, pixel_loss):
+    """L_G = w·(−log D(a, G(a))) + λ·mean|b − G(a)| (or λ·mean(b − G(a))² for the MSE pixel loss) and
+    L_D = ½(−log D(a, b) − log(1 − D(a, G(a)))) recomputed by hand (catches a D that does not see a,
+    a missing λ or ½, flipped signs, the wrong pixel loss)."""
     cfg = config(tmp_path, "edges2fashion-pix2pix", "model.unet_dropout=0", f"recipe.adv_weight={adv_weight}",
-                 f"recipe.l1_weight={l1_weight}")
+                 f"recipe.l1_weight={l1_weight}", f"recipe.pixel_loss={pixel_loss}")
     ds = paired()
     r = recipe_for(cfg, ds)
     batch = _batch(ds)
@@ -97,7 +99,9 @@ def test_pix2pix_losses_by_hand(tmp_path, adv_weight, l1_weight):
         fake = G(a)  # (8, 1, 8, 8); no dropout, BatchNorm over the same batch: the recipe's G(a)
         fake_d = D(torch.cat([a, fake], 1)).logits  # (8, 1, 2, 2) patch logits
         real_d = D(torch.cat([a, b], 1)).logits
-    want_g = l1_weight * (b - fake).abs().mean() + adv_weight * _bce_real(fake_d)
+    residual = b - fake
+    pixel = residual.abs().mean() if pixel_loss == "l1" else (residual * residual).mean()
+    want_g = l1_weight * pixel + adv_weight * _bce_real(fake_d)
     torch.testing.assert_close(rec.reports["Loss/G"], want_g)
     assert len(rec.losses) == (2 if adv_weight > 0 else 1)
     if adv_weight > 0:
@@ -107,6 +111,8 @@ def test_pix2pix_losses_by_hand(tmp_path, adv_weight, l1_weight):
 def test_bad_configs_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="both 0"):
         config(tmp_path, "edges2fashion-pix2pix", "recipe.adv_weight=0", "recipe.l1_weight=0")
+    with pytest.raises(ConfigError, match="recipe.pixel_loss must be one of l1, mse"):
+        config(tmp_path, "edges2fashion-pix2pix", "recipe.pixel_loss=huber")
     with pytest.raises(ConfigError, match="model.arch=unet"):
         recipe_for(dataclasses.replace(config(tmp_path), model=model_config(arch="dcgan")), paired())
     with pytest.raises(ConfigError, match="field 'a'"):

@@ -13,6 +13,9 @@ and λ = ``recipe.l1_weight`` (100 in the paper)::
 
 ``recipe.adv_weight=0`` is the L1-only baseline (D is not trained), ``recipe.l1_weight=0`` the
 cGAN-only ablation (the paper's Table 1). Per-patch logits are averaged by the loss.
+``recipe.pixel_loss=mse`` puts ``E(b − G(a))²`` in place of the L1 term (same λ): the pixel loss
+whose minimiser is the conditional mean E[b | a], the blurry average of the plausible targets
+(L1's is their per-pixel median).
 
 Sampling: ``latent(n, generator)`` draws training pairs and returns them stacked along channels,
 ``cat(a, b)``; ``generate`` translates their ``a`` part, so the trainer's grids, histograms and
@@ -46,7 +49,8 @@ class Pix2PixConfig:
     name: str = "pix2pix"
     loss: str = "ns"  # adversarial pair (`gankit losses` lists them); ns = the paper's BCE, G non-saturating
     adv_weight: float = 1.0  # weight of the cGAN term in G's loss; 0 = the L1-only baseline (D untrained)
-    l1_weight: float = 100.0  # lambda of the L1 term (Isola et al.: 100); 0 = cGAN only
+    l1_weight: float = 100.0  # lambda of the pixel term (Isola et al.: 100); 0 = cGAN only
+    pixel_loss: str = "l1"  # the pixel term: l1 (the paper) | mse (squared error, minimised by E[b | a])
     d_scale: float = 0.5  # D's loss is multiplied by this (the paper halves it)
     n_critic: int = 1  # D updates per G update
     reuse_fake: bool = True  # G's step reuses the last D step's pair and G(a) (G is unchanged in between)
@@ -60,6 +64,8 @@ class Pix2PixConfig:
             raise ConfigError("recipe.adv_weight and recipe.l1_weight are both 0: G would have no loss")
         if self.n_critic < 1:
             raise ConfigError(f"recipe.n_critic must be >= 1, got {self.n_critic}")
+        if self.pixel_loss not in PIXEL_LOSSES:
+            raise ConfigError(f"recipe.pixel_loss must be one of {', '.join(PIXEL_LOSSES)}, got {self.pixel_loss!r}")
 
 
 def l1_distance(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -67,6 +73,16 @@ def l1_distance(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     if fake.shape != target.shape:
         raise ShapeError(f"L1 needs equal shapes, got {tuple(fake.shape)} and {tuple(target.shape)}")
     return (target - fake).abs().mean()
+
+
+def squared_distance(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``E(target − fake)²`` over every element (the MSE pixel loss; minimised by E[target | input])."""
+    if fake.shape != target.shape:
+        raise ShapeError(f"MSE needs equal shapes, got {tuple(fake.shape)} and {tuple(target.shape)}")
+    return (target - fake).square().mean()
+
+
+PIXEL_LOSSES = {"l1": l1_distance, "mse": squared_distance}
 
 
 class PairedTranslationRecipe(Recipe):
@@ -212,9 +228,9 @@ class Pix2PixRecipe(PairedTranslationRecipe):
         return loss
 
     def g_loss(self, a: torch.Tensor, b: torch.Tensor, fake: torch.Tensor, ctx: StepContext) -> torch.Tensor:
-        l1 = l1_distance(fake, b)
-        ctx.report("Loss/G/l1", l1)
-        loss = self.rc.l1_weight * l1
+        pixel = PIXEL_LOSSES[self.rc.pixel_loss](fake, b)
+        ctx.report(f"Loss/G/{self.rc.pixel_loss}", pixel)
+        loss = self.rc.l1_weight * pixel
         if self.rc.adv_weight > 0:
             adv = self.loss.g_loss(self.critic(a, fake).logits)
             ctx.report("Loss/G/adv", adv)
