@@ -113,3 +113,26 @@ def test_a_missing_headline_run_is_refused_by_name(headlines, tmp_path):
          "labels": 100, "seed": 0, "cpu_budget_s": 3600.0, "test_error": 0.02}])
     with pytest.raises(headlines.Refused, match="no record of mnist-triplegan"):
         headlines.semi_supervised(results)
+
+
+def test_pix2pix_headline_reads_the_ablation_at_its_step_count(headlines, tmp_path):
+    def run(task, variant, seed, acc, fid, steps=1500, overrides=()):
+        return {"task": task, "variant": variant, "seed": seed, "steps": steps, "overrides": list(overrides),
+                "class_acc": acc, "fid_classifier": fid}
+
+    results = write_records(tmp_path, "translation/pix2pix", [
+        run("fashion", "l1", 0, 0.70, 10.0), run("fashion", "l1", 1, 0.80, 12.0),
+        run("fashion", "l1", 2, 0.10, 99.0, steps=600),  # a shorter run: another configuration
+        run("fashion", "cgan", 0, 0.80, 5.0),
+        run("fashion", "l1+cgan", 0, 0.85, 4.0), run("fashion", "l1+cgan", 1, 0.87, 4.0),
+        run("fashion", "l1+cgan", 2, 0.20, 4.0, overrides=["model.g_width=8"]),  # overridden: not the preset
+        run("inpaint", "l1", 0, 0.8, 8.0), run("inpaint", "l1", 1, 0.8, 9.0),
+        run("inpaint", "l1+cgan", 0, 0.8, 4.0),
+    ])
+    h = headlines.pix2pix(results)
+    # fashion L1: 70, 80 % -> 75 ± √(50 / 2) = 5; cGAN 80 (one seed); L1 + cGAN 85, 87 -> 86 ± √(2 / 2) = 1
+    # inpainting FID: L1 8, 9 -> 8.5 ± √(0.5 / 2) = 0.5; L1 + cGAN 4
+    assert h.result == ("edges → Fashion-MNIST classifier score L1 75 ± 5 %, cGAN 80 %, L1 + cGAN 86 ± 1 %; "
+                        "inpainting FID 4 (L1 + cGAN) vs 8.5 ± 0.5 (L1)")
+    assert h.scope == "2 / 1 seeds, 1,500 steps"
+    assert h.short == "classifier score L1 75 ± 5 % → L1 + cGAN 86 ± 1 %"
