@@ -255,7 +255,7 @@ def pix2pix(results: Path = RESULTS) -> Headline:
                                                                      PIX2PIX_OBJECTIVES.items())
                + f"; inpainting FID {fid['l1+cgan']} (L1 + cGAN) vs {fid['l1']} (L1)",
         short=f"classifier score L1 {acc['l1']} % → L1 + cGAN {acc['l1+cgan']} %",
-        measures="pix2pix's ablations, PAN, inpainting, CycleGAN label keeping, SRGAN vs SRResNet",
+        measures="pix2pix's ablations, PAN vs pix2pix, adversarial vs pixel loss on inpainting",
     )
 
 
